@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+/* The Bochs shutdown port 0x8900: "Shutdown", byte by byte, powers off. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "shutdown.h"
+
+static const char shutdown_magic[] = "Shutdown";
+#define SHUTDOWN_MAGIC_LEN (sizeof(shutdown_magic) - 1)
+
+struct shutdown_port {
+	pthread_mutex_t lock;
+	struct vm_end_hook hook;
+	unsigned int matched; /* bytes of the magic seen so far */
+};
+
+static uint64_t shutdown_port_read(void *dev, const struct io_access *a)
+{
+	return io_all_ones(a->len);
+}
+
+/*
+ * Bochs (and QEMU until it dropped the port) compare each byte with the
+ * next one of "Shutdown" and start over on a mismatch. Here a mismatching
+ * 'S' starts the next attempt instead of being dropped, so "SShutdown"
+ * still works; as 'S' occurs only first in the magic, nothing else can be
+ * a partial match. Only byte writes count; others are ignored.
+ */
+static void shutdown_port_write(void *dev, const struct io_access *a,
+				uint64_t val)
+{
+	struct shutdown_port *s = dev;
+	char c = (char)val;
+	bool fire = false;
+
+	if (a->len != 1)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (c == shutdown_magic[s->matched]) {
+		if (++s->matched == SHUTDOWN_MAGIC_LEN) {
+			s->matched = 0;
+			fire = true;
+		}
+	} else {
+		s->matched = c == shutdown_magic[0];
+	}
+	pthread_mutex_unlock(&s->lock);
+	/* The hook runs unlocked: it may take the VM's locks. */
+	if (fire)
+		s->hook.end(s->hook.vm, SPLITVM_OUTCOME_POWEROFF, 0, a->vcpu);
+}
+
+static void shutdown_port_destroy(void *dev)
+{
+	struct shutdown_port *s = dev;
+
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+const struct device_ops shutdown_port_ops = {
+	.name = "shutdown",
+	.read = shutdown_port_read,
+	.write = shutdown_port_write,
+	.destroy = shutdown_port_destroy,
+};
+
+int shutdown_port_new(const struct vm_end_hook *hook,
+		      struct shutdown_port **ret)
+{
+	struct shutdown_port *s;
+
+	if (!hook || !hook->end || !ret)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	s->hook = *hook;
+	*ret = s;
+	return 0;
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/* String and memory helpers; gcc may also call memset/memcpy itself. */
+#include "guest.h"
+
+/*
+ * REP string instructions: one instruction for the whole block, which
+ * matters where guest kernel code is interpreted one instruction at a
+ * time. They also keep gcc from turning a byte loop back into a call to
+ * the very function being defined.
+ */
+void *memset(void *s, int c, size_t n)
+{
+	void *d = s;
+
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	return s;
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	void *d = dst;
+
+	__asm__ volatile("rep movsb"
+			 : "+D"(d), "+S"(src), "+c"(n)
+			 :
+			 : "memory");
+	return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (d <= s || d >= s + n)
+		return memcpy(dst, src, n);
+	/* Overlapping with dst above src: copy backwards. */
+	d += n - 1;
+	s += n - 1;
+	__asm__ volatile("std; rep movsb; cld"
+			 : "+D"(d), "+S"(s), "+c"(n)
+			 :
+			 : "memory");
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x - *y;
+	return 0;
+}
+
+size_t strlen(const char *s)
+{
+	const char *p = s;
+
+	while (*p)
+		p++;
+	return (size_t)(p - s);
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return (uint8_t)*a - (uint8_t)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	for (; n; n--, a++, b++) {
+		if (*a != *b)
+			return (uint8_t)*a - (uint8_t)*b;
+		if (!*a)
+			break;
+	}
+	return 0;
+}
+
+char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)s;
+		if (!*s)
+			return NULL;
+	}
+}
+
+void *memchr(const void *s, int c, size_t n)
+{
+	const uint8_t *p = s;
+
+	for (; n; n--, p++)
+		if (*p == (uint8_t)c)
+			return (void *)p;
+	return NULL;
+}
+
+bool str_starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return 99;
+}
+
+bool parse_u64(const char *s, const char **end, uint64_t *ret)
+{
+	unsigned int base = 10;
+	uint64_t v = 0;
+	bool any = false;
+	int dv;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; (dv = digit_value(*s)) < (int)base; s++) {
+		if (v > (UINT64_MAX - (uint64_t)dv) / base)
+			return false;
+		v = v * base + (uint64_t)dv;
+		any = true;
+	}
+	if (end)
+		*end = s;
+	if (any)
+		*ret = v;
+	return any;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+bool cmdline_get(const char *cmdline, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+	const char *p = cmdline;
+
+	if (!p || !size)
+		return false;
+	while (*p) {
+		const char *tok;
+		size_t len;
+
+		while (is_space(*p))
+			p++;
+		tok = p;
+		while (*p && !is_space(*p))
+			p++;
+		len = (size_t)(p - tok);
+		if (len > klen && !strncmp(tok, key, klen) &&
+		    tok[klen] == '=') {
+			len -= klen + 1;
+			if (len >= size)
+				return false;
+			memcpy(buf, tok + klen + 1, len);
+			buf[len] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+bool cmdline_get_u64(const char *cmdline, const char *key, uint64_t *ret)
+{
+	char buf[24];
+	const char *end;
+
+	return cmdline_get(cmdline, key, buf, sizeof(buf)) &&
+	       parse_u64(buf, &end, ret) && *end == '\0';
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * splitvm.h - the public interface of libsplitvm, a KVM virtual machine
+ * monitor with a userspace IOAPIC and 8259A PICs (KVM_CAP_SPLIT_IRQCHIP).
+ *
+ * Conventions, true of every function below unless its comment says
+ * otherwise:
+ *  - Functions return 0 on success or a negative errno value. They never
+ *    call exit() or abort() and install no signal handlers.
+ *  - Constructors take an output parameter; destructors accept NULL.
+ *  - A guest's outcome (its exit code, a triple fault, a timeout...) is a
+ *    result, reported in struct splitvm_result, never an error code.
+ *  - Why an operation failed is said once, in a line given to the log
+ *    handler (or printed to stderr when none is set); the errno says what
+ *    kind of failure it was.
+ *  - Threads: a struct splitvm_config belongs to one thread at a time. A
+ *    struct splitvm may be used from any thread once created; only
+ *    splitvm_destroy() must not race with other calls on the same VM.
+ *    Distinct VMs share nothing and may be used concurrently.
+ *  - Each running VM blocks its kick signal (SIGUSR1 by default, see
+ *    splitvm_config_set_kick_signal()) in its own vCPU threads and sends
+ *    it only to them; the host program's handlers are never touched.
+ */
+#ifndef SPLITVM_H
+#define SPLITVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The library's version, as "MAJOR.MINOR.PATCH". */
+const char *splitvm_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Results                                                             */
+
+/** How a VM's run ended. */
+enum splitvm_outcome {
+	SPLITVM_OUTCOME_RUNNING = 0,	 /**< not ended yet */
+	SPLITVM_OUTCOME_EXIT,		 /**< debug-exit port 0xf4 written */
+	SPLITVM_OUTCOME_POWEROFF,	 /**< shutdown port or ACPI poweroff */
+	SPLITVM_OUTCOME_RESET,		 /**< reset requested (port 0x64/0xcf9/0x92) */
+	SPLITVM_OUTCOME_TRIPLE_FAULT,	 /**< KVM_EXIT_SHUTDOWN */
+	SPLITVM_OUTCOME_EMULATION_FAILURE, /**< KVM_EXIT_INTERNAL_ERROR */
+	SPLITVM_OUTCOME_ENTRY_FAILURE,	 /**< KVM_EXIT_FAIL_ENTRY */
+	SPLITVM_OUTCOME_CRASH,		 /**< guest reported a crash (system event) */
+	SPLITVM_OUTCOME_TIMEOUT,	 /**< the configured wall-clock limit passed */
+	SPLITVM_OUTCOME_STOPPED,	 /**< splitvm_stop() was called */
+	SPLITVM_OUTCOME_ERROR,		 /**< the monitor failed; see error */
+};
+
+/** A vCPU's registers, as dumped when a run ends abnormally. */
+struct splitvm_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+	uint64_t cr0, cr2, cr3, cr4, efer;
+	uint16_t cs, ds, es, ss;
+};
+
+/** What a finished run left behind. */
+struct splitvm_result {
+	enum splitvm_outcome outcome;
+	/** Value the guest wrote to the debug-exit port (outcome EXIT). */
+	uint32_t exit_code;
+	/** vCPU whose exit ended the run, or -1 (timeout, stop...). */
+	int cpu;
+	/** Negative errno when outcome is ERROR, else 0. */
+	int error;
+	/** Wall-clock time from splitvm_start() to the end, in ns. */
+	uint64_t duration_ns;
+	/** Non-zero when regs holds the ending vCPU's registers. */
+	int has_regs;
+	struct splitvm_regs regs;
+	/** One line saying what happened, e.g. "triple fault on vCPU 0". */
+	char detail[160];
+};
+
+/** A constant name for an outcome ("exit", "triple-fault", ...). */
+const char *splitvm_outcome_name(enum splitvm_outcome outcome);
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+
+struct splitvm_config;
+
+/** Severity of a log line; lower is more severe. */
+enum splitvm_log_level {
+	SPLITVM_LOG_ERROR = 0,
+	SPLITVM_LOG_WARNING,
+	SPLITVM_LOG_INFO,
+	SPLITVM_LOG_DEBUG,
+};
+
+/** Receives one log line (no trailing newline). */
+typedef void (*splitvm_log_fn)(void *userdata, enum splitvm_log_level level,
+			       const char *message);
+
+/**
+ * Receives bytes the guest wrote to its serial console (COM1). Called on
+ * a vCPU thread, line by line where the guest prints lines; the buffer is
+ * valid only during the call.
+ */
+typedef void (*splitvm_console_fn)(void *userdata, const char *data,
+				   size_t len);
+
+/**
+ * Allocates a configuration with the defaults: 1 vCPU, 64 MiB of RAM, no
+ * timeout, serial output discarded, kick signal SIGUSR1, log errors to
+ * stderr.
+ *
+ * @ret: receives the new configuration.
+ * Returns 0, or -EINVAL (ret is NULL), -ENOMEM.
+ */
+int splitvm_config_new(struct splitvm_config **ret);
+
+/** Frees a configuration. VMs created from it do not depend on it. */
+void splitvm_config_free(struct splitvm_config *cfg);
+
+/**
+ * Sets the kernel image: a multiboot (ELF32/ELF64 or a.out kludge) image or
+ * an ELF64 entered in long mode. The file is read by splitvm_create().
+ * Returns 0, or -EINVAL (NULL or empty path), -ENOMEM.
+ */
+int splitvm_config_set_kernel(struct splitvm_config *cfg, const char *path);
+
+/**
+ * Sets the initial ramdisk: for multiboot it is module 0 (as in QEMU).
+ * Returns 0, or -EINVAL, -ENOMEM.
+ */
+int splitvm_config_set_initrd(struct splitvm_config *cfg, const char *path);
+
+/**
+ * Appends a boot module (multiboot), after the initrd if one is set.
+ * Returns 0, or -EINVAL (NULL path), -E2BIG (more than 64 modules),
+ * -ENOMEM.
+ */
+int splitvm_config_add_module(struct splitvm_config *cfg, const char *path);
+
+/**
+ * Sets the kernel command line (at most 4095 bytes).
+ * Returns 0, or -EINVAL (NULL), -E2BIG (too long), -ENOMEM.
+ */
+int splitvm_config_set_cmdline(struct splitvm_config *cfg, const char *cmdline);
+
+/**
+ * Sets the number of vCPUs, 1 to 255.
+ * Returns 0, or -EINVAL (out of range).
+ */
+int splitvm_config_set_cpus(struct splitvm_config *cfg, unsigned int cpus);
+
+/**
+ * Sets guest RAM in bytes: a multiple of 4 KiB from 2 MiB to 1 TiB. RAM
+ * above 3 GiB is placed above 4 GiB, leaving the hole for MMIO.
+ * Returns 0, or -EINVAL (not aligned or out of range).
+ */
+int splitvm_config_set_memory(struct splitvm_config *cfg, uint64_t bytes);
+
+/**
+ * Sets a wall-clock limit for a run, counted from splitvm_start(); when it
+ * passes, the VM stops with outcome TIMEOUT. 0 (the default) means none.
+ * Returns 0, or -EINVAL (cfg NULL).
+ */
+int splitvm_config_set_timeout(struct splitvm_config *cfg,
+			       uint64_t timeout_ms);
+
+/**
+ * Sends the guest's serial output to fd out_fd (-1 discards it) and feeds
+ * the guest's serial input from in_fd (-1 for none). The descriptors stay
+ * the caller's: they must stay open while the VM exists. A console
+ * handler, when set, replaces out_fd.
+ * Returns 0, or -EINVAL (cfg NULL or fd < -1).
+ */
+int splitvm_config_set_serial_fds(struct splitvm_config *cfg, int out_fd,
+				  int in_fd);
+
+/**
+ * Sets the handler that receives the guest's serial output.
+ * Returns 0, or -EINVAL (cfg NULL).
+ */
+int splitvm_config_set_console_handler(struct splitvm_config *cfg,
+				       splitvm_console_fn fn, void *userdata);
+
+/**
+ * Sets the log handler and the most verbose level passed to it. With no
+ * handler, errors and warnings go to stderr.
+ * Returns 0, or -EINVAL (cfg NULL or level out of range).
+ */
+int splitvm_config_set_log_handler(struct splitvm_config *cfg,
+				   splitvm_log_fn fn, void *userdata,
+				   enum splitvm_log_level max_level);
+
+/**
+ * Sets the signal used to kick vCPU threads out of KVM_RUN: SIGUSR1 (the
+ * default), SIGUSR2 or a real-time signal. The VM's threads keep it
+ * blocked and consume it themselves; no handler is installed.
+ * Returns 0, or -EINVAL (a signal that cannot serve, e.g. SIGKILL).
+ */
+int splitvm_config_set_kick_signal(struct splitvm_config *cfg, int signo);
+
+/* ------------------------------------------------------------------ */
+/* Virtual machines                                                    */
+
+struct splitvm;
+
+/**
+ * Creates a VM from a configuration: opens /dev/kvm, enables the split
+ * irqchip, maps guest RAM, loads the kernel and creates the vCPUs. The
+ * VM does not run until splitvm_start().
+ *
+ * Returns 0, or -EINVAL (bad arguments), -ENOENT/-EACCES (a file or
+ * /dev/kvm cannot be opened), -ENOEXEC (the kernel image is not a format
+ * splitvm boots, or is malformed: the log says what is wrong), -EFBIG (an
+ * image or module does not fit in guest RAM), -ENOTSUP (KVM lacks a
+ * capability splitvm needs), -ENOMEM, -EMFILE, or another errno from KVM.
+ */
+int splitvm_create(const struct splitvm_config *cfg, struct splitvm **ret);
+
+/**
+ * Starts the vCPU threads. A VM runs once: it cannot be started again.
+ * Returns 0, or -EINVAL (vm NULL), -EALREADY (already started), or the
+ * errno of a failed thread creation (the VM then ends with outcome ERROR).
+ */
+int splitvm_start(struct splitvm *vm);
+
+/**
+ * Waits until the VM's run has ended and all its vCPU threads are done,
+ * then fills in the result. timeout_ms < 0 waits for ever.
+ *
+ * Returns 0, or -EINVAL (vm or ret NULL), -ESRCH (never started),
+ * -ETIMEDOUT (still running after timeout_ms; the VM goes on).
+ */
+int splitvm_wait(struct splitvm *vm, int64_t timeout_ms,
+		 struct splitvm_result *ret);
+
+/**
+ * Starts the VM and waits for it to end: splitvm_start() then
+ * splitvm_wait() for ever (bound it with splitvm_config_set_timeout()).
+ * Returns as those do.
+ */
+int splitvm_run(struct splitvm *vm, struct splitvm_result *ret);
+
+/**
+ * Asks a running VM to stop; it ends with outcome STOPPED unless it had
+ * already ended otherwise. Returns at once: splitvm_wait() for the end.
+ * Safe from any thread, and from the console handler.
+ * Returns 0, or -EINVAL (vm NULL).
+ */
+int splitvm_stop(struct splitvm *vm);
+
+/**
+ * Stops the VM if it runs, waits for its threads and frees everything it
+ * holds. Must not race with other calls on the same VM.
+ */
+void splitvm_destroy(struct splitvm *vm);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPLITVM_H */

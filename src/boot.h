@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* Loading a kernel into guest RAM and saying how the BSP must enter it. */
+#ifndef SPLITVM_BOOT_H
+#define SPLITVM_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest_mem.h"
+#include "log.h"
+
+/*
+ * Guest-physical layout of what the monitor writes before the guest runs.
+ * It sits in conventional memory below 640 KiB, above the low pages that
+ * guests use for real-mode AP trampolines (some use page 0), and below
+ * the kernel images, which load at 1 MiB or above.
+ */
+#define BOOT_STACK_TOP 0x80000ull  /* RSP at ELF64 entry; grows down */
+#define BOOT_GDT_ADDR 0x80000ull   /* flat GDT used by the entry state */
+#define BOOT_PML4_ADDR 0x81000ull  /* then PDPT and 4 PDs: 0x81000-0x86fff */
+#define BOOT_INFO_ADDR 0x88000ull  /* multiboot info, strings, mmap, FDT */
+#define BOOT_INFO_END 0x9f000ull
+#define BOOT_LOW_MEM_END 0x9fc00ull /* 639 KiB of conventional memory */
+
+/* GDT selectors of the entry state (index << 3). */
+#define BOOT_SEL_CODE32 0x08
+#define BOOT_SEL_DATA 0x10
+#define BOOT_SEL_CODE64 0x18
+
+enum boot_mode {
+	BOOT_MODE_PROTECTED32, /* flat 32-bit protected mode, paging off */
+	BOOT_MODE_LONG64,      /* long mode, identity map of the low 4 GiB */
+};
+
+/* The BSP's entry state, filled in by a loader. */
+struct boot_plan {
+	const char *protocol; /* "multiboot", "elf64" */
+	enum boot_mode mode;
+	uint64_t entry;
+	uint64_t rax, rbx, rsi, rdi, rsp;
+	uint64_t image_end; /* first byte above everything loaded */
+};
+
+struct boot_module {
+	const uint8_t *data;
+	size_t size;
+	const char *name; /* the module's string (file name) */
+};
+
+/* What a loader is given. Nothing in it is trusted. */
+struct boot_input {
+	const uint8_t *kernel;
+	size_t kernel_size;
+	const char *kernel_name; /* the guest command line starts with it */
+	const char *cmdline;	 /* may be NULL */
+	const struct boot_module *modules;
+	unsigned int nr_modules;
+	const void *fdt; /* machine description, for ELF64 entry */
+	size_t fdt_size;
+};
+
+/*
+ * Detects the image's boot protocol, loads it and fills in plan. On a
+ * malformed image it logs one error naming what is wrong.
+ * Returns 0, -ENOEXEC (not a bootable image, or malformed), -EFBIG (does
+ * not fit in RAM), -EINVAL.
+ */
+int boot_load(const struct guest_mem *mem, const struct boot_input *in,
+	      struct boot_plan *plan, const struct logger *lg);
+
+/* Writes the flat GDT and the identity-mapping page tables (2 MiB pages). */
+int boot_write_tables(const struct guest_mem *mem);
+
+/*
+ * Checks that an image wants [gpa, gpa + len) somewhere a loader may write:
+ * no wrap-around, not the boot area (BOOT_GDT_ADDR..BOOT_INFO_END), not the
+ * MMIO hole, inside guest RAM. what names the range in the error line
+ * ("kernel: ELF program header 2"). Shared by the loaders (src/boot.c).
+ * Returns 0, -ENOEXEC (can never be loaded) or -EFBIG (needs more RAM).
+ */
+int boot_check_range(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
+		     const char *what, const struct logger *lg);
+
+/* Multiboot v1 (src/multiboot.c). */
+bool multiboot_detect(const uint8_t *img, size_t size);
+int multiboot_load(const struct guest_mem *mem, const struct boot_input *in,
+		   struct boot_plan *plan, const struct logger *lg);
+
+/* ELF (src/elf.c). */
+bool elf_detect(const uint8_t *img, size_t size);
+bool elf_is_64(const uint8_t *img, size_t size);
+/*
+ * Copies an ELF32 or ELF64 image's PT_LOAD segments to their physical
+ * addresses (p_paddr), zero-filling to p_memsz. Sets *entry (e_entry) and
+ * *end (first byte above the segments).
+ */
+int elf_load(const struct guest_mem *mem, const uint8_t *img, size_t size,
+	     uint64_t *entry, uint64_t *end, const struct logger *lg);
+/* Plain ELF64: long mode at e_entry, RDI = the FDT (copied to guest RAM). */
+int elf64_boot_load(const struct guest_mem *mem, const struct boot_input *in,
+		    struct boot_plan *plan, const struct logger *lg);
+
+#endif /* SPLITVM_BOOT_H */

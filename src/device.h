@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* What every emulated device provides to the bus and to the machine. */
+#ifndef SPLITVM_DEVICE_H
+#define SPLITVM_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "splitvm.h"
+
+/* One guest access, as the bus hands it to a device. */
+struct io_access {
+	uint64_t addr;	  /* port number or guest-physical address */
+	uint64_t offset;  /* addr minus the base of the device's region */
+	unsigned int len; /* 1, 2, 4 or 8 bytes; always inside the region */
+	int vcpu;	  /* index of the accessing vCPU, -1 for the host */
+};
+
+/*
+ * A device's callbacks. read and write may be called from several vCPU
+ * threads at once: a device with mutable state locks it itself. A device
+ * ignores an access of a size it does not implement (reads give all
+ * ones); nothing a guest does may stop the VM unless that is the device's
+ * purpose (debug-exit, reset).
+ */
+struct device_ops {
+	const char *name;
+	uint64_t (*read)(void *dev, const struct io_access *a);
+	void (*write)(void *dev, const struct io_access *a, uint64_t val);
+	/* Adds the device's node to the machine-description FDT (may be NULL). */
+	int (*describe)(void *dev, void *fdt, int parent);
+	/* Frees the device (may be NULL when the device is not heap-owned). */
+	void (*destroy)(void *dev);
+};
+
+/* All ones of an access's width: what an unclaimed read returns. */
+static inline uint64_t io_all_ones(unsigned int len)
+{
+	return len >= 8 ? ~0ull : (1ull << (len * 8)) - 1;
+}
+
+/*
+ * An interrupt line a device drives. Devices know only this: the router
+ * behind set() decides which PIC and IOAPIC pins the line reaches.
+ */
+struct irq_line {
+	void (*set)(void *router, unsigned int line, bool level);
+	void *router;
+	unsigned int line;
+};
+
+static inline void irq_line_set(const struct irq_line *l, bool level)
+{
+	if (l->set)
+		l->set(l->router, l->line, level);
+}
+
+/* How a device ends the run (debug-exit, reset and shutdown ports). */
+struct vm_end_hook {
+	void (*end)(void *vm, enum splitvm_outcome outcome, uint32_t code,
+		    int vcpu);
+	void *vm;
+};
+
+/* Where a device's text output goes (the serial console). */
+struct console_sink {
+	void (*write)(void *ctx, const char *data, size_t len);
+	void *ctx;
+};
+
+#endif /* SPLITVM_DEVICE_H */

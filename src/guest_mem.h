@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest RAM: one host mapping, split around the MMIO hole below 4 GiB. */
+#ifndef SPLITVM_GUEST_MEM_H
+#define SPLITVM_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* RAM below this address; the rest of RAM starts at 4 GiB. */
+#define GUEST_MMIO_HOLE_START 0xc0000000ull
+#define GUEST_HIGH_RAM_START 0x100000000ull
+
+struct guest_mem {
+	uint8_t *host;	   /* all RAM, contiguous in the host */
+	uint64_t size;	   /* bytes of RAM */
+	uint64_t low_size; /* RAM at GPA [0, low_size); the rest at 4 GiB */
+};
+
+/* Sets the layout of size bytes of RAM mapped at host. */
+void guest_mem_layout(struct guest_mem *m, uint8_t *host, uint64_t size);
+
+/* Host pointer to [gpa, gpa + len) if it lies in one RAM range, else NULL. */
+void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* Copy to/from guest RAM. Returns 0 or -EFAULT (not all in RAM). */
+int guest_mem_write(const struct guest_mem *m, uint64_t gpa, const void *src,
+		    uint64_t len);
+int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *dst,
+		   uint64_t len);
+
+/* End of RAM below the hole (exclusive): where low allocations must stop. */
+static inline uint64_t guest_mem_low_end(const struct guest_mem *m)
+{
+	return m->low_size;
+}
+
+#endif /* SPLITVM_GUEST_MEM_H */

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: MIT
+/* The splitvm command line: boot a kernel and exit with the guest's verdict. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "splitvm.h"
+
+/* Exit statuses. A debug-exit value v gives (v << 1) | 1, always odd. */
+enum {
+	EXIT_POWEROFF = 0,
+	EXIT_USAGE = 2,
+	EXIT_TRIPLE_FAULT = 4,
+	EXIT_EMULATION_FAILURE = 6,
+	EXIT_ENTRY_FAILURE = 8,
+	EXIT_RESET = 10,
+	EXIT_CRASH = 12,
+	EXIT_TIMEOUT = 124,
+	EXIT_MONITOR_ERROR = 126,
+	EXIT_INTERRUPTED = 130,
+};
+
+static const char usage_text[] =
+	"Usage: splitvm run --kernel FILE [options]\n"
+	"       splitvm --help | --version\n"
+	"\n"
+	"Boots a kernel in a KVM virtual machine whose IOAPIC and 8259A PICs\n"
+	"are emulated by splitvm (KVM's split irqchip) and exits with the\n"
+	"guest's verdict.\n"
+	"\n"
+	"Options of 'run':\n"
+	"  --kernel FILE         multiboot image (ELF32/ELF64, a.out kludge) or\n"
+	"                        ELF64 entered in long mode with RDI = FDT\n"
+	"  --initrd FILE         initial ramdisk (multiboot module 0)\n"
+	"  --module FILE         another multiboot module (repeatable)\n"
+	"  --append STR          kernel command line\n"
+	"  --cpus N              vCPUs, 1-255 (default 1)\n"
+	"  --memory SIZE         guest RAM: a number of MiB, or with a K, M, G\n"
+	"                        or T suffix (default 64M)\n"
+	"  --timeout SECONDS     stop the guest after this long (decimals ok)\n"
+	"  --serial KIND         stdio (default), file:PATH or none\n"
+	"  --verbose             log what the monitor does (repeat for more)\n"
+	"\n"
+	"Exit status:\n"
+	"  (v << 1) | 1  the guest wrote v to the debug-exit port 0xf4\n"
+	"  0             the guest powered off\n"
+	"  2             usage error\n"
+	"  4             triple fault\n"
+	"  6             emulation failure (KVM internal error)\n"
+	"  8             VM entry failure\n"
+	"  10            the guest asked for a reset\n"
+	"  12            the guest reported a crash\n"
+	"  124           the --timeout passed\n"
+	"  126           splitvm itself failed (bad image, no /dev/kvm, ...)\n"
+	"  130           interrupted by SIGINT, SIGTERM or SIGHUP\n";
+
+struct cli {
+	struct splitvm_config *cfg;
+	const char *serial;
+	int verbose;
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("splitvm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see 'splitvm --help')\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* A whole decimal number in [min, max]. */
+static bool parse_uint(const char *s, unsigned long long min,
+		       unsigned long long max, unsigned long long *ret)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	return !errno && !*end && *ret >= min && *ret <= max;
+}
+
+/* SIZE: MiB by default, or a K/M/G/T suffix (powers of 1024). */
+static bool parse_size(const char *s, uint64_t *ret)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	char num[32];
+	size_t len = strlen(s);
+	unsigned int shift = 20;
+
+	if (len == 0 || len >= sizeof(num))
+		return false;
+	memcpy(num, s, len + 1);
+	const char *u = strchr(units, num[len - 1] & ~0x20);
+
+	if (u && num[len - 1] != 0) {
+		shift = 10 * (unsigned int)(u - units + 1);
+		num[len - 1] = 0;
+	}
+	if (!parse_uint(num, 1, ULLONG_MAX >> shift, &n))
+		return false;
+	*ret = (uint64_t)n << shift;
+	return true;
+}
+
+/* SECONDS with up to millisecond precision: "5", "0.25". */
+static bool parse_seconds(const char *s, uint64_t *ret_ms)
+{
+	unsigned long long whole, frac = 0;
+	char buf[32];
+	const char *dot = strchr(s, '.');
+	size_t n = dot ? (size_t)(dot - s) : strlen(s);
+
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (!parse_uint(buf, 0, 1000000000ull, &whole))
+		return false;
+	if (dot) {
+		const char *f = dot + 1;
+		unsigned int digits = 0;
+
+		if (!*f)
+			return false;
+		for (; *f; f++, digits++) {
+			if (*f < '0' || *f > '9')
+				return false;
+			if (digits < 3)
+				frac = frac * 10 + (unsigned int)(*f - '0');
+		}
+		for (; digits < 3; digits++)
+			frac *= 10;
+	}
+	*ret_ms = whole * 1000 + frac;
+	return *ret_ms > 0;
+}
+
+static void cli_log(void *userdata, enum splitvm_log_level level,
+		    const char *message)
+{
+	static const char *const tags[] = {"", "warning: ", "", "debug: "};
+
+	fprintf(stderr, "splitvm: %s%s\n", tags[level], message);
+}
+
+/* Applies one option of 'run'. Returns 0 or an exit status. */
+static int cli_option(struct cli *cli, int opt, const char *arg)
+{
+	struct splitvm_config *cfg = cli->cfg;
+	unsigned long long n;
+	uint64_t v;
+	int r = 0;
+
+	switch (opt) {
+	case 'k':
+		r = splitvm_config_set_kernel(cfg, arg);
+		break;
+	case 'i':
+		r = splitvm_config_set_initrd(cfg, arg);
+		break;
+	case 'M':
+		r = splitvm_config_add_module(cfg, arg);
+		if (r == -E2BIG)
+			return usage_error("--module: more than 64 modules");
+		break;
+	case 'a':
+		r = splitvm_config_set_cmdline(cfg, arg);
+		if (r == -E2BIG)
+			return usage_error("--append: longer than 4095 bytes");
+		break;
+	case 'c':
+		if (!parse_uint(arg, 1, 255, &n))
+			return usage_error("--cpus: '%s' is not a number from 1 to 255",
+					   arg);
+		r = splitvm_config_set_cpus(cfg, (unsigned int)n);
+		break;
+	case 'm':
+		if (!parse_size(arg, &v) || splitvm_config_set_memory(cfg, v))
+			return usage_error("--memory: '%s' is not a size from 2M to 1T in whole pages",
+					   arg);
+		break;
+	case 't':
+		if (!parse_seconds(arg, &v))
+			return usage_error("--timeout: '%s' is not a positive number of seconds",
+					   arg);
+		r = splitvm_config_set_timeout(cfg, v);
+		break;
+	case 's':
+		if (strcmp(arg, "stdio") && strcmp(arg, "none") &&
+		    (strncmp(arg, "file:", 5) || !arg[5]))
+			return usage_error("--serial: '%s' is not stdio, none or file:PATH",
+					   arg);
+		cli->serial = arg;
+		break;
+	case 'v':
+		cli->verbose++;
+		break;
+	default:
+		return EXIT_USAGE;
+	}
+	if (r == -EINVAL)
+		return usage_error("'%s' is not a valid value", arg);
+	if (r) {
+		fprintf(stderr, "splitvm: %s\n", strerror(-r));
+		return EXIT_MONITOR_ERROR;
+	}
+	return 0;
+}
+
+static int cli_parse_run(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"module", required_argument, NULL, 'M'},
+		{"append", required_argument, NULL, 'a'},
+		{"cpus", required_argument, NULL, 'c'},
+		{"memory", required_argument, NULL, 'm'},
+		{"timeout", required_argument, NULL, 't'},
+		{"serial", required_argument, NULL, 's'},
+		{"verbose", no_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0},
+	};
+	bool have_kernel = false;
+	int opt, r;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (opt == '?')
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		if (opt == ':')
+			return usage_error("%s needs a value",
+					   argv[optind - 1]);
+		have_kernel |= opt == 'k';
+		r = cli_option(cli, opt, optarg);
+		if (r)
+			return r;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!have_kernel)
+		return usage_error("run needs --kernel FILE");
+	return 0;
+}
+
+/* Wires the serial console as --serial says. Returns 0 or an exit status. */
+static int cli_serial(struct cli *cli)
+{
+	int out = 1, in = 0;
+
+	if (!strcmp(cli->serial, "none")) {
+		out = in = -1;
+	} else if (!strncmp(cli->serial, "file:", 5)) {
+		out = open(cli->serial + 5,
+			   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out < 0) {
+			fprintf(stderr, "splitvm: --serial: cannot open '%s': %s\n",
+				cli->serial + 5, strerror(errno));
+			return EXIT_MONITOR_ERROR;
+		}
+		in = -1;
+	}
+	splitvm_config_set_serial_fds(cli->cfg, out, in);
+	return 0;
+}
+
+static void print_regs(const struct splitvm_regs *r)
+{
+	fprintf(stderr,
+		"  rip %016llx rflags %016llx\n"
+		"  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+		"  rsi %016llx rdi %016llx rbp %016llx rsp %016llx\n"
+		"  r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n"
+		"  r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n"
+		"  cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx\n"
+		"  efer %llx cs %04x ds %04x es %04x ss %04x\n",
+		(unsigned long long)r->rip, (unsigned long long)r->rflags,
+		(unsigned long long)r->rax, (unsigned long long)r->rbx,
+		(unsigned long long)r->rcx, (unsigned long long)r->rdx,
+		(unsigned long long)r->rsi, (unsigned long long)r->rdi,
+		(unsigned long long)r->rbp, (unsigned long long)r->rsp,
+		(unsigned long long)r->r8, (unsigned long long)r->r9,
+		(unsigned long long)r->r10, (unsigned long long)r->r11,
+		(unsigned long long)r->r12, (unsigned long long)r->r13,
+		(unsigned long long)r->r14, (unsigned long long)r->r15,
+		(unsigned long long)r->cr0, (unsigned long long)r->cr2,
+		(unsigned long long)r->cr3, (unsigned long long)r->cr4,
+		(unsigned long long)r->efer, r->cs, r->ds, r->es, r->ss);
+}
+
+/* Maps an outcome to the exit status, saying on stderr what went wrong. */
+static int cli_verdict(const struct splitvm_result *res)
+{
+	switch (res->outcome) {
+	case SPLITVM_OUTCOME_EXIT:
+		return (int)(((res->exit_code << 1) | 1) & 0xff);
+	case SPLITVM_OUTCOME_POWEROFF:
+		return EXIT_POWEROFF;
+	default:
+		break;
+	}
+	fprintf(stderr, "splitvm: %s\n", res->detail);
+	if (res->has_regs)
+		print_regs(&res->regs);
+	switch (res->outcome) {
+	case SPLITVM_OUTCOME_RESET:
+		return EXIT_RESET;
+	case SPLITVM_OUTCOME_TRIPLE_FAULT:
+		return EXIT_TRIPLE_FAULT;
+	case SPLITVM_OUTCOME_EMULATION_FAILURE:
+		return EXIT_EMULATION_FAILURE;
+	case SPLITVM_OUTCOME_ENTRY_FAILURE:
+		return EXIT_ENTRY_FAILURE;
+	case SPLITVM_OUTCOME_CRASH:
+		return EXIT_CRASH;
+	case SPLITVM_OUTCOME_TIMEOUT:
+		return EXIT_TIMEOUT;
+	case SPLITVM_OUTCOME_STOPPED:
+		return EXIT_INTERRUPTED;
+	default:
+		return EXIT_MONITOR_ERROR;
+	}
+}
+
+/* Turns SIGINT/SIGTERM/SIGHUP into splitvm_stop(), off the signal path. */
+struct signal_watch {
+	pthread_t thread;
+	struct splitvm *vm;
+	sigset_t set;
+	bool done; /* set before the final wake-up: the VM has ended */
+};
+
+static void *signal_thread(void *arg)
+{
+	struct signal_watch *w = arg;
+	int sig;
+
+	if (sigwait(&w->set, &sig) == 0 && !__atomic_load_n(&w->done,
+							    __ATOMIC_ACQUIRE))
+		splitvm_stop(w->vm);
+	return NULL;
+}
+
+static int cli_boot(struct cli *cli)
+{
+	struct signal_watch w = {0};
+	struct splitvm_result res;
+	bool watching;
+	int r;
+
+	sigemptyset(&w.set);
+	sigaddset(&w.set, SIGINT);
+	sigaddset(&w.set, SIGTERM);
+	sigaddset(&w.set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &w.set, NULL);
+
+	r = splitvm_create(cli->cfg, &w.vm);
+	if (r)
+		return EXIT_MONITOR_ERROR; /* the log said why */
+	watching = pthread_create(&w.thread, NULL, signal_thread, &w) == 0;
+	r = splitvm_run(w.vm, &res);
+	if (watching) {
+		__atomic_store_n(&w.done, true, __ATOMIC_RELEASE);
+		pthread_kill(w.thread, SIGTERM); /* blocked: only wakes it */
+		pthread_join(w.thread, NULL);
+	}
+	splitvm_destroy(w.vm);
+	if (r) {
+		fprintf(stderr, "splitvm: running the VM failed: %s\n",
+			strerror(-r));
+		return EXIT_MONITOR_ERROR;
+	}
+	return cli_verdict(&res);
+}
+
+static int cli_run(int argc, char **argv)
+{
+	struct cli cli = {.serial = "stdio"};
+	int r;
+
+	if (splitvm_config_new(&cli.cfg))
+		return EXIT_MONITOR_ERROR;
+	r = cli_parse_run(&cli, argc, argv);
+	if (!r)
+		r = cli_serial(&cli);
+	if (!r) {
+		enum splitvm_log_level level =
+			cli.verbose >= 2   ? SPLITVM_LOG_DEBUG
+			: cli.verbose == 1 ? SPLITVM_LOG_INFO
+					   : SPLITVM_LOG_WARNING;
+
+		splitvm_config_set_log_handler(cli.cfg, cli_log, NULL, level);
+		r = cli_boot(&cli);
+	}
+	splitvm_config_free(cli.cfg);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("no command given");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("splitvm %s\n", splitvm_version());
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cli_run(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", argv[1]);
+}

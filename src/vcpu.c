@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: MIT
+/* vCPU threads: entry state, the KVM_RUN loop, exits, requests and kicks. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "vcpu.h"
+#include "vm.h"
+
+#define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+
+#define CR0_PE (1ull << 0)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+
+/* Local APIC register offsets (SDM vol. 3, table 11-1). */
+#define APIC_LVT0 0x350
+#define APIC_LVT1 0x360
+#define APIC_DM_NMI 0x400
+#define APIC_DM_EXTINT 0x700
+
+/*
+ * Per-vCPU CPUID: what KVM supports, plus x2APIC (the in-kernel LAPIC
+ * implements it) and the hypervisor bit, with this vCPU's APIC ID in
+ * leaf 1 EBX[31:24] and the x2APIC ID in leaves 0xb and 0x1f EDX.
+ */
+static int vcpu_set_cpuid(struct vcpu *v)
+{
+	const struct kvm_cpuid2 *base = v->vm->cpuid;
+	size_t size = sizeof(*base) + base->nent * sizeof(base->entries[0]);
+	struct kvm_cpuid2 *c = malloc(size);
+	int r = 0;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, base, size);
+	for (unsigned int i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		switch (e->function) {
+		case 1:
+			e->ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_HYPERVISOR;
+			e->ebx = (e->ebx & 0x0000ffffu) | (v->index << 24) |
+				 ((v->vm->nr_vcpus & 0xffu) << 16);
+			break;
+		case 0xb:
+		case 0x1f:
+			e->edx = v->index;
+			break;
+		}
+	}
+	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
+		r = -errno;
+	free(c);
+	return r;
+}
+
+static void seg_flat(struct kvm_segment *s, uint16_t sel, uint8_t type,
+		     bool code64)
+{
+	*s = (struct kvm_segment){
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = sel,
+		.type = type,
+		.present = 1,
+		.s = 1,
+		.db = code64 ? 0 : 1,
+		.l = code64 ? 1 : 0,
+		.g = 1,
+	};
+}
+
+/* The BSP's registers at entry, as the loader's plan says. */
+static int vcpu_set_entry_state(struct vcpu *v, const struct boot_plan *p)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = {0};
+	bool lm = p->mode == BOOT_MODE_LONG64;
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	seg_flat(&sregs.cs, lm ? BOOT_SEL_CODE64 : BOOT_SEL_CODE32, 0xb, lm);
+	seg_flat(&sregs.ds, BOOT_SEL_DATA, 0x3, false);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.gdt.base = BOOT_GDT_ADDR;
+	sregs.gdt.limit = 4 * 8 - 1;
+	sregs.cr0 = CR0_PE | CR0_ET | CR0_NE;
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (lm) {
+		sregs.cr0 |= CR0_PG;
+		sregs.cr3 = BOOT_PML4_ADDR;
+		sregs.cr4 = CR4_PAE;
+		sregs.efer = EFER_LME | EFER_LMA;
+	}
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+
+	regs.rflags = 2; /* bit 1 is reserved, always set */
+	regs.rip = p->entry;
+	regs.rax = p->rax;
+	regs.rbx = p->rbx;
+	regs.rsi = p->rsi;
+	regs.rdi = p->rdi;
+	regs.rsp = p->rsp;
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * LVT0 = ExtINT and LVT1 = NMI, unmasked, as PC firmware leaves the BSP
+ * (MP spec 3.6.2.2, virtual wire mode): the PIC then reaches the CPU
+ * through the LAPIC before the guest touches it.
+ */
+static int vcpu_set_virtual_wire(struct vcpu *v)
+{
+	struct kvm_lapic_state lapic;
+
+	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
+		return -errno;
+	*(uint32_t *)&lapic.regs[APIC_LVT0] = APIC_DM_EXTINT;
+	*(uint32_t *)&lapic.regs[APIC_LVT1] = APIC_DM_NMI;
+	if (ioctl(v->fd, KVM_SET_LAPIC, &lapic) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The signal mask in force during KVM_RUN: the thread's own, with the kick
+ * signal let through. Outside KVM_RUN the thread keeps it blocked, so a
+ * kick never runs a handler; it only makes KVM_RUN return EINTR.
+ */
+static int vcpu_set_signal_mask(struct vcpu *v)
+{
+	struct {
+		struct kvm_signal_mask head;
+		uint8_t set[8]; /* the kernel's sigset_t is 64 bits */
+	} m;
+	sigset_t set;
+
+	if (pthread_sigmask(SIG_BLOCK, NULL, &set))
+		return -EINVAL;
+	sigdelset(&set, v->vm->kick_signal);
+	m.head.len = sizeof(m.set);
+	memcpy(m.set, &set, sizeof(m.set));
+	if (ioctl(v->fd, KVM_SET_SIGNAL_MASK, &m) < 0)
+		return -errno;
+	return 0;
+}
+
+int vcpu_init(struct vcpu *v, struct splitvm *vm, unsigned int index,
+	      const struct boot_plan *plan)
+{
+	int r;
+
+	v->vm = vm;
+	v->index = index;
+	atomic_init(&v->requests, 0);
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (v->fd < 0) {
+		v->fd = -1;
+		return -errno;
+	}
+	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return -errno;
+	}
+	r = vcpu_set_cpuid(v);
+	if (!r)
+		r = vcpu_set_signal_mask(v);
+	/* APs wait for INIT-SIPI-SIPI in the kernel's LAPIC (KVM-NOTES 9). */
+	if (!r && index == 0)
+		r = vcpu_set_entry_state(v, plan);
+	if (!r && index == 0)
+		r = vcpu_set_virtual_wire(v);
+	return r;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->run)
+		munmap(v->run, v->vm->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	v->run = NULL;
+	v->fd = -1;
+}
+
+void vcpu_request(struct vcpu *v, unsigned int requests)
+{
+	atomic_fetch_or(&v->requests, requests);
+	if (!atomic_load(&v->thread_started) ||
+	    pthread_equal(pthread_self(), v->thread))
+		return;
+	vcpu_kick(v);
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	/*
+	 * immediate_exit makes a KVM_RUN that has not yet entered the guest
+	 * return at once; the signal takes out one that has (or one that
+	 * is blocked on a halted vCPU). Either way KVM_RUN gives EINTR.
+	 */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(v->thread, v->vm->kick_signal);
+}
+
+/* Takes back the kick: clears immediate_exit and the pending signal. */
+static void vcpu_consume_kick(struct vcpu *v)
+{
+	static const struct timespec zero;
+	sigset_t set;
+
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	sigemptyset(&set);
+	sigaddset(&set, v->vm->kick_signal);
+	while (sigtimedwait(&set, NULL, &zero) >= 0)
+		;
+}
+
+static void vcpu_get_regs(struct vcpu *v, struct splitvm_regs *out)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	memset(out, 0, sizeof(*out));
+	if (ioctl(v->fd, KVM_GET_REGS, &r) == 0) {
+		out->rax = r.rax, out->rbx = r.rbx, out->rcx = r.rcx;
+		out->rdx = r.rdx, out->rsi = r.rsi, out->rdi = r.rdi;
+		out->rbp = r.rbp, out->rsp = r.rsp, out->r8 = r.r8;
+		out->r9 = r.r9, out->r10 = r.r10, out->r11 = r.r11;
+		out->r12 = r.r12, out->r13 = r.r13, out->r14 = r.r14;
+		out->r15 = r.r15, out->rip = r.rip, out->rflags = r.rflags;
+	}
+	if (ioctl(v->fd, KVM_GET_SREGS, &s) == 0) {
+		out->cr0 = s.cr0;
+		out->cr2 = s.cr2;
+		out->cr3 = s.cr3;
+		out->cr4 = s.cr4;
+		out->efer = s.efer;
+		out->cs = s.cs.selector;
+		out->ds = s.ds.selector;
+		out->es = s.es.selector;
+		out->ss = s.ss.selector;
+	}
+}
+
+/* Ends the run with an outcome the guest caused, dumping its registers. */
+static void vcpu_end(struct vcpu *v, enum splitvm_outcome outcome,
+		     const char *detail)
+{
+	struct splitvm_regs regs;
+
+	vcpu_get_regs(v, &regs);
+	vm_end(v->vm, outcome, 0, (int)v->index, &regs, detail);
+}
+
+/* Port I/O: count accesses of size bytes each (rep ins/outs). */
+static void vcpu_exit_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned int size = run->io.size;
+	uint64_t span = (uint64_t)run->io.count * size;
+	uint8_t *p = (uint8_t *)run + run->io.data_offset;
+
+	if (size == 0 || size > 4 || run->io.data_offset > v->vm->run_size ||
+	    span > v->vm->run_size - run->io.data_offset)
+		return;
+	for (uint32_t i = 0; i < run->io.count; i++, p += size) {
+		uint64_t val = 0;
+
+		if (run->io.direction == KVM_EXIT_IO_OUT) {
+			memcpy(&val, p, size);
+			bus_write(&v->vm->pio, run->io.port, size,
+				  (int)v->index, val);
+		} else {
+			bus_read(&v->vm->pio, run->io.port, size,
+				 (int)v->index, &val);
+			memcpy(p, &val, size);
+		}
+	}
+}
+
+static void vcpu_exit_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned int len = run->mmio.len;
+	uint64_t val = 0;
+
+	if (len == 0 || len > 8)
+		return;
+	if (run->mmio.is_write) {
+		memcpy(&val, run->mmio.data, len);
+		bus_write(&v->vm->mmio, run->mmio.phys_addr, len,
+			  (int)v->index, val);
+	} else {
+		bus_read(&v->vm->mmio, run->mmio.phys_addr, len,
+			 (int)v->index, &val);
+		memcpy(run->mmio.data, &val, len);
+	}
+}
+
+static void vcpu_exit_system_event(struct vcpu *v)
+{
+	char detail[64];
+
+	snprintf(detail, sizeof(detail), "system event %u on vCPU %u",
+		 v->run->system_event.type, v->index);
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_end(v->vm, SPLITVM_OUTCOME_POWEROFF, 0, (int)v->index,
+		       NULL, detail);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_end(v->vm, SPLITVM_OUTCOME_RESET, 0, (int)v->index, NULL,
+		       detail);
+		break;
+	default:
+		vcpu_end(v, SPLITVM_OUTCOME_CRASH, detail);
+		break;
+	}
+}
+
+/* Handles one exit. Returns false when the loop must stop. */
+static bool vcpu_handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	char detail[160];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_exit_io(v);
+		return true;
+	case KVM_EXIT_MMIO:
+		vcpu_exit_mmio(v);
+		return true;
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_HLT: /* in-kernel LAPIC: HLT stays in the kernel */
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		snprintf(detail, sizeof(detail), "triple fault on vCPU %u",
+			 v->index);
+		vcpu_end(v, SPLITVM_OUTCOME_TRIPLE_FAULT, detail);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(detail, sizeof(detail),
+			 "KVM internal error on vCPU %u: suberror %u%s",
+			 v->index, run->internal.suberror,
+			 run->internal.suberror ==
+					 KVM_INTERNAL_ERROR_EMULATION
+				 ? " (instruction emulation failed)"
+				 : "");
+		vcpu_end(v, SPLITVM_OUTCOME_EMULATION_FAILURE, detail);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(detail, sizeof(detail),
+			 "VM entry failed on vCPU %u: hardware reason 0x%llx",
+			 v->index,
+			 (unsigned long long)run->fail_entry
+				 .hardware_entry_failure_reason);
+		vcpu_end(v, SPLITVM_OUTCOME_ENTRY_FAILURE, detail);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_exit_system_event(v);
+		return false;
+	default:
+		snprintf(detail, sizeof(detail),
+			 "unexpected KVM exit %u on vCPU %u", run->exit_reason,
+			 v->index);
+		vcpu_end(v, SPLITVM_OUTCOME_ERROR, detail);
+		return false;
+	}
+}
+
+/* Handles posted requests. Returns false when the loop must stop. */
+static bool vcpu_handle_requests(struct vcpu *v)
+{
+	unsigned int req = atomic_exchange(&v->requests, 0);
+
+	if (req & VCPU_REQ_STOP)
+		return false;
+	return true;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	char detail[96];
+
+	while (vcpu_handle_requests(v)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			int err = errno;
+
+			/* EINTR: kicked. EAGAIN: an AP got INIT (KVM-NOTES 9). */
+			if (err == EINTR || err == EAGAIN) {
+				vcpu_consume_kick(v);
+				continue;
+			}
+			snprintf(detail, sizeof(detail),
+				 "KVM_RUN failed on vCPU %u: %s", v->index,
+				 strerror(err));
+			vm_fail(v->vm, (int)v->index, -err, detail);
+			break;
+		}
+		if (!vcpu_handle_exit(v))
+			break;
+	}
+	vm_vcpu_done(v->vm);
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+
+	if (r)
+		return -r;
+	/*
+	 * A request posted before thread_started was visible went without a
+	 * kick; the thread may have missed it on its way into KVM_RUN. Both
+	 * sides are sequentially consistent, so one of them sees the other:
+	 * the poster kicks, or this does.
+	 */
+	atomic_store(&v->thread_started, true);
+	if (atomic_load(&v->requests))
+		vcpu_kick(v);
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* A vCPU: its thread, its run loop, and requests other threads post to it. */
+#ifndef SPLITVM_VCPU_H
+#define SPLITVM_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "boot.h"
+
+struct splitvm;
+
+/*
+ * Work another thread asks of a vCPU. Only the vCPU's own thread issues
+ * vCPU ioctls (KVM-NOTES rule 7), so others set a bit here and kick; the
+ * thread handles the bits, in this order, before each KVM_RUN.
+ */
+enum vcpu_request {
+	VCPU_REQ_STOP = 1u << 0, /* leave the run loop */
+};
+
+struct vcpu {
+	struct splitvm *vm;
+	unsigned int index; /* also its APIC ID */
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	atomic_bool thread_started;
+	atomic_uint requests;
+};
+
+/*
+ * Creates vCPU index in the VM: KVM_CREATE_VCPU, the kvm_run mapping,
+ * CPUID, the kick signal mask and, for the BSP, the boot entry state.
+ * Runs on the creating thread, before any vCPU thread exists.
+ * Returns 0 or a negative errno.
+ */
+int vcpu_init(struct vcpu *v, struct splitvm *vm, unsigned int index,
+	      const struct boot_plan *plan);
+void vcpu_destroy(struct vcpu *v);
+
+/* Starts the vCPU thread. Returns 0 or a negative errno. */
+int vcpu_start(struct vcpu *v);
+
+/* Posts requests to the vCPU and kicks it out of KVM_RUN. Any thread. */
+void vcpu_request(struct vcpu *v, unsigned int requests);
+
+/* Makes the vCPU's KVM_RUN return (signal + immediate_exit). */
+void vcpu_kick(struct vcpu *v);
+
+#endif /* SPLITVM_VCPU_H */

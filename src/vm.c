@@ -1,0 +1,717 @@
+// SPDX-License-Identifier: MIT
+/* A VM's life: KVM setup in split-irqchip mode, devices, boot, run, end. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "debug_exit.h"
+#include "fdt.h"
+#include "file.h"
+#include "fw_cfg.h"
+#include "reset.h"
+#include "shutdown.h"
+#include "uart.h"
+#include "vm.h"
+
+#define KVM_API_VERSION_EXPECTED 12
+#define COM1_BASE 0x3f8
+#define COM1_IRQ 4
+
+uint64_t vm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- KVM: the VM-wide setup ------------------------------------------ */
+
+static int kvm_check_cap(struct splitvm *vm, long cap, const char *name)
+{
+	int r = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, cap);
+
+	if (r <= 0) {
+		log_error(&vm->log, "KVM lacks %s, which splitvm needs", name);
+		return -ENOTSUP;
+	}
+	return r;
+}
+
+static int kvm_open(struct splitvm *vm, unsigned int cpus)
+{
+	int r;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		r = -errno;
+		log_error(&vm->log, "cannot open /dev/kvm: %s", strerror(-r));
+		return r;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) !=
+	    KVM_API_VERSION_EXPECTED) {
+		log_error(&vm->log, "/dev/kvm speaks an unknown API version");
+		return -ENOTSUP;
+	}
+	if ((r = kvm_check_cap(vm, KVM_CAP_SPLIT_IRQCHIP,
+			       "KVM_CAP_SPLIT_IRQCHIP")) < 0 ||
+	    (r = kvm_check_cap(vm, KVM_CAP_IMMEDIATE_EXIT,
+			       "KVM_CAP_IMMEDIATE_EXIT")) < 0)
+		return r;
+	r = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (r > 0 && cpus > (unsigned int)r) {
+		log_error(&vm->log, "KVM allows %d vCPUs; %u were asked for",
+			  r, cpus);
+		return -EINVAL;
+	}
+	r = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (r <= 0)
+		return r < 0 ? -errno : -EINVAL;
+	vm->run_size = (size_t)r;
+	return 0;
+}
+
+static int kvm_enable_cap(struct splitvm *vm, uint32_t cap, uint64_t arg0)
+{
+	struct kvm_enable_cap c = {.cap = cap, .args = {arg0}};
+
+	return ioctl(vm->vm_fd, KVM_ENABLE_CAP, &c) < 0 ? -errno : 0;
+}
+
+/*
+ * Creates the VM with the split irqchip: in-kernel LAPICs only, GSIs below
+ * VM_IOAPIC_PINS reserved for our IOAPIC (KVM-NOTES, split rule 1). It
+ * must be enabled before any vCPU exists.
+ */
+static int kvm_create_vm(struct splitvm *vm)
+{
+	int r;
+
+	do {
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	} while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0) {
+		r = -errno;
+		log_error(&vm->log, "KVM_CREATE_VM failed: %s", strerror(-r));
+		return r;
+	}
+	/* Intel without unrestricted guest needs both; elsewhere harmless. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR) < 0) {
+		r = -errno;
+		log_error(&vm->log, "KVM_SET_TSS_ADDR failed: %s",
+			  strerror(-r));
+		return r;
+	}
+	uint64_t ident = VM_IDENTITY_MAP_ADDR;
+
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0) {
+		r = -errno;
+		log_error(&vm->log, "KVM_SET_IDENTITY_MAP_ADDR failed: %s",
+			  strerror(-r));
+		return r;
+	}
+	r = kvm_enable_cap(vm, KVM_CAP_SPLIT_IRQCHIP, VM_IOAPIC_PINS);
+	if (r) {
+		log_error(&vm->log, "enabling KVM_CAP_SPLIT_IRQCHIP failed: %s",
+			  strerror(-r));
+		return r;
+	}
+	/*
+	 * 32-bit x2APIC IDs in routes and LAPIC state, and no broadcast
+	 * quirk: an x2APIC destination of 0xff means APIC 255, not all.
+	 */
+	r = kvm_enable_cap(vm, KVM_CAP_X2APIC_API,
+			   KVM_X2APIC_API_USE_32BIT_IDS |
+				   KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK);
+	if (r)
+		log_warn(&vm->log, "KVM_CAP_X2APIC_API unavailable: %s",
+			 strerror(-r));
+	return 0;
+}
+
+static int kvm_get_cpuid(struct splitvm *vm)
+{
+	for (unsigned int n = 64; n <= 4096; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
+						     n * sizeof(c->entries[0]));
+
+		if (!c)
+			return -ENOMEM;
+		c->nent = n;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			vm->cpuid = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG)
+			return -errno;
+	}
+	return -E2BIG;
+}
+
+static int kvm_set_memory(struct splitvm *vm, uint32_t slot, uint64_t gpa,
+			  uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Guest RAM: reserved lazily, so a VM costs only the pages it touches. */
+static int vm_map_ram(struct splitvm *vm, uint64_t size)
+{
+	uint8_t *host = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+			     0);
+	int r;
+
+	if (host == MAP_FAILED) {
+		r = -errno;
+		log_error(&vm->log, "cannot map %llu MiB of guest RAM: %s",
+			  (unsigned long long)(size >> 20), strerror(-r));
+		return r;
+	}
+	guest_mem_layout(&vm->mem, host, size);
+	r = kvm_set_memory(vm, 0, 0, vm->mem.low_size, host);
+	if (!r && size > vm->mem.low_size)
+		r = kvm_set_memory(vm, 1, GUEST_HIGH_RAM_START,
+				   size - vm->mem.low_size,
+				   host + vm->mem.low_size);
+	if (r)
+		log_error(&vm->log, "KVM_SET_USER_MEMORY_REGION failed: %s",
+			  strerror(-r));
+	return r;
+}
+
+/* ---- Console --------------------------------------------------------- */
+
+static void console_flush_locked(struct console *c)
+{
+	if (c->len == 0)
+		return;
+	if (c->fn) {
+		c->fn(c->userdata, c->buf, c->len);
+	} else if (c->fd >= 0) {
+		const char *p = c->buf;
+		size_t left = c->len;
+
+		while (left) {
+			ssize_t n = write(c->fd, p, left);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break; /* output is lost, the guest goes on */
+			p += n;
+			left -= (size_t)n;
+		}
+	}
+	c->len = 0;
+}
+
+/* Collects serial output into lines: one handler call or write a line. */
+static void console_write(void *ctx, const char *data, size_t len)
+{
+	struct console *c = ctx;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < len; i++) {
+		c->buf[c->len++] = data[i];
+		if (data[i] == '\n' || c->len == sizeof(c->buf))
+			console_flush_locked(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void console_flush(struct console *c)
+{
+	pthread_mutex_lock(&c->lock);
+	console_flush_locked(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- Devices --------------------------------------------------------- */
+
+/* The interrupt router arrives with the irqchips; until then, no chip. */
+static void vm_irq_set(void *router, unsigned int line, bool level)
+{
+}
+
+static void vm_end_hook_fn(void *vmp, enum splitvm_outcome outcome,
+			   uint32_t code, int vcpu)
+{
+	char detail[64];
+
+	snprintf(detail, sizeof(detail), "%s from vCPU %d",
+		 splitvm_outcome_name(outcome), vcpu);
+	vm_end(vmp, outcome, code, vcpu, NULL, detail);
+}
+
+/* Takes ownership of dev: it is destroyed with the VM. */
+static int vm_add_device(struct splitvm *vm, const struct device_ops *ops,
+			 void *dev)
+{
+	struct device_slot *d = realloc(
+		vm->devices, (vm->nr_devices + 1) * sizeof(*vm->devices));
+
+	if (!d) {
+		if (ops->destroy)
+			ops->destroy(dev);
+		return -ENOMEM;
+	}
+	vm->devices = d;
+	vm->devices[vm->nr_devices++] = (struct device_slot){ops, dev};
+	return 0;
+}
+
+static int vm_map_pio(struct splitvm *vm, uint64_t base, uint64_t size,
+		      const struct device_ops *ops, void *dev)
+{
+	int r = bus_register(&vm->pio, base, size, ops, dev);
+
+	if (r)
+		log_error(&vm->log, "%s: ports 0x%llx+%llu: %s", ops->name,
+			  (unsigned long long)base, (unsigned long long)size,
+			  strerror(-r));
+	return r;
+}
+
+static int vm_create_devices(struct splitvm *vm, unsigned int cpus)
+{
+	const struct vm_end_hook hook = {vm_end_hook_fn, vm};
+	const struct console_sink sink = {console_write, &vm->console};
+	const struct irq_line com1_irq = {vm_irq_set, vm, COM1_IRQ};
+	struct debug_exit *dx;
+	struct fw_cfg *fw;
+	struct reset *rst;
+	struct shutdown_port *sd;
+	int r;
+
+	if ((r = uart_new(&sink, &com1_irq, &vm->uart)) ||
+	    (r = vm_add_device(vm, &uart_ops, vm->uart)) ||
+	    (r = vm_map_pio(vm, COM1_BASE, 8, &uart_ops, vm->uart)))
+		return r;
+	if ((r = debug_exit_new(&hook, &dx)) ||
+	    (r = vm_add_device(vm, &debug_exit_ops, dx)) ||
+	    (r = vm_map_pio(vm, 0xf4, 4, &debug_exit_ops, dx)))
+		return r;
+	if ((r = fw_cfg_new(vm->mem.size, (uint16_t)cpus, (uint16_t)cpus,
+			    &fw)) ||
+	    (r = vm_add_device(vm, &fw_cfg_ops, fw)) ||
+	    (r = vm_map_pio(vm, 0x510, 2, &fw_cfg_ops, fw)))
+		return r;
+	if ((r = reset_new(&hook, &rst)) ||
+	    (r = vm_add_device(vm, &reset_ops, rst)) ||
+	    (r = vm_map_pio(vm, 0x64, 1, &reset_ops, rst)) ||
+	    (r = vm_map_pio(vm, 0x92, 1, &reset_ops, rst)) ||
+	    (r = vm_map_pio(vm, 0xcf9, 1, &reset_ops, rst)))
+		return r;
+	if ((r = shutdown_port_new(&hook, &sd)) ||
+	    (r = vm_add_device(vm, &shutdown_port_ops, sd)) ||
+	    (r = vm_map_pio(vm, 0x8900, 1, &shutdown_port_ops, sd)))
+		return r;
+	return 0;
+}
+
+/* ---- Boot ------------------------------------------------------------ */
+
+/* The machine description: RAM, CPUs, then each device describes itself. */
+static int vm_build_fdt(struct splitvm *vm, void *buf, const char *cmdline)
+{
+	int isa = fdt_machine_begin(buf, FDT_MAX_SIZE, &vm->mem, vm->nr_vcpus,
+				    cmdline);
+	int r = isa < 0 ? isa : 0;
+
+	for (unsigned int i = 0; !r && i < vm->nr_devices; i++) {
+		const struct device_slot *d = &vm->devices[i];
+
+		if (d->ops->describe)
+			r = d->ops->describe(d->dev, buf, isa);
+	}
+	if (!r)
+		r = fdt_machine_finish(buf);
+	if (r)
+		log_error(&vm->log, "building the machine FDT failed: %s",
+			  strerror(-r));
+	return r;
+}
+
+static int vm_load_kernel(struct splitvm *vm, const struct splitvm_config *cfg)
+{
+	struct mapped_file kernel, files[CONFIG_MAX_MODULES + 1];
+	struct boot_module mods[CONFIG_MAX_MODULES + 1];
+	unsigned int nr = 0;
+	void *fdt = NULL;
+	int r;
+
+	if (!cfg->kernel) {
+		log_error(&vm->log, "no kernel given");
+		return -EINVAL;
+	}
+	r = file_map(cfg->kernel, "kernel", vm->mem.size, &kernel, &vm->log);
+	if (r)
+		return r;
+	const char *paths[CONFIG_MAX_MODULES + 1];
+	unsigned int nr_paths = 0;
+
+	if (cfg->initrd)
+		paths[nr_paths++] = cfg->initrd;
+	for (unsigned int i = 0; i < cfg->nr_modules; i++)
+		paths[nr_paths++] = cfg->modules[i];
+	for (; nr < nr_paths; nr++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "module %u", nr);
+		r = file_map(paths[nr], what, vm->mem.size, &files[nr],
+			     &vm->log);
+		if (r)
+			goto out;
+		mods[nr] = (struct boot_module){files[nr].data, files[nr].size,
+						paths[nr]};
+	}
+	fdt = calloc(1, FDT_MAX_SIZE);
+	if (!fdt) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = vm_build_fdt(vm, fdt, cfg->cmdline);
+	if (r)
+		goto out;
+	const struct boot_input in = {
+		.kernel = kernel.data,
+		.kernel_size = kernel.size,
+		.kernel_name = cfg->kernel,
+		.cmdline = cfg->cmdline,
+		.modules = mods,
+		.nr_modules = nr,
+		.fdt = fdt,
+		.fdt_size = FDT_MAX_SIZE,
+	};
+	r = boot_load(&vm->mem, &in, &vm->plan, &vm->log);
+out:
+	free(fdt);
+	while (nr--)
+		file_unmap(&files[nr]);
+	file_unmap(&kernel);
+	return r;
+}
+
+/* ---- Life cycle ------------------------------------------------------ */
+
+static int vm_init_sync(struct splitvm *vm)
+{
+	if (pthread_mutex_init(&vm->lock, NULL))
+		return -ENOMEM;
+	if (pthread_mutex_init(&vm->console.lock, NULL)) {
+		pthread_mutex_destroy(&vm->lock);
+		return -ENOMEM;
+	}
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (pthread_cond_init(&vm->ended, &attr)) {
+		pthread_condattr_destroy(&attr);
+		pthread_mutex_destroy(&vm->console.lock);
+		pthread_mutex_destroy(&vm->lock);
+		return -ENOMEM;
+	}
+	pthread_condattr_destroy(&attr);
+	return 0;
+}
+
+int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
+{
+	struct splitvm *vm = calloc(1, sizeof(*vm));
+	int r;
+
+	if (!vm)
+		return -ENOMEM;
+	vm->log = cfg->log;
+	vm->kvm_fd = vm->vm_fd = vm->io_wake_fd = -1;
+	vm->kick_signal = cfg->kick_signal;
+	vm->timeout_ms = cfg->timeout_ms;
+	vm->serial_in_fd = cfg->serial_in_fd;
+	vm->nr_vcpus = cfg->cpus;
+	vm->console.fn = cfg->console_fn;
+	vm->console.userdata = cfg->console_data;
+	vm->console.fd = cfg->serial_out_fd;
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	r = vm_init_sync(vm);
+	if (r) {
+		free(vm);
+		return r;
+	}
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		r = -ENOMEM;
+		goto err;
+	}
+	for (unsigned int i = 0; i < cfg->cpus; i++)
+		vm->vcpus[i].fd = -1;
+	if ((r = kvm_open(vm, cfg->cpus)) || (r = kvm_create_vm(vm)) ||
+	    (r = kvm_get_cpuid(vm)) || (r = vm_map_ram(vm, cfg->memory)) ||
+	    (r = vm_create_devices(vm, cfg->cpus)) ||
+	    (r = vm_load_kernel(vm, cfg)))
+		goto err;
+	for (unsigned int i = 0; i < cfg->cpus; i++) {
+		r = vcpu_init(&vm->vcpus[i], vm, i, &vm->plan);
+		if (r) {
+			log_error(&vm->log, "creating vCPU %u failed: %s", i,
+				  strerror(-r));
+			goto err;
+		}
+	}
+	*ret = vm;
+	return 0;
+err:
+	vm_destroy(vm);
+	return r;
+}
+
+bool vm_end(struct splitvm *vm, enum splitvm_outcome outcome, uint32_t code,
+	    int cpu, const struct splitvm_regs *regs, const char *detail)
+{
+	bool decided = false;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->result.outcome == SPLITVM_OUTCOME_RUNNING) {
+		struct splitvm_result *res = &vm->result;
+
+		decided = true;
+		res->outcome = outcome;
+		res->exit_code = code;
+		res->cpu = cpu;
+		res->has_regs = regs != NULL;
+		if (regs)
+			res->regs = *regs;
+		snprintf(res->detail, sizeof(res->detail), "%s",
+			 detail ? detail : splitvm_outcome_name(outcome));
+		res->duration_ns = vm_now_ns() - vm->start_ns;
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			vcpu_request(&vm->vcpus[i], VCPU_REQ_STOP);
+		if (vm->io_wake_fd >= 0) {
+			uint64_t one = 1;
+			ssize_t n = write(vm->io_wake_fd, &one, sizeof(one));
+
+			(void)n; /* a full counter already wakes the thread */
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return decided;
+}
+
+void vm_fail(struct splitvm *vm, int cpu, int err, const char *detail)
+{
+	if (vm_end(vm, SPLITVM_OUTCOME_ERROR, 0, cpu, NULL, detail)) {
+		pthread_mutex_lock(&vm->lock);
+		vm->result.error = err;
+		pthread_mutex_unlock(&vm->lock);
+	}
+}
+
+void vm_vcpu_done(struct splitvm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (--vm->running == 0)
+		pthread_cond_broadcast(&vm->ended);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/*
+ * Feeds host input to the UART: one read per readiness, so a blocking
+ * descriptor never stalls the thread, and only while the FIFO has room.
+ */
+static void io_feed_serial(struct splitvm *vm, bool *in_open)
+{
+	uint8_t c;
+	ssize_t got = read(vm->serial_in_fd, &c, 1);
+
+	if (got == 1)
+		uart_receive(vm->uart, &c, 1);
+	else if (got == 0 || (errno != EINTR && errno != EAGAIN))
+		*in_open = false;
+}
+
+/*
+ * The I/O thread: waits for serial input and for the wall-clock limit, and
+ * leaves when the run ends (io_wake_fd).
+ */
+static void *vm_io_thread(void *arg)
+{
+	struct splitvm *vm = arg;
+	uint64_t deadline = vm->timeout_ms
+				    ? vm->start_ns + vm->timeout_ms * 1000000ull
+				    : 0;
+	bool in_open = vm->serial_in_fd >= 0;
+
+	for (;;) {
+		struct pollfd fds[2] = {
+			{.fd = vm->io_wake_fd, .events = POLLIN},
+			{.fd = in_open ? vm->serial_in_fd : -1,
+			 .events = POLLIN},
+		};
+		int wait_ms = -1;
+
+		if (deadline) {
+			uint64_t now = vm_now_ns();
+
+			if (now >= deadline) {
+				vm_end(vm, SPLITVM_OUTCOME_TIMEOUT, 0, -1, NULL,
+				       "wall-clock limit reached");
+				break;
+			}
+			wait_ms = (int)((deadline - now + 999999) / 1000000);
+		}
+		/* A full receive FIFO: look again soon rather than read. */
+		if (in_open && !uart_rx_ready(vm->uart)) {
+			fds[1].fd = -1;
+			if (wait_ms < 0 || wait_ms > 5)
+				wait_ms = 5;
+		}
+		if (poll(fds, 2, wait_ms) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents)
+			break;
+		if (fds[1].revents)
+			io_feed_serial(vm, &in_open);
+	}
+	return NULL;
+}
+
+int vm_start(struct splitvm *vm)
+{
+	sigset_t kick, old;
+	int r = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->started) {
+		pthread_mutex_unlock(&vm->lock);
+		return -EALREADY;
+	}
+	vm->started = true;
+	vm->start_ns = vm_now_ns();
+	/* vCPU threads inherit the kick signal blocked (vcpu.c). */
+	sigemptyset(&kick);
+	sigaddset(&kick, vm->kick_signal);
+	pthread_sigmask(SIG_BLOCK, &kick, &old);
+	for (unsigned int i = 0; i < vm->nr_vcpus && !r; i++) {
+		r = vcpu_start(&vm->vcpus[i]);
+		if (!r)
+			vm->running++;
+	}
+	if (!r && (vm->timeout_ms || vm->serial_in_fd >= 0)) {
+		vm->io_wake_fd = eventfd(0, EFD_CLOEXEC);
+		if (vm->io_wake_fd < 0)
+			r = -errno;
+		else if ((r = -pthread_create(&vm->io_thread, NULL,
+					      vm_io_thread, vm)) == 0)
+			vm->io_started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_unlock(&vm->lock);
+	if (r)
+		vm_fail(vm, -1, r, "starting the VM's threads failed");
+	return r;
+}
+
+/* Joins the threads of an ended run, once. Called with vm->lock held. */
+static void vm_join_locked(struct splitvm *vm)
+{
+	if (vm->joined)
+		return;
+	vm->joined = true;
+	pthread_mutex_unlock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		if (atomic_load(&vm->vcpus[i].thread_started))
+			pthread_join(vm->vcpus[i].thread, NULL);
+	if (vm->io_started)
+		pthread_join(vm->io_thread, NULL);
+	console_flush(&vm->console);
+	pthread_mutex_lock(&vm->lock);
+}
+
+int vm_wait(struct splitvm *vm, int64_t timeout_ms, struct splitvm_result *ret)
+{
+	struct timespec until;
+	int r = 0;
+
+	if (timeout_ms >= 0) {
+		uint64_t t = vm_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+		until.tv_sec = (time_t)(t / 1000000000ull);
+		until.tv_nsec = (long)(t % 1000000000ull);
+	}
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->started) {
+		pthread_mutex_unlock(&vm->lock);
+		return -ESRCH;
+	}
+	while (vm->running > 0 && !r) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&vm->ended, &vm->lock);
+		else
+			r = pthread_cond_timedwait(&vm->ended, &vm->lock,
+						   &until);
+	}
+	if (vm->running > 0) {
+		pthread_mutex_unlock(&vm->lock);
+		return -ETIMEDOUT;
+	}
+	vm_join_locked(vm);
+	*ret = vm->result;
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+void vm_destroy(struct splitvm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->started) {
+		struct splitvm_result res;
+
+		vm_end(vm, SPLITVM_OUTCOME_STOPPED, 0, -1, NULL,
+		       "VM destroyed while running");
+		vm_wait(vm, -1, &res);
+	}
+	for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	for (unsigned int i = vm->nr_devices; i-- > 0;)
+		if (vm->devices[i].ops->destroy)
+			vm->devices[i].ops->destroy(vm->devices[i].dev);
+	free(vm->devices);
+	bus_free(&vm->pio);
+	bus_free(&vm->mmio);
+	if (vm->mem.host)
+		munmap(vm->mem.host, vm->mem.size);
+	free(vm->cpuid);
+	if (vm->io_wake_fd >= 0)
+		close(vm->io_wake_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	pthread_cond_destroy(&vm->ended);
+	pthread_mutex_destroy(&vm->console.lock);
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* A virtual machine: KVM handles, RAM, buses, devices, vCPUs, run state. */
+#ifndef SPLITVM_VM_H
+#define SPLITVM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "boot.h"
+#include "bus.h"
+#include "vm_config.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "log.h"
+#include "vcpu.h"
+
+/* The in-kernel LAPICs stay; splitvm's IOAPIC owns GSIs below this. */
+#define VM_IOAPIC_PINS 24
+/* Where KVM keeps its real-mode TSS and identity map (Intel only). */
+#define VM_IDENTITY_MAP_ADDR 0xfeffc000ull
+#define VM_TSS_ADDR 0xfeffd000ull
+
+struct device_slot {
+	const struct device_ops *ops;
+	void *dev;
+};
+
+/* Serial output collected into lines before it reaches the embedder. */
+struct console {
+	pthread_mutex_t lock;
+	splitvm_console_fn fn;
+	void *userdata;
+	int fd;
+	size_t len;
+	char buf[256];
+};
+
+struct splitvm {
+	struct logger log;
+	int kvm_fd;
+	int vm_fd;
+	size_t run_size; /* bytes of each vCPU's kvm_run mapping */
+	struct kvm_cpuid2 *cpuid;
+	struct guest_mem mem;
+	struct bus pio;
+	struct bus mmio;
+	struct device_slot *devices;
+	unsigned int nr_devices;
+	struct uart *uart;
+	struct console console;
+	struct boot_plan plan;
+	unsigned int nr_vcpus;
+	struct vcpu *vcpus;
+	int kick_signal;
+	uint64_t timeout_ms;
+	int serial_in_fd;
+
+	/* Run state, under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t ended;
+	bool started;
+	bool joined;
+	unsigned int running; /* vCPU threads not yet done */
+	uint64_t start_ns;
+	struct splitvm_result result;
+
+	/* The I/O thread: wall-clock limit and serial input. */
+	pthread_t io_thread;
+	bool io_started;
+	int io_wake_fd; /* eventfd: tells the I/O thread the run ended */
+};
+
+int vm_create(const struct splitvm_config *cfg, struct splitvm **ret);
+int vm_start(struct splitvm *vm);
+int vm_wait(struct splitvm *vm, int64_t timeout_ms,
+	    struct splitvm_result *ret);
+void vm_destroy(struct splitvm *vm);
+
+/*
+ * Ends the run with an outcome, unless it has ended already, and asks
+ * every vCPU to stop. regs may be NULL. Any thread. Returns true when this
+ * call decided the outcome.
+ */
+bool vm_end(struct splitvm *vm, enum splitvm_outcome outcome, uint32_t code,
+	    int cpu, const struct splitvm_regs *regs, const char *detail);
+
+/* Ends the run with outcome ERROR: the monitor failed with err (< 0). */
+void vm_fail(struct splitvm *vm, int cpu, int err, const char *detail);
+
+/* Called by each vCPU thread as it leaves its run loop. */
+void vm_vcpu_done(struct splitvm *vm);
+
+/* Monotonic clock in ns. */
+uint64_t vm_now_ns(void);
+
+#endif /* SPLITVM_VM_H */

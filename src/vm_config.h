@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* The contents of a struct splitvm_config, shared by the API and the VM. */
+#ifndef SPLITVM_VM_CONFIG_H
+#define SPLITVM_VM_CONFIG_H
+
+#include <stdint.h>
+
+#include "log.h"
+#include "splitvm.h"
+
+#define CONFIG_MAX_MODULES 64
+#define CONFIG_MAX_CMDLINE 4095
+#define CONFIG_MAX_CPUS 255
+#define CONFIG_MIN_MEMORY (2ull << 20)
+#define CONFIG_MAX_MEMORY (1ull << 40)
+
+struct splitvm_config {
+	char *kernel;
+	char *initrd;
+	char *modules[CONFIG_MAX_MODULES];
+	unsigned int nr_modules;
+	char *cmdline;
+	unsigned int cpus;
+	uint64_t memory;
+	uint64_t timeout_ms;
+	int serial_out_fd;
+	int serial_in_fd;
+	splitvm_console_fn console_fn;
+	void *console_data;
+	struct logger log;
+	int kick_signal;
+};
+
+#endif /* SPLITVM_VM_CONFIG_H */

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The splitvm command line as a script uses it: exit statuses, messages,
+# serial output. Emits TAP. Needs /dev/kvm for the boots (skips without).
+set -u
+
+SPLITVM=${SPLITVM:-build/splitvm}
+G=${SPLITVM_GUESTS:-build/guests}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+
+# check NAME EXPECTED_STATUS [--out PATTERN] [--err PATTERN] -- COMMAND...
+# Runs COMMAND, checks its exit status and that stdout/stderr match.
+check() {
+	local name=$1 want=$2 out_pat='' err_pat='' err_lines=''
+	shift 2
+	while [ "$1" != -- ]; do
+		case $1 in
+		--out) out_pat=$2; shift 2 ;;
+		--err) err_pat=$2; shift 2 ;;
+		--err-lines) err_lines=$2; shift 2 ;;
+		esac
+	done
+	shift
+	n=$((n + 1))
+	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	local got=$? why=''
+	[ "$got" = "$want" ] || why="exit status $got, want $want"
+	if [ -z "$why" ] && [ -n "$out_pat" ] && ! grep -qE -- "$out_pat" "$tmp/out"; then
+		why="stdout lacks /$out_pat/"
+	fi
+	if [ -z "$why" ] && [ -n "$err_pat" ] && ! grep -qE -- "$err_pat" "$tmp/err"; then
+		why="stderr lacks /$err_pat/"
+	fi
+	if [ -z "$why" ] && [ -n "$err_lines" ] && [ "$(wc -l <"$tmp/err")" != "$err_lines" ]; then
+		why="stderr has $(wc -l <"$tmp/err") lines, want $err_lines"
+	fi
+	if [ -z "$why" ]; then
+		echo "ok $n - $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $name: $why"
+		sed 's/^/# out: /' "$tmp/out" | head -20
+		sed 's/^/# err: /' "$tmp/err" | head -20
+	fi
+}
+
+run() { "$SPLITVM" run "$@"; }
+
+# --- no KVM needed ---------------------------------------------------------
+check "help" 0 --out 'Usage: splitvm run' --out 'Exit status' -- "$SPLITVM" --help
+check "version" 0 --out '^splitvm [0-9]+\.[0-9]+\.[0-9]+$' -- "$SPLITVM" --version
+check "no command" 2 --err-lines 1 --err 'no command' -- "$SPLITVM"
+check "unknown command" 2 --err-lines 1 --err "unknown command 'fly'" -- "$SPLITVM" fly
+check "unknown option" 2 --err-lines 1 --err "unknown option '--warp'" -- run --kernel "$G/demo.elf" --warp
+check "missing value" 2 --err-lines 1 --err 'needs a value' -- run --kernel
+check "missing kernel" 2 --err-lines 1 --err 'needs --kernel' -- run --cpus 2
+check "stray argument" 2 --err-lines 1 --err "unexpected argument 'x'" -- run --kernel "$G/demo.elf" x
+for bad in 0 256 -1 two 1.5 ''; do
+	check "cpus '$bad' refused" 2 --err-lines 1 --err '--cpus' -- run --kernel "$G/demo.elf" --cpus "$bad"
+done
+for bad in 0 1M 3000T 12Q 64MB 1.5G '' x 4097K; do
+	check "memory '$bad' refused" 2 --err-lines 1 --err '--memory' -- run --kernel "$G/demo.elf" --memory "$bad"
+done
+for bad in 0 -1 abc 1.2.3 . '' 1e3; do
+	check "timeout '$bad' refused" 2 --err-lines 1 --err '--timeout' -- run --kernel "$G/demo.elf" --timeout "$bad"
+done
+for bad in tcp:1 file: stdout ''; do
+	check "serial '$bad' refused" 2 --err-lines 1 --err '--serial' -- run --kernel "$G/demo.elf" --serial "$bad"
+done
+check "append too long" 2 --err-lines 1 --err '4095' -- run --kernel "$G/demo.elf" --append "$(head -c 5000 /dev/zero | tr '\0' a)"
+
+if [ ! -e /dev/kvm ]; then
+	echo "1..$n # SKIP the boots: /dev/kvm is missing"
+	exit 0
+fi
+
+# --- boots -----------------------------------------------------------------
+check "demo greets, exit status 1" 1 --out 'hello' --out 'SUMMARY:' -- run --kernel "$G/demo.elf"
+for code in 0 5 100 127; do
+	check "debug-exit $code gives $(((code << 1 | 1) & 255))" $(((code << 1 | 1) & 255)) -- \
+		run --kernel "$G/exitcode.elf" --append "exit=$code"
+done
+check "triple fault gives 4 and a register dump" 4 --err 'triple fault' --err 'rip [0-9a-f]{16}' -- \
+	run --kernel "$G/triple.elf"
+check "timeout gives 124" 124 --err 'wall-clock limit' -- run --kernel "$G/hang.elf" --timeout 0.3
+check "spinning guest times out too" 124 -- run --kernel "$G/spin.elf" --timeout 0.3 --cpus 2
+check "serial none prints nothing" 1 -- run --kernel "$G/demo.elf" --serial none
+[ -s "$tmp/out" ] && { failed=$((failed + 1)); echo "not ok $((n + 1)) - serial none left output"; } || echo "ok $((n + 1)) - serial none left no output"
+n=$((n + 1))
+check "serial to a file" 1 -- run --kernel "$G/demo.elf" --serial "file:$tmp/serial.txt"
+n=$((n + 1))
+if grep -q hello "$tmp/serial.txt" 2>/dev/null; then echo "ok $n - serial file has the greeting"; else failed=$((failed + 1)); echo "not ok $n - serial file has the greeting"; fi
+check "serial file in a missing directory" 126 --err-lines 1 --err 'cannot open' -- \
+	run --kernel "$G/demo.elf" --serial "file:$tmp/no/such/dir"
+check "modules and memory" 1 -- run --kernel "$G/exitcode.elf" --append "exit=0" \
+	--initrd "$G/demo.elf" --module "$G/exitcode.elf" --memory 32M --cpus 4
+check "ELF64 entry with FDT" 1 --out 'SUMMARY' -- run --kernel "$G/fdt64.elf64" --cpus 2 --memory 128
+check "missing kernel file" 126 --err-lines 1 --err "cannot open '/nonexistent'" -- run --kernel /nonexistent
+check "kernel is a directory" 126 --err-lines 1 --err 'directory' -- run --kernel "$tmp"
+printf 'garbage' >"$tmp/garbage"
+check "garbage kernel" 126 --err-lines 1 --err 'kernel' -- run --kernel "$tmp/garbage"
+: >"$tmp/empty"
+check "empty kernel" 126 --err-lines 1 --err 'kernel' -- run --kernel "$tmp/empty"
+check "missing initrd" 126 --err-lines 1 --err "module 0: cannot open" -- run --kernel "$G/demo.elf" --initrd /nonexistent
+
+# SIGTERM stops a running guest with status 130.
+n=$((n + 1))
+"$SPLITVM" run --kernel "$G/hang.elf" --serial none </dev/null >/dev/null 2>"$tmp/err" &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+st=$?
+if [ $st = 130 ]; then echo "ok $n - SIGTERM stops the guest (130)"; else failed=$((failed + 1)); echo "not ok $n - SIGTERM gave $st"; cat "$tmp/err" | sed 's/^/# /'; fi
+
+echo "1..$n"
+[ $failed = 0 ]

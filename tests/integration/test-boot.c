@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Integration tests: boot the guests in guests/ through the public API
+ * alone and check each outcome. Needs /dev/kvm; skips (77) without it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "splitvm.h"
+#include "unit.h"
+
+/* Everything a test wants back from one boot. */
+struct boot {
+	struct splitvm_config *cfg;
+	struct splitvm *vm;
+	struct splitvm_result res;
+	pthread_mutex_t lock;
+	char console[8192];
+	size_t console_len;
+	char log[1024];
+};
+
+static const char *guest_path(const char *file)
+{
+	static char path[4096];
+	const char *dir = getenv("SPLITVM_GUESTS");
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "guests", file);
+	return path;
+}
+
+static void on_console(void *userdata, const char *data, size_t len)
+{
+	struct boot *b = userdata;
+
+	pthread_mutex_lock(&b->lock);
+	if (len > sizeof(b->console) - 1 - b->console_len)
+		len = sizeof(b->console) - 1 - b->console_len;
+	memcpy(b->console + b->console_len, data, len);
+	b->console_len += len;
+	b->console[b->console_len] = 0;
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void on_log(void *userdata, enum splitvm_log_level level,
+		   const char *msg)
+{
+	struct boot *b = userdata;
+
+	if (level == SPLITVM_LOG_ERROR)
+		snprintf(b->log, sizeof(b->log), "%s", msg);
+}
+
+static struct boot *boot_new(const char *guest, const char *cmdline)
+{
+	struct boot *b = calloc(1, sizeof(*b));
+
+	ck_assert_ptr_nonnull(b);
+	pthread_mutex_init(&b->lock, NULL);
+	ck_assert_int_eq(splitvm_config_new(&b->cfg), 0);
+	ck_assert_int_eq(splitvm_config_set_kernel(b->cfg, guest_path(guest)),
+			 0);
+	if (cmdline)
+		ck_assert_int_eq(splitvm_config_set_cmdline(b->cfg, cmdline),
+				 0);
+	ck_assert_int_eq(splitvm_config_set_console_handler(b->cfg,
+							    on_console, b),
+			 0);
+	ck_assert_int_eq(splitvm_config_set_log_handler(b->cfg, on_log, b,
+							SPLITVM_LOG_WARNING),
+			 0);
+	/* No guest here may run this long; a hang fails, never blocks. */
+	ck_assert_int_eq(splitvm_config_set_timeout(b->cfg, 60000), 0);
+	return b;
+}
+
+static void boot_run(struct boot *b)
+{
+	int r = splitvm_create(b->cfg, &b->vm);
+
+	ck_assert_msg(r == 0, "create: %s (%s)", strerror(-r), b->log);
+	ck_assert_int_eq(splitvm_run(b->vm, &b->res), 0);
+}
+
+static void boot_free(struct boot *b)
+{
+	splitvm_destroy(b->vm);
+	splitvm_config_free(b->cfg);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+/* The guest ended through debug-exit with code, and said no FAIL. */
+static void assert_exit(const struct boot *b, uint32_t code)
+{
+	ck_assert_msg(b->res.outcome == SPLITVM_OUTCOME_EXIT,
+		      "outcome %s (%s); console:\n%s",
+		      splitvm_outcome_name(b->res.outcome), b->res.detail,
+		      b->console);
+	ck_assert_msg(b->res.exit_code == code, "exit code %u; console:\n%s",
+		      b->res.exit_code, b->console);
+}
+
+START_TEST(boot_demo_greets_and_passes)
+{
+	struct boot *b = boot_new("demo.elf", "demo");
+
+	boot_run(b);
+	assert_exit(b, 0);
+	ck_assert_ptr_nonnull(strstr(b->console, "hello"));
+	ck_assert_ptr_nonnull(strstr(b->console, "SUMMARY:"));
+	ck_assert_ptr_null(strstr(b->console, "FAIL"));
+	ck_assert_uint_gt(b->res.duration_ns, 0);
+	boot_free(b);
+}
+END_TEST
+
+START_TEST(boot_exit_code_reaches_result)
+{
+	static const uint32_t codes[] = {0, 1, 42, 127, 255};
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		char cmd[32];
+		struct boot *b;
+
+		snprintf(cmd, sizeof(cmd), "exit=%u", codes[i]);
+		b = boot_new("exitcode.elf", cmd);
+		boot_run(b);
+		assert_exit(b, codes[i]);
+		ck_assert_int_eq(b->res.cpu, 0);
+		boot_free(b);
+	}
+}
+END_TEST
+
+/* Writes a file of n bytes (a pattern of seed) and returns its checksum. */
+static uint32_t write_module(const char *path, size_t n, unsigned int seed)
+{
+	FILE *f = fopen(path, "wb");
+	uint32_t sum = 0;
+
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)(i * 31 + seed);
+
+		sum += c;
+		fputc(c, f);
+	}
+	fclose(f);
+	return sum;
+}
+
+START_TEST(boot_multiboot_info_modules_and_memory)
+{
+	char dir[] = "/tmp/splitvm-test-XXXXXX";
+	char m0[64], m1[64], cmd[256];
+	uint32_t s0, s1;
+	struct boot *b;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(m0, sizeof(m0), "%s/initrd", dir);
+	snprintf(m1, sizeof(m1), "%s/module", dir);
+	s0 = write_module(m0, 100000, 1);
+	s1 = write_module(m1, 4097, 2);
+	snprintf(cmd, sizeof(cmd),
+		 "mods=2 mod0=100000:%u mod1=4097:%u cpus=2 mem=96", s0, s1);
+	b = boot_new("bootinfo.elf", cmd);
+	ck_assert_int_eq(splitvm_config_set_initrd(b->cfg, m0), 0);
+	ck_assert_int_eq(splitvm_config_add_module(b->cfg, m1), 0);
+	ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+	ck_assert_int_eq(splitvm_config_set_memory(b->cfg, 96ull << 20), 0);
+	boot_run(b);
+	assert_exit(b, 0);
+	ck_assert_ptr_null(strstr(b->console, "FAIL"));
+	unlink(m0);
+	unlink(m1);
+	rmdir(dir);
+	boot_free(b);
+}
+END_TEST
+
+START_TEST(boot_elf64_gets_fdt)
+{
+	struct boot *b = boot_new("fdt64.elf64", "fdt64 test");
+
+	ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 3), 0);
+	ck_assert_int_eq(splitvm_config_set_memory(b->cfg, 48ull << 20), 0);
+	boot_run(b);
+	assert_exit(b, 0);
+	ck_assert_ptr_null(strstr(b->console, "FAIL"));
+	boot_free(b);
+}
+END_TEST
+
+START_TEST(boot_triple_fault_is_an_outcome_with_registers)
+{
+	struct boot *b = boot_new("triple.elf", NULL);
+
+	boot_run(b);
+	ck_assert_int_eq(b->res.outcome, SPLITVM_OUTCOME_TRIPLE_FAULT);
+	ck_assert_int_eq(b->res.cpu, 0);
+	ck_assert(b->res.has_regs);
+	ck_assert_uint_ne(b->res.regs.cr0 & 1, 0); /* protected mode */
+	ck_assert_ptr_nonnull(strstr(b->res.detail, "triple fault"));
+	boot_free(b);
+}
+END_TEST
+
+START_TEST(boot_timeout_ends_halted_guest)
+{
+	struct boot *b = boot_new("hang.elf", NULL);
+
+	ck_assert_int_eq(splitvm_config_set_timeout(b->cfg, 300), 0);
+	boot_run(b);
+	ck_assert_int_eq(b->res.outcome, SPLITVM_OUTCOME_TIMEOUT);
+	ck_assert_uint_ge(b->res.duration_ns, 300000000ull);
+	ck_assert_int_eq(b->res.cpu, -1);
+	boot_free(b);
+}
+END_TEST
+
+static void *stop_later(void *arg)
+{
+	struct splitvm *vm = arg;
+	struct timespec ts = {0, 200 * 1000 * 1000};
+
+	nanosleep(&ts, NULL);
+	splitvm_stop(vm);
+	return NULL;
+}
+
+/* A vCPU spinning with IF=0 never exits by itself: only a kick stops it. */
+START_TEST(boot_stop_from_another_thread)
+{
+	static const char *const guests[] = {"spin.elf", "hang.elf"};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct boot *b = boot_new(guests[i], NULL);
+		pthread_t t;
+
+		ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+		ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+		ck_assert_int_eq(splitvm_start(b->vm), 0);
+		ck_assert_int_eq(splitvm_start(b->vm), -EALREADY);
+		ck_assert_int_eq(pthread_create(&t, NULL, stop_later, b->vm),
+				 0);
+		ck_assert_int_eq(splitvm_wait(b->vm, 30000, &b->res), 0);
+		pthread_join(t, NULL);
+		ck_assert_int_eq(b->res.outcome, SPLITVM_OUTCOME_STOPPED);
+		boot_free(b);
+	}
+}
+END_TEST
+
+START_TEST(boot_wait_times_out_while_running)
+{
+	struct boot *b = boot_new("hang.elf", NULL);
+
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+	ck_assert_int_eq(splitvm_wait(b->vm, 10, &b->res), -ESRCH);
+	ck_assert_int_eq(splitvm_start(b->vm), 0);
+	ck_assert_int_eq(splitvm_wait(b->vm, 50, &b->res), -ETIMEDOUT);
+	ck_assert_int_eq(splitvm_wait(b->vm, 0, &b->res), -ETIMEDOUT);
+	ck_assert_int_eq(splitvm_stop(b->vm), 0);
+	ck_assert_int_eq(splitvm_wait(b->vm, -1, &b->res), 0);
+	ck_assert_int_eq(b->res.outcome, SPLITVM_OUTCOME_STOPPED);
+	/* A second wait gives the same result. */
+	ck_assert_int_eq(splitvm_wait(b->vm, 0, &b->res), 0);
+	ck_assert_int_eq(b->res.outcome, SPLITVM_OUTCOME_STOPPED);
+	boot_free(b);
+}
+END_TEST
+
+/* Several VMs at once in one process, each with its own verdict. */
+START_TEST(boot_concurrent_vms_keep_their_results)
+{
+	enum { N = 8 };
+	struct boot *b[N];
+
+	for (unsigned int i = 0; i < N; i++) {
+		char cmd[32];
+
+		snprintf(cmd, sizeof(cmd), "exit=%u", 10 + i);
+		b[i] = boot_new("exitcode.elf", cmd);
+		ck_assert_int_eq(splitvm_config_set_cpus(b[i]->cfg, 1 + i % 3),
+				 0);
+		ck_assert_int_eq(splitvm_create(b[i]->cfg, &b[i]->vm), 0);
+	}
+	for (unsigned int i = 0; i < N; i++)
+		ck_assert_int_eq(splitvm_start(b[i]->vm), 0);
+	for (unsigned int i = N; i-- > 0;) {
+		ck_assert_int_eq(splitvm_wait(b[i]->vm, -1, &b[i]->res), 0);
+		assert_exit(b[i], 10 + i);
+		boot_free(b[i]);
+	}
+}
+END_TEST
+
+START_TEST(boot_serial_input_reaches_guest)
+{
+	struct boot *b = boot_new("echo.elf", NULL);
+	int fds[2];
+	static const char line[] = "ping from the host\n";
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], line, sizeof(line) - 1),
+			 (ssize_t)sizeof(line) - 1);
+	ck_assert_int_eq(splitvm_config_set_serial_fds(b->cfg, -1, fds[0]),
+			 0);
+	boot_run(b);
+	assert_exit(b, 0);
+	ck_assert_ptr_nonnull(strstr(b->console, "ping from the host"));
+	close(fds[0]);
+	close(fds[1]);
+	boot_free(b);
+}
+END_TEST
+
+START_TEST(boot_bad_images_fail_create_with_reason)
+{
+	char path[] = "/tmp/splitvm-bad-XXXXXX";
+	int fd = mkstemp(path);
+	struct boot *b;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "not a kernel at all", 19), 19);
+	close(fd);
+
+	b = boot_new("demo.elf", NULL);
+	ck_assert_int_eq(splitvm_config_set_kernel(b->cfg, path), 0);
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), -ENOEXEC);
+	ck_assert_ptr_null(b->vm);
+	ck_assert_msg(strlen(b->log) > 0, "no reason logged");
+
+	ck_assert_int_eq(splitvm_config_set_kernel(b->cfg, "/nonexistent/k"),
+			 0);
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(b->log, "/nonexistent/k"));
+	unlink(path);
+	boot_free(b);
+}
+END_TEST
+
+START_TEST(boot_destroy_running_vm)
+{
+	struct boot *b = boot_new("spin.elf", NULL);
+
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+	ck_assert_int_eq(splitvm_start(b->vm), 0);
+	splitvm_destroy(b->vm); /* must stop and join, not hang */
+	b->vm = NULL;
+	boot_free(b);
+}
+END_TEST
+
+static Suite *boot_suite(void)
+{
+	Suite *s = suite_create("boot");
+	TCase *tc = tcase_create("boot");
+	const TTest *tests[] = {
+		boot_demo_greets_and_passes,
+		boot_exit_code_reaches_result,
+		boot_multiboot_info_modules_and_memory,
+		boot_elf64_gets_fdt,
+		boot_triple_fault_is_an_outcome_with_registers,
+		boot_timeout_ends_halted_guest,
+		boot_stop_from_another_thread,
+		boot_wait_times_out_while_running,
+		boot_concurrent_vms_keep_their_results,
+		boot_serial_input_reaches_guest,
+		boot_bad_images_fail_create_with_reason,
+		boot_destroy_running_vm,
+	};
+
+	tcase_set_timeout(tc, 120);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		_tcase_add_test(tc, tests[i], 0, 0, 0, 1);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	if (access("/dev/kvm", F_OK) != 0) {
+		printf("1..0 # SKIP /dev/kvm is missing\n");
+		return 77;
+	}
+	return unit_run(boot_suite());
+}

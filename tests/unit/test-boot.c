@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: MIT
+/* Boot protocol detection, shared range checks and the entry tables. */
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "boot.h"
+#include "unit.h"
+
+#define MiB (1ull << 20)
+#define MB_MAGIC 0x1BADB002u
+
+/* ------------------------------------------------------------------ */
+/* Log capture and guest RAM                                           */
+
+struct capture {
+	unsigned int errors;
+	char msg[512];
+};
+
+static void capture_fn(void *userdata, enum splitvm_log_level level,
+		       const char *message)
+{
+	struct capture *c = userdata;
+
+	if (level != SPLITVM_LOG_ERROR)
+		return;
+	c->errors++;
+	snprintf(c->msg, sizeof(c->msg), "%s", message);
+}
+
+#define LOGGER(cap)                                                            \
+	{                                                                      \
+		.fn = capture_fn, .userdata = &(cap),                          \
+		.max_level = SPLITVM_LOG_DEBUG                                 \
+	}
+
+#define ck_assert_fails(ret, want, cap, substr)                                \
+	do {                                                                   \
+		ck_assert_int_eq((ret), (want));                               \
+		ck_assert_uint_eq((cap).errors, 1);                            \
+		ck_assert_msg(strstr((cap).msg, (substr)),                     \
+			      "log line \"%s\" does not say \"%s\"",           \
+			      (cap).msg, (substr));                            \
+	} while (0)
+
+static void ram_init(struct guest_mem *m, uint64_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	guest_mem_layout(m, p, size);
+}
+
+static void ram_free(struct guest_mem *m)
+{
+	munmap(m->host, m->size);
+}
+
+static uint64_t rd64(const struct guest_mem *m, uint64_t addr)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(guest_mem_read(m, addr, &v, 8), 0);
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Images: one PT_LOAD of 0x200 bytes at 1 MiB, entry at its start.    */
+
+struct timage {
+	_Alignas(8) uint8_t buf[0x3000];
+	size_t size;
+};
+
+#define SEG_OFF 0x200
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void build_elf(struct timage *t, bool is64)
+{
+	memset(t, 0, sizeof(*t));
+	t->size = SEG_OFF + 0x200;
+	memset(t->buf + SEG_OFF, 0x90, 0x200);
+	if (is64) {
+		Elf64_Ehdr *e = (Elf64_Ehdr *)t->buf;
+
+		*e = (Elf64_Ehdr){.e_type = ET_EXEC,
+				  .e_machine = EM_X86_64,
+				  .e_version = EV_CURRENT,
+				  .e_entry = 0x100000,
+				  .e_phoff = sizeof(*e),
+				  .e_ehsize = sizeof(*e),
+				  .e_phentsize = sizeof(Elf64_Phdr),
+				  .e_phnum = 1};
+		*(Elf64_Phdr *)(e + 1) =
+		    (Elf64_Phdr){PT_LOAD,  PF_R | PF_X, SEG_OFF, 0x100000,
+				 0x100000, 0x200,	0x200,	 0x1000};
+	} else {
+		Elf32_Ehdr *e = (Elf32_Ehdr *)t->buf;
+
+		*e = (Elf32_Ehdr){.e_type = ET_EXEC,
+				  .e_machine = EM_386,
+				  .e_version = EV_CURRENT,
+				  .e_entry = 0x100000,
+				  .e_phoff = sizeof(*e),
+				  .e_ehsize = sizeof(*e),
+				  .e_phentsize = sizeof(Elf32_Phdr),
+				  .e_phnum = 1};
+		*(Elf32_Phdr *)(e + 1) =
+		    (Elf32_Phdr){PT_LOAD, SEG_OFF, 0x100000,	0x100000,
+				 0x200,	  0x200,   PF_R | PF_X, 0x1000};
+	}
+	memcpy(t->buf, ELFMAG, SELFMAG);
+	t->buf[EI_CLASS] = is64 ? ELFCLASS64 : ELFCLASS32;
+	t->buf[EI_DATA] = ELFDATA2LSB;
+	t->buf[EI_VERSION] = EV_CURRENT;
+}
+
+static void mb_header(uint8_t *p, uint32_t flags)
+{
+	put32(p, MB_MAGIC);
+	put32(p + 4, flags);
+	put32(p + 8, -(MB_MAGIC + flags));
+}
+
+struct run {
+	struct capture cap;
+	struct logger lg;
+	struct guest_mem m;
+	struct boot_input in;
+	struct boot_plan plan;
+};
+
+static void run_init(struct run *r, const uint8_t *img, size_t size,
+		     uint64_t ram)
+{
+	memset(r, 0, sizeof(*r));
+	r->lg = (struct logger)LOGGER(r->cap);
+	ram_init(&r->m, ram);
+	r->in.kernel = img;
+	r->in.kernel_size = size;
+	r->in.kernel_name = "k";
+}
+
+static int run_load(struct run *r)
+{
+	r->cap.errors = 0;
+	return boot_load(&r->m, &r->in, &r->plan, &r->lg);
+}
+
+static void expect_fail(const uint8_t *img, size_t size, int want,
+			const char *substr)
+{
+	struct run r;
+
+	run_init(&r, img, size, 16 * MiB);
+	ck_assert_fails(run_load(&r), want, r.cap, substr);
+	ram_free(&r.m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tables                                                              */
+
+START_TEST(boot_tables_gdt)
+{
+	struct guest_mem m;
+
+	ram_init(&m, 16 * MiB);
+	memset(m.host, 0xaa, 1 * MiB);
+	ck_assert_int_eq(boot_write_tables(&m), 0);
+	ck_assert_uint_eq(rd64(&m, BOOT_GDT_ADDR), 0);
+	ck_assert_uint_eq(rd64(&m, BOOT_GDT_ADDR + BOOT_SEL_CODE32),
+			  0x00cf9b000000ffffull);
+	ck_assert_uint_eq(rd64(&m, BOOT_GDT_ADDR + BOOT_SEL_DATA),
+			  0x00cf93000000ffffull);
+	ck_assert_uint_eq(rd64(&m, BOOT_GDT_ADDR + BOOT_SEL_CODE64),
+			  0x00af9b000000ffffull);
+	ck_assert_uint_eq(rd64(&m, BOOT_GDT_ADDR + 0x20), 0);
+	ram_free(&m);
+}
+END_TEST
+
+START_TEST(boot_tables_identity_map)
+{
+	struct guest_mem m;
+	uint64_t i, pde;
+
+	ram_init(&m, 16 * MiB);
+	memset(m.host, 0xaa, 1 * MiB);
+	ck_assert_int_eq(boot_write_tables(&m), 0);
+	ck_assert_uint_eq(rd64(&m, 0x81000), 0x82000 | 3);
+	for (i = 1; i < 512; i++)
+		ck_assert_uint_eq(rd64(&m, 0x81000 + 8 * i), 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_uint_eq(rd64(&m, 0x82000 + 8 * i),
+				  (0x83000 + 0x1000 * i) | 3);
+	for (i = 4; i < 512; i++)
+		ck_assert_uint_eq(rd64(&m, 0x82000 + 8 * i), 0);
+	/* 2048 PDEs: 2 MiB pages (PS | RW | P) over [0, 4 GiB). */
+	for (i = 0; i < 2048; i++) {
+		pde = rd64(&m, 0x83000 + 8 * i);
+		ck_assert_uint_eq(pde, (i << 21) | 0x83);
+	}
+	ck_assert_uint_eq(rd64(&m, 0x86ff8), 0xffe00000ull | 0x83);
+	ram_free(&m);
+}
+END_TEST
+
+START_TEST(boot_tables_need_ram)
+{
+	struct guest_mem m;
+
+	ram_init(&m, 0x84000);
+	ck_assert_int_eq(boot_write_tables(&m), -EFBIG);
+	ram_free(&m);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The shared range check                                              */
+
+START_TEST(boot_check_range_cases)
+{
+	struct capture cap = {0};
+	struct logger lg = LOGGER(cap);
+	struct guest_mem m;
+
+	ram_init(&m, GUEST_MMIO_HOLE_START + 64 * MiB);
+	ck_assert_int_eq(boot_check_range(&m, MiB, MiB, "x", &lg), 0);
+	ck_assert_int_eq(boot_check_range(&m, 0, 0x80000, "x", &lg), 0);
+	ck_assert_int_eq(boot_check_range(&m, BOOT_INFO_END, 1, "x", &lg), 0);
+	ck_assert_int_eq(boot_check_range(&m, 1ull << 32, 64 * MiB, "x", &lg),
+			 0);
+	ck_assert_int_eq(boot_check_range(&m, 5, 0, "x", &lg), 0);
+	ck_assert_uint_eq(cap.errors, 0);
+
+	ck_assert_fails(boot_check_range(&m, UINT64_MAX, 1, "w", &lg), -ENOEXEC,
+			cap, "w: 0xffffffffffffffff + size 0x1 wraps");
+	cap.errors = 0;
+	ck_assert_fails(boot_check_range(&m, 0x9efff, 1, "b", &lg), -ENOEXEC,
+			cap,
+			"b: [0x9efff, 0x9f000) overlaps [0x80000, 0x9f000)");
+	cap.errors = 0;
+	ck_assert_fails(boot_check_range(&m, 0xbfffffff, 2, "h", &lg), -ENOEXEC,
+			cap,
+			"h: [0xbfffffff, 0xc0000001) falls in "
+			"the MMIO hole [0xc0000000, 0x100000000)");
+	cap.errors = 0;
+	ck_assert_fails(
+	    boot_check_range(&m, (1ull << 32) + 64 * MiB - 1, 2, "r", &lg),
+	    -EFBIG, cap,
+	    "r: [0x103ffffff, 0x104000001) is not in guest RAM "
+	    "([0, 0xc0000000) and [0x100000000, 0x104000000))");
+	ram_free(&m);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Detection order and plans                                           */
+
+START_TEST(boot_load_elf64)
+{
+	static const uint8_t fdt[16] = {0xd0, 0x0d, 0xfe, 0xed};
+	struct timage t;
+	struct run r;
+
+	build_elf(&t, true);
+	run_init(&r, t.buf, t.size, 16 * MiB);
+	r.in.fdt = fdt;
+	r.in.fdt_size = sizeof(fdt);
+	ck_assert_int_eq(run_load(&r), 0);
+	ck_assert_uint_eq(r.cap.errors, 0);
+	ck_assert_str_eq(r.plan.protocol, "elf64");
+	ck_assert_int_eq(r.plan.mode, BOOT_MODE_LONG64);
+	ck_assert_uint_eq(r.plan.entry, 0x100000);
+	ck_assert_uint_eq(r.plan.rdi, BOOT_INFO_ADDR);
+	ck_assert_uint_eq(r.plan.rsp, BOOT_STACK_TOP);
+	ck_assert_uint_eq(r.plan.image_end, 0x100200);
+	ck_assert_uint_eq(rd64(&r.m, BOOT_INFO_ADDR), 0xedfe0dd0);
+	/* Tables were written too. */
+	ck_assert_uint_eq(rd64(&r.m, BOOT_GDT_ADDR + BOOT_SEL_CODE64),
+			  0x00af9b000000ffffull);
+	ck_assert_uint_eq(rd64(&r.m, BOOT_PML4_ADDR), 0x82003);
+	ram_free(&r.m);
+}
+END_TEST
+
+START_TEST(boot_load_multiboot_elf32)
+{
+	struct timage t;
+	struct run r;
+
+	build_elf(&t, false);
+	mb_header(t.buf + SEG_OFF, 0);
+	run_init(&r, t.buf, t.size, 16 * MiB);
+	ck_assert_int_eq(run_load(&r), 0);
+	ck_assert_str_eq(r.plan.protocol, "multiboot");
+	ck_assert_int_eq(r.plan.mode, BOOT_MODE_PROTECTED32);
+	ck_assert_uint_eq(r.plan.rax, 0x2BADB002);
+	ck_assert_uint_eq(r.plan.rbx, BOOT_INFO_ADDR);
+	ck_assert_uint_eq(rd64(&r.m, BOOT_GDT_ADDR + BOOT_SEL_CODE32),
+			  0x00cf9b000000ffffull);
+	ram_free(&r.m);
+}
+END_TEST
+
+/* A multiboot header wins over the image being ELF64. */
+START_TEST(boot_load_multiboot_before_elf64)
+{
+	struct timage t;
+	struct run r;
+
+	build_elf(&t, true);
+	mb_header(t.buf + SEG_OFF, 0);
+	run_init(&r, t.buf, t.size, 16 * MiB);
+	ck_assert_int_eq(run_load(&r), 0);
+	ck_assert_str_eq(r.plan.protocol, "multiboot");
+	ram_free(&r.m);
+}
+END_TEST
+
+START_TEST(boot_rejects_empty_and_tiny)
+{
+	static const uint8_t tiny[] = "\x7f"
+				      "ELF\x02";
+
+	expect_fail(tiny, 0, -ENOEXEC, "the image is empty (0 bytes)");
+	expect_fail(NULL, 10, -ENOEXEC, "the image is empty");
+	expect_fail(tiny, 5, -ENOEXEC, "the image is only 5 bytes, too small");
+}
+END_TEST
+
+START_TEST(boot_rejects_bzimage)
+{
+	static uint8_t img[0x400];
+
+	/* Boot flag 0xaa55 at 0x1fe, a jump at 0x200, "HdrS" at 0x202. */
+	memcpy(img + 0x1fe,
+	       "\x55\xaa\xeb\x66"
+	       "HdrS",
+	       8);
+	expect_fail(img, sizeof(img), -ENOEXEC,
+		    "Linux bzImage is not supported yet");
+}
+END_TEST
+
+START_TEST(boot_rejects_elf32_without_multiboot)
+{
+	struct timage t;
+
+	build_elf(&t, false);
+	expect_fail(t.buf, t.size, -ENOEXEC,
+		    "32-bit ELF kernels need a multiboot header (none in the "
+		    "first 8192 bytes)");
+}
+END_TEST
+
+START_TEST(boot_rejects_unrecognised)
+{
+	static uint8_t junk[4096];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = i * 7 + 3;
+	expect_fail(junk, sizeof(junk), -ENOEXEC,
+		    "not a recognised kernel image (no multiboot header, not "
+		    "ELF)");
+}
+END_TEST
+
+/* A header past 8 KiB gets a hint, for ELF32 and for raw images. */
+START_TEST(boot_rejects_multiboot_header_past_8k)
+{
+	static uint8_t img[0x2400];
+	struct timage t;
+
+	build_elf(&t, false);
+	memcpy(img, t.buf, t.size);
+	mb_header(img + 0x2010, 0);
+	expect_fail(img, sizeof(img), -ENOEXEC,
+		    "a multiboot magic sits at offset 0x2010, but the header "
+		    "must lie within the first 8192 bytes");
+	memset(img, 0, 0x2000);
+	expect_fail(img, sizeof(img), -ENOEXEC,
+		    "not ELF; a multiboot magic sits at offset 0x2010");
+}
+END_TEST
+
+START_TEST(boot_rejects_bad_multiboot_checksum)
+{
+	struct timage t;
+
+	build_elf(&t, true);
+	put32(t.buf + SEG_OFF, MB_MAGIC);
+	put32(t.buf + SEG_OFF + 8, 1);
+	expect_fail(t.buf, t.size, -ENOEXEC, "has a bad checksum");
+}
+END_TEST
+
+START_TEST(boot_rejects_truncated_elf64)
+{
+	struct timage t;
+
+	build_elf(&t, true);
+	expect_fail(t.buf, 20, -ENOEXEC,
+		    "truncated ELF header (20 bytes, an "
+		    "ELF64 header is 64)");
+}
+END_TEST
+
+START_TEST(boot_rejects_small_ram)
+{
+	struct timage t;
+	struct run r;
+
+	build_elf(&t, true);
+	run_init(&r, t.buf, t.size, 512 * 1024);
+	ck_assert_fails(run_load(&r), -EFBIG, r.cap,
+			"guest RAM (512 KiB) is too small");
+	ram_free(&r.m);
+}
+END_TEST
+
+START_TEST(boot_rejects_bad_arguments)
+{
+	struct boot_input in = {0};
+	struct boot_plan plan;
+	struct guest_mem m = {0};
+
+	ck_assert_int_eq(boot_load(NULL, &in, &plan, NULL), -EINVAL);
+	ck_assert_int_eq(boot_load(&m, NULL, &plan, NULL), -EINVAL);
+	ck_assert_int_eq(boot_load(&m, &in, NULL, NULL), -EINVAL);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Mutations through the whole detection path                          */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dull;
+}
+
+START_TEST(boot_fuzz_mutations)
+{
+	uint64_t seed = 0x0123456789abcdefull;
+	unsigned int i, n, ok = 0;
+	struct timage t;
+	struct run r;
+
+	run_init(&r, NULL, 0, 16 * MiB);
+	for (i = 0; i < 3000; i++) {
+		size_t size, off;
+		uint8_t *img;
+		uint64_t v;
+
+		build_elf(&t, i & 1);
+		if (i & 2)
+			mb_header(t.buf + SEG_OFF, (i & 4) ? 0x10000 : 0);
+		size = t.size;
+		for (n = 1 + rng_next(&seed) % 4; n; n--) {
+			v = rng_next(&seed);
+			off = (v >> 16) % (i & 8 ? size : 0x240);
+			if (off >= size)
+				continue;
+			if (v & 0x100)
+				t.buf[off] = v >> 40;
+			else if (off + 4 <= size)
+				put32(t.buf + off, v >> 32);
+			if ((v & 0xff) == 0)
+				size = off;
+		}
+		img = malloc(size ? size : 1);
+		ck_assert_ptr_nonnull(img);
+		memcpy(img, t.buf, size);
+		r.in.kernel = img;
+		r.in.kernel_size = size;
+		if (run_load(&r) == 0)
+			ok++;
+		free(img);
+	}
+	ck_assert_uint_gt(ok, 0);
+	ram_free(&r.m);
+}
+END_TEST
+
+UNIT_SUITE("boot", boot_tables_gdt, boot_tables_identity_map,
+	   boot_tables_need_ram, boot_check_range_cases, boot_load_elf64,
+	   boot_load_multiboot_elf32, boot_load_multiboot_before_elf64,
+	   boot_rejects_empty_and_tiny, boot_rejects_bzimage,
+	   boot_rejects_elf32_without_multiboot, boot_rejects_unrecognised,
+	   boot_rejects_multiboot_header_past_8k,
+	   boot_rejects_bad_multiboot_checksum, boot_rejects_truncated_elf64,
+	   boot_rejects_small_ram, boot_rejects_bad_arguments,
+	   boot_fuzz_mutations)

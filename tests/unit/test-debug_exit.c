@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of isa-debug-exit: each write ends the run with its value. */
+#include <errno.h>
+
+#include "debug_exit.h"
+#include "unit.h"
+
+struct fake_vm {
+	unsigned int ends;
+	enum splitvm_outcome outcome;
+	uint32_t code;
+	int vcpu;
+};
+
+static void fake_end(void *vm, enum splitvm_outcome outcome, uint32_t code,
+		     int vcpu)
+{
+	struct fake_vm *f = vm;
+
+	f->ends++;
+	f->outcome = outcome;
+	f->code = code;
+	f->vcpu = vcpu;
+}
+
+static struct debug_exit *mk(struct fake_vm *vm)
+{
+	const struct vm_end_hook hook = {fake_end, vm};
+	struct debug_exit *d;
+
+	ck_assert_int_eq(debug_exit_new(&hook, &d), 0);
+	return d;
+}
+
+START_TEST(debug_exit_write_ends_with_value)
+{
+	static const struct {
+		unsigned int off, len;
+		uint64_t val;
+		uint32_t code;
+	} cases[] = {
+		{0, 1, 0x00, 0x00},
+		{0, 1, 0x01, 0x01},
+		{0, 1, 0xff, 0xff},
+		{0, 2, 0x1234, 0x1234},
+		{0, 4, 0xdeadbeef, 0xdeadbeef},
+		{0, 4, 0, 0},
+		{1, 1, 0x42, 0x42}, /* any offset: QEMU ignores it */
+		{2, 2, 0xabcd, 0xabcd},
+		{3, 1, 0x07, 0x07},
+		{0, 1, 0x1ff, 0xff}, /* wider values cut to the width */
+		{0, 2, 0x12345, 0x2345},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_vm vm = {0};
+		struct debug_exit *d = mk(&vm);
+		const struct io_access a = {DEBUG_EXIT_BASE + cases[i].off,
+					    cases[i].off, cases[i].len, 2};
+
+		debug_exit_ops.write(d, &a, cases[i].val);
+		ck_assert_msg(vm.ends == 1, "case %zu", i);
+		ck_assert_int_eq(vm.outcome, SPLITVM_OUTCOME_EXIT);
+		ck_assert_msg(vm.code == cases[i].code, "case %zu: %#x", i,
+			      vm.code);
+		ck_assert_int_eq(vm.vcpu, 2);
+		debug_exit_ops.destroy(d);
+	}
+}
+END_TEST
+
+START_TEST(debug_exit_wrong_width_ignored)
+{
+	struct fake_vm vm = {0};
+	struct debug_exit *d = mk(&vm);
+	const struct io_access a8 = {DEBUG_EXIT_BASE, 0, 8, 0};
+	const struct io_access a3 = {DEBUG_EXIT_BASE, 0, 3, 0};
+
+	debug_exit_ops.write(d, &a8, 1);
+	debug_exit_ops.write(d, &a3, 1);
+	ck_assert_uint_eq(vm.ends, 0);
+	debug_exit_ops.destroy(d);
+}
+END_TEST
+
+START_TEST(debug_exit_reads_all_ones)
+{
+	static const unsigned int lens[] = {1, 2, 4};
+	struct fake_vm vm = {0};
+	struct debug_exit *d = mk(&vm);
+
+	for (size_t i = 0; i < 3; i++) {
+		const struct io_access a = {DEBUG_EXIT_BASE, 0, lens[i], 0};
+
+		ck_assert_uint_eq(debug_exit_ops.read(d, &a),
+				  io_all_ones(lens[i]));
+	}
+	ck_assert_uint_eq(vm.ends, 0);
+	debug_exit_ops.destroy(d);
+}
+END_TEST
+
+START_TEST(debug_exit_new_errors)
+{
+	struct fake_vm vm = {0};
+	const struct vm_end_hook hook = {fake_end, &vm}, none = {NULL, &vm};
+	struct debug_exit *d;
+
+	ck_assert_int_eq(debug_exit_new(NULL, &d), -EINVAL);
+	ck_assert_int_eq(debug_exit_new(&none, &d), -EINVAL);
+	ck_assert_int_eq(debug_exit_new(&hook, NULL), -EINVAL);
+	debug_exit_ops.destroy(NULL);
+}
+END_TEST
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+START_TEST(debug_exit_random_accesses)
+{
+	static const unsigned int lens[] = {1, 2, 4, 8};
+	uint64_t seed = 0x0123456789abcdefull;
+	struct fake_vm vm = {0};
+	struct debug_exit *d = mk(&vm);
+	unsigned int writes = 0;
+
+	for (unsigned int i = 0; i < 5000; i++) {
+		uint64_t x = rnd(&seed);
+		unsigned int len = lens[x & 3];
+		unsigned int off = len >= 4 ? 0 : (x >> 2) & (4 - len);
+		const struct io_access a = {DEBUG_EXIT_BASE + off, off, len, 0};
+
+		if (x & 0x10) {
+			ck_assert_uint_eq(debug_exit_ops.read(d, &a),
+					  io_all_ones(len));
+			continue;
+		}
+		debug_exit_ops.write(d, &a, x >> 8);
+		if (len == 8)
+			continue;
+		writes++;
+		ck_assert_uint_eq(vm.code, (x >> 8) & io_all_ones(len));
+	}
+	ck_assert_uint_eq(vm.ends, writes);
+	debug_exit_ops.destroy(d);
+}
+END_TEST
+
+UNIT_SUITE("debug_exit", debug_exit_write_ends_with_value,
+	   debug_exit_wrong_width_ignored, debug_exit_reads_all_ones,
+	   debug_exit_new_errors, debug_exit_random_accesses)
