@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fdt.h"
+#include "fdt_machine.h"
 #include "fw_cfg.h"
 
 /* One directory entry: u32 size, u16 select, u16 reserved (all BE), name. */

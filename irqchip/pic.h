@@ -53,7 +53,7 @@ struct pic_ops {
 	void (*output)(void *ctx, bool level);
 };
 
-/* Where the next odd-port write goes while initializing (datasheet Fig. 6). */
+/* What the next odd-port write is (datasheet: "Initialization"). */
 enum pic_init_state {
 	PIC_INIT_DONE = 0,	/* odd port writes the IMR (OCW1) */
 	PIC_INIT_ICW2,

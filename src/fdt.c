@@ -6,7 +6,7 @@
 
 #include <libfdt.h>
 
-#include "fdt.h"
+#include "fdt_machine.h"
 
 /*
  * libfdt inserts a new node before its parent's existing children, so

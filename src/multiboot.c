@@ -24,9 +24,9 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
  * when it cannot honour them; bits 16-31 are optional features.
  *  - bit 0 (page-align modules): always done.
  *  - bit 1 (memory information): always given.
- *  - bit 2 (video mode table): splitvm has no display; like QEMU (which
- *    only prints "multiboot knows VBE. we don't.") it boots anyway and
- *    sets no framebuffer fields, which the kernel can see in the flags.
+ *  - bit 2 (video mode table): splitvm has no display; like QEMU, which
+ *    only prints a notice, it boots anyway and sets no VBE/framebuffer
+ *    fields, which the kernel can see in the information flags.
  *  - bits 3-15: not defined by 0.6.96, so not honoured: refused.
  *  - bit 16: the a.out kludge address fields.
  */

@@ -13,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libfdt.h>
+
 #include "debug_exit.h"
-#include "fdt.h"
+#include "fdt_machine.h"
 #include "file.h"
 #include "fw_cfg.h"
 #include "reset.h"
@@ -401,7 +403,7 @@ static int vm_load_kernel(struct splitvm *vm, const struct splitvm_config *cfg)
 		.modules = mods,
 		.nr_modules = nr,
 		.fdt = fdt,
-		.fdt_size = FDT_MAX_SIZE,
+		.fdt_size = fdt_totalsize(fdt),
 	};
 	r = boot_load(&vm->mem, &in, &vm->plan, &vm->log);
 out:

@@ -18,6 +18,9 @@ struct idt_gate {
 
 extern char isr_stubs[];
 
+/* isr.S pushes 15 registers, the vector and an error code; the CPU 5. */
+_Static_assert(sizeof(struct ex_regs) == 22 * 8, "ex_regs must match isr.S");
+
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static idt_handler_fn handlers[256];
 

@@ -6,7 +6,7 @@
 
 #include <libfdt.h>
 
-#include "fdt.h"
+#include "fdt_machine.h"
 #include "unit.h"
 
 #define MiB (1ull << 20)

@@ -1,17 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The machine-description flattened device tree, built with libfdt. */
 
-/*
- * libfdt's own header is named fdt.h too, and src/ is on the include
- * path, so <libfdt.h>'s "#include <fdt.h>" lands here: hand it over to
- * the real one (found further down the search path).
- */
-#if defined(LIBFDT_H) && !defined(FDT_H)
-#include_next <fdt.h>
-#endif
-
-#ifndef SPLITVM_FDT_H
-#define SPLITVM_FDT_H
+#ifndef SPLITVM_FDT_MACHINE_H
+#define SPLITVM_FDT_MACHINE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,4 +31,4 @@ int fdt_add_isa_device(void *fdt, int parent, const char *name,
 		       const char *compatible, uint32_t port, uint32_t len,
 		       int irq);
 
-#endif /* SPLITVM_FDT_H */
+#endif /* SPLITVM_FDT_MACHINE_H */

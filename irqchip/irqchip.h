@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interrupt controller as the VM sees it: a router for device lines,
+ * and either splitvm's own IOAPIC and PICs (split mode, the default) or
+ * KVM's in-kernel ones (kernel mode, the reference for A/B tests).
+ */
+#ifndef SPLITVM_IRQCHIP_H
+#define SPLITVM_IRQCHIP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "log.h"
+
+struct irqchip;
+struct vcpu;
+
+enum irqchip_mode {
+	IRQCHIP_SPLIT,
+	IRQCHIP_KERNEL,
+};
+
+/* Line counters, as the library reports them. */
+struct irqchip_line_stats {
+	uint64_t asserts;
+	uint64_t deliveries;
+	uint64_t eois;
+	uint64_t coalesced;
+};
+
+/* What the chip needs of the VM around it. */
+struct irqchip_host {
+	int vm_fd;
+	const struct logger *log;
+	/* Kicks vCPU index so it looks at irqchip_extint_pending(). */
+	void (*kick)(void *vm, unsigned int cpu);
+	/* Arms the chip's timer (0 disarms); irqchip_timer() on expiry. */
+	void (*arm_timer)(void *vm, uint64_t deadline_ns);
+	void *vm;
+};
+
+struct irqchip_config {
+	enum irqchip_mode mode;
+	unsigned int ioapic_pins;  /* split mode: 1..IOAPIC_MAX_PINS */
+	uint8_t ioapic_version;	   /* split mode: 0x11 or 0x20 */
+};
+
+/*
+ * Creates the chip and sets KVM up for it; must run before any vCPU
+ * exists. Split: KVM_CAP_SPLIT_IRQCHIP with ioapic_pins reserved GSIs and
+ * the x2APIC API flags matching the IOAPIC version. Kernel:
+ * KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2 and PC routing (IRQ0 -> pin 2).
+ * Returns 0 or a negative errno (logged).
+ */
+int irqchip_create(const struct irqchip_config *cfg,
+		   const struct irqchip_host *host, struct irqchip **ret);
+void irqchip_destroy(struct irqchip *c);
+
+/* Maps the chip's ports and MMIO (split mode; nothing in kernel mode). */
+int irqchip_map(struct irqchip *c, struct bus *pio, struct bus *mmio);
+
+/* Number of device lines: IOAPIC pins (split) or 24 (kernel). */
+unsigned int irqchip_lines(const struct irqchip *c);
+
+enum irqchip_mode irqchip_mode(const struct irqchip *c);
+
+/*
+ * The router, with the signature of struct irq_line's set(): ISA line n
+ * (0-15) reaches PIC input n and IOAPIC pin n, except line 0 (the PIT),
+ * which reaches IOAPIC pin 2 as on PCs, and line 2 (the cascade), which
+ * reaches no IOAPIC pin. Lines 16 and up reach only the IOAPIC.
+ */
+void irqchip_set_irq(void *chip, unsigned int line, bool level);
+
+/* KVM_EXIT_IOAPIC_EOI on vCPU cpu (split mode). */
+void irqchip_eoi(struct irqchip *c, unsigned int cpu, uint8_t vector);
+
+/*
+ * ExtINT: true while an interrupt waits for vCPU cpu's INTA, from the PIC
+ * or from an IOAPIC entry in ExtINT mode. Cheap; read before each KVM_RUN.
+ */
+bool irqchip_extint_pending(const struct irqchip *c, unsigned int cpu);
+
+/* The INTA cycle: the vector to inject with KVM_INTERRUPT. */
+uint8_t irqchip_extint_ack(struct irqchip *c, unsigned int cpu);
+
+/* The chip's timer expired (storm limiter). */
+void irqchip_timer(struct irqchip *c);
+
+/* Counters of a line. Returns 0, -EINVAL (no such line), -ENOTSUP (kernel). */
+int irqchip_line_stats(struct irqchip *c, unsigned int line,
+		       struct irqchip_line_stats *ret);
+
+#endif /* SPLITVM_IRQCHIP_H */

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The KVM glue of split mode: our IOAPIC and PICs drive the kernel's
+ * LAPICs. Pin i of the IOAPIC is GSI i, an MSI route copied from
+ * redirection entry i; EOIs of level vectors come back as
+ * KVM_EXIT_IOAPIC_EOI; the PIC's vector is injected with KVM_INTERRUPT by
+ * the vCPU that takes ExtINT (KVM-NOTES, split irqchip rules 1-5).
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "ioapic.h"
+#include "irqchip.h"
+#include "kernel.h"
+#include "pic.h"
+
+/* Newer than Debian 12's headers (KVM-NOTES, split irqchip rule 4). */
+#ifndef KVM_X2APIC_ENABLE_SUPPRESS_EOI_BROADCAST
+#define KVM_X2APIC_ENABLE_SUPPRESS_EOI_BROADCAST (1ull << 2)
+#define KVM_X2APIC_DISABLE_SUPPRESS_EOI_BROADCAST (1ull << 3)
+#endif
+
+/* The storm limiter's pause before a deferred re-delivery (as KVM). */
+#define STORM_DELAY_NS 10000000ull
+
+/* The vCPU whose LVT0 takes ExtINT: the BSP, as firmware leaves it. */
+#define EXTINT_CPU 0
+
+struct irqchip {
+	enum irqchip_mode mode;
+	struct irqchip_host host;
+	unsigned int lines;
+
+	/* Split mode. Everything below is under lock. */
+	pthread_mutex_t lock;
+	struct ioapic ioapic;
+	struct pic pic;
+	struct kvm_irq_routing *routing; /* one MSI route per pin */
+	bool routes_dirty;
+	uint64_t deferred[2];	  /* pins the storm limiter holds back */
+	uint64_t line_asserts[IOAPIC_MAX_PINS];
+
+	/* Read without the lock by the ExtINT vCPU before each KVM_RUN. */
+	atomic_bool extint; /* PIC output high, or an ExtINT entry fired */
+	bool ioapic_extint; /* an IOAPIC ExtINT-mode message is owed */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- GSI routes ------------------------------------------------------ */
+
+/*
+ * Rebuilds every pin's MSI route from its redirection entry and installs
+ * the table if anything changed. KVM derives each vCPU's EOI-exit bitmap
+ * from the level-triggered routes, so this must happen before the guest
+ * can take a vector of a changed entry.
+ */
+static void split_flush_routes(struct irqchip *c)
+{
+	bool changed = false;
+
+	if (!c->routes_dirty)
+		return;
+	c->routes_dirty = false;
+	for (unsigned int pin = 0; pin < c->lines; pin++) {
+		struct kvm_irq_routing_entry *e = &c->routing->entries[pin];
+		struct ioapic_msi msi;
+
+		ioapic_msi(&c->ioapic, pin, &msi);
+		if (e->u.msi.address_lo == (uint32_t)msi.address &&
+		    e->u.msi.address_hi == (uint32_t)(msi.address >> 32) &&
+		    e->u.msi.data == msi.data)
+			continue;
+		e->u.msi.address_lo = (uint32_t)msi.address;
+		e->u.msi.address_hi = (uint32_t)(msi.address >> 32);
+		e->u.msi.data = msi.data;
+		changed = true;
+	}
+	if (changed && ioctl(c->host.vm_fd, KVM_SET_GSI_ROUTING, c->routing) < 0)
+		log_error(c->host.log, "KVM_SET_GSI_ROUTING failed: %s",
+			  strerror(errno));
+}
+
+/* ---- IOAPIC outputs (called under lock) -------------------------------- */
+
+static void split_deliver(void *ctx, unsigned int pin, uint64_t entry)
+{
+	struct irqchip *c = ctx;
+	unsigned int mode = (entry & IOAPIC_RTE_DELMODE) >>
+			    IOAPIC_RTE_DELMODE_SHIFT;
+	struct kvm_irq_level irq = {.irq = pin, .level = 1};
+
+	/*
+	 * ExtINT: the CPU fetches the vector from the PIC with an INTA cycle
+	 * (virtual wire through the IOAPIC, MP spec 3.6.2.2). KVM's LAPIC
+	 * cannot take that as an MSI, so it goes the PIC's way, to the vCPU
+	 * whose LVT0 takes ExtINT.
+	 */
+	if (mode == IOAPIC_DM_EXTINT) {
+		c->ioapic_extint = true;
+		atomic_store(&c->extint, true);
+		c->host.kick(c->host.vm, EXTINT_CPU);
+		return;
+	}
+	split_flush_routes(c);
+	/* Level 1 fires an MSI route; level 0 would be ignored (rule 2). */
+	if (ioctl(c->host.vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		log_error(c->host.log, "KVM_IRQ_LINE %u failed: %s", pin,
+			  strerror(errno));
+}
+
+static void split_route_changed(void *ctx, unsigned int pin)
+{
+	struct irqchip *c = ctx;
+
+	c->routes_dirty = true;
+}
+
+static void split_defer(void *ctx, unsigned int pin)
+{
+	struct irqchip *c = ctx;
+
+	c->deferred[pin / 64] |= 1ull << (pin % 64);
+	c->host.arm_timer(c->host.vm, now_ns() + STORM_DELAY_NS);
+}
+
+static const struct ioapic_ops split_ioapic_ops = {
+	.deliver = split_deliver,
+	.route_changed = split_route_changed,
+	.defer = split_defer,
+};
+
+/* The PIC's INT pin changed: the ExtINT vCPU must look (rule 5). */
+static void split_pic_output(void *ctx, bool level)
+{
+	struct irqchip *c = ctx;
+
+	atomic_store(&c->extint, level || c->ioapic_extint);
+	if (level)
+		c->host.kick(c->host.vm, EXTINT_CPU);
+}
+
+static const struct pic_ops split_pic_ops = {
+	.output = split_pic_output,
+};
+
+/* ---- Guest accesses -------------------------------------------------- */
+
+static uint64_t split_ioapic_read(void *dev, const struct io_access *a)
+{
+	struct irqchip *c = dev;
+	uint32_t v;
+
+	pthread_mutex_lock(&c->lock);
+	v = ioapic_mmio_read(&c->ioapic, a->offset, a->len);
+	pthread_mutex_unlock(&c->lock);
+	return v;
+}
+
+static void split_ioapic_write(void *dev, const struct io_access *a,
+			       uint64_t val)
+{
+	struct irqchip *c = dev;
+
+	pthread_mutex_lock(&c->lock);
+	ioapic_mmio_write(&c->ioapic, a->offset, a->len, (uint32_t)val);
+	split_flush_routes(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static const struct device_ops split_ioapic_dev = {
+	.name = "ioapic",
+	.read = split_ioapic_read,
+	.write = split_ioapic_write,
+};
+
+/* PIC ports 0x20-0x21, 0xa0-0xa1 and ELCR 0x4d0-0x4d1, byte-wide. */
+static uint64_t split_pic_read(void *dev, const struct io_access *a)
+{
+	struct irqchip *c = dev;
+	uint8_t v;
+
+	if (a->len != 1)
+		return io_all_ones(a->len);
+	pthread_mutex_lock(&c->lock);
+	v = pic_io_read(&c->pic, (uint16_t)a->addr);
+	pthread_mutex_unlock(&c->lock);
+	return v;
+}
+
+static void split_pic_write(void *dev, const struct io_access *a,
+			    uint64_t val)
+{
+	struct irqchip *c = dev;
+
+	if (a->len != 1)
+		return;
+	pthread_mutex_lock(&c->lock);
+	pic_io_write(&c->pic, (uint16_t)a->addr, (uint8_t)val);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static const struct device_ops split_pic_dev = {
+	.name = "pic",
+	.read = split_pic_read,
+	.write = split_pic_write,
+};
+
+/* ---- The interface --------------------------------------------------- */
+
+static int split_enable(struct irqchip *c, const struct irqchip_config *cfg)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_SPLIT_IRQCHIP,
+		.args = {cfg->ioapic_pins},
+	};
+	uint64_t base = KVM_X2APIC_API_USE_32BIT_IDS |
+			KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
+
+	if (ioctl(c->host.vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+		log_error(c->host.log,
+			  "enabling KVM_CAP_SPLIT_IRQCHIP (%u pins) failed: %s",
+			  cfg->ioapic_pins, strerror(errno));
+		return -errno;
+	}
+	/*
+	 * A v0x20 IOAPIC has the EOI register, so its guests may suppress
+	 * EOI broadcasts (SVR bit 12) and EOI the IOAPIC directly; a v0x11
+	 * one has not, so the feature is hidden (rule 4). Kernels without
+	 * these flags keep their legacy behaviour: say so and go on.
+	 */
+	cap = (struct kvm_enable_cap){.cap = KVM_CAP_X2APIC_API};
+	cap.args[0] = base | (cfg->ioapic_version >= IOAPIC_VERSION_EOI
+				      ? KVM_X2APIC_ENABLE_SUPPRESS_EOI_BROADCAST
+				      : KVM_X2APIC_DISABLE_SUPPRESS_EOI_BROADCAST);
+	if (ioctl(c->host.vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+		cap.args[0] = base;
+		log_debug(c->host.log,
+			  "KVM has no suppress-EOI-broadcast policy flags");
+		if (ioctl(c->host.vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+			log_warn(c->host.log, "KVM_CAP_X2APIC_API failed: %s",
+				 strerror(errno));
+	}
+	return 0;
+}
+
+static int split_init_routes(struct irqchip *c)
+{
+	c->routing = calloc(1, sizeof(*c->routing) +
+				       c->lines * sizeof(c->routing->entries[0]));
+	if (!c->routing)
+		return -ENOMEM;
+	c->routing->nr = c->lines;
+	for (unsigned int pin = 0; pin < c->lines; pin++) {
+		c->routing->entries[pin].gsi = pin;
+		c->routing->entries[pin].type = KVM_IRQ_ROUTING_MSI;
+	}
+	/* All zero so far: the flush installs every pin's route. */
+	c->routes_dirty = true;
+	c->routing->entries[0].u.msi.data = ~0u;
+	split_flush_routes(c);
+	return 0;
+}
+
+int irqchip_create(const struct irqchip_config *cfg,
+		   const struct irqchip_host *host, struct irqchip **ret)
+{
+	struct irqchip *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->mode = cfg->mode;
+	c->host = *host;
+	if (pthread_mutex_init(&c->lock, NULL)) {
+		free(c);
+		return -ENOMEM;
+	}
+	if (cfg->mode == IRQCHIP_KERNEL) {
+		c->lines = KERNEL_IRQCHIP_LINES;
+		r = kernel_irqchip_create(host->vm_fd, host->log);
+	} else {
+		c->lines = cfg->ioapic_pins;
+		r = ioapic_init(&c->ioapic, cfg->ioapic_pins,
+				cfg->ioapic_version, &split_ioapic_ops, c);
+		if (r)
+			log_error(host->log,
+				  "an IOAPIC with %u pins, version 0x%x, cannot be made",
+				  cfg->ioapic_pins, cfg->ioapic_version);
+		if (!r)
+			r = split_enable(c, cfg);
+		if (!r) {
+			pic_init(&c->pic, &split_pic_ops, c);
+			pic_reset(&c->pic, true);
+			r = split_init_routes(c);
+		}
+	}
+	if (r) {
+		irqchip_destroy(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void irqchip_destroy(struct irqchip *c)
+{
+	if (!c)
+		return;
+	free(c->routing);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+int irqchip_map(struct irqchip *c, struct bus *pio, struct bus *mmio)
+{
+	static const uint16_t pic_ports[] = {0x20, 0xa0, 0x4d0};
+	int r;
+
+	if (c->mode == IRQCHIP_KERNEL)
+		return 0; /* KVM claims these itself */
+	for (unsigned int i = 0; i < 3; i++) {
+		r = bus_register(pio, pic_ports[i], 2, &split_pic_dev, c);
+		if (r)
+			return r;
+	}
+	return bus_register(mmio, IOAPIC_BASE, IOAPIC_SIZE, &split_ioapic_dev,
+			    c);
+}
+
+unsigned int irqchip_lines(const struct irqchip *c)
+{
+	return c->lines;
+}
+
+enum irqchip_mode irqchip_mode(const struct irqchip *c)
+{
+	return c->mode;
+}
+
+void irqchip_set_irq(void *chip, unsigned int line, bool level)
+{
+	struct irqchip *c = chip;
+
+	if (line >= c->lines)
+		return;
+	if (c->mode == IRQCHIP_KERNEL) {
+		kernel_irqchip_set_irq(c->host.vm_fd, line, level);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (level)
+		c->line_asserts[line]++;
+	if (line < PIC_NR_IRQS)
+		pic_set_irq(&c->pic, line, level);
+	if (line == 0)
+		ioapic_set_irq(&c->ioapic, 2, level);
+	else if (line != PIC_CASCADE_IRQ)
+		ioapic_set_irq(&c->ioapic, line, level);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void irqchip_eoi(struct irqchip *c, unsigned int cpu, uint8_t vector)
+{
+	if (c->mode == IRQCHIP_KERNEL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	ioapic_eoi(&c->ioapic, vector);
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool irqchip_extint_pending(const struct irqchip *c, unsigned int cpu)
+{
+	return cpu == EXTINT_CPU && c->mode == IRQCHIP_SPLIT &&
+	       atomic_load_explicit(&c->extint, memory_order_acquire);
+}
+
+uint8_t irqchip_extint_ack(struct irqchip *c, unsigned int cpu)
+{
+	uint8_t vector;
+
+	pthread_mutex_lock(&c->lock);
+	c->ioapic_extint = false;
+	vector = (uint8_t)pic_intack(&c->pic);
+	atomic_store(&c->extint, pic_output(&c->pic));
+	pthread_mutex_unlock(&c->lock);
+	return vector;
+}
+
+void irqchip_timer(struct irqchip *c)
+{
+	uint64_t deferred[2];
+
+	pthread_mutex_lock(&c->lock);
+	memcpy(deferred, c->deferred, sizeof(deferred));
+	memset(c->deferred, 0, sizeof(c->deferred));
+	for (unsigned int pin = 0; pin < c->lines; pin++)
+		if (deferred[pin / 64] & (1ull << (pin % 64)))
+			ioapic_retry(&c->ioapic, pin);
+	pthread_mutex_unlock(&c->lock);
+}
+
+int irqchip_line_stats(struct irqchip *c, unsigned int line,
+		       struct irqchip_line_stats *ret)
+{
+	const struct ioapic_pin_stats *s;
+	unsigned int pin = line == 0 ? 2 : line;
+
+	if (line >= c->lines)
+		return -EINVAL;
+	if (c->mode == IRQCHIP_KERNEL)
+		return -ENOTSUP;
+	pthread_mutex_lock(&c->lock);
+	s = &c->ioapic.stats[pin];
+	*ret = (struct irqchip_line_stats){
+		.asserts = c->line_asserts[line],
+		.deliveries = s->deliveries,
+		.eois = s->eois,
+		.coalesced = s->coalesced,
+	};
+	if (line < PIC_NR_IRQS)
+		ret->deliveries += c->pic.stats.per_irq[line];
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
