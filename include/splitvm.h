@@ -201,6 +201,36 @@ int splitvm_config_set_log_handler(struct splitvm_config *cfg,
  */
 int splitvm_config_set_kick_signal(struct splitvm_config *cfg, int signo);
 
+/** Which interrupt controllers a VM gets. */
+enum splitvm_irqchip {
+	/** splitvm's IOAPIC, PICs and PIT over KVM's LAPICs (the default). */
+	SPLITVM_IRQCHIP_SPLIT = 0,
+	/** KVM's in-kernel PICs, IOAPIC and PIT: the reference model. */
+	SPLITVM_IRQCHIP_KERNEL,
+};
+
+/**
+ * Chooses the interrupt controllers.
+ * Returns 0, or -EINVAL (cfg NULL or unknown mode).
+ */
+int splitvm_config_set_irqchip(struct splitvm_config *cfg,
+			       enum splitvm_irqchip mode);
+
+/**
+ * Shapes the IOAPIC of split mode: pins (1 to 120; 24 by default, the
+ * 82093AA's count; ACRN gives its guests 48) and version (0x20, the
+ * default, with the EOI register; or 0x11, the 82093AA's, without).
+ * Returns 0, or -EINVAL (out of range).
+ */
+int splitvm_config_set_ioapic(struct splitvm_config *cfg, unsigned int pins,
+			      unsigned int version);
+
+/**
+ * Turns the PIT (i8254 at ports 0x40-0x43 and 0x61) on (the default) or
+ * off. Returns 0, or -EINVAL (cfg NULL).
+ */
+int splitvm_config_set_pit(struct splitvm_config *cfg, int enabled);
+
 /* ------------------------------------------------------------------ */
 /* Virtual machines                                                    */
 
@@ -250,6 +280,39 @@ int splitvm_run(struct splitvm *vm, struct splitvm_result *ret);
  * Returns 0, or -EINVAL (vm NULL).
  */
 int splitvm_stop(struct splitvm *vm);
+
+/**
+ * Sets the level of interrupt line @line, as a device would: ISA lines
+ * 0-15 reach PIC input n and IOAPIC pin n (line 0, the PIT's, reaches
+ * IOAPIC pin 2); lines 16 and up reach only the IOAPIC. A line stays at
+ * the level given until set again. Any thread, while the VM exists.
+ * Returns 0, or -EINVAL (vm NULL or no such line).
+ */
+int splitvm_irq_set(struct splitvm *vm, unsigned int line, int level);
+
+/**
+ * Sends an NMI to vCPU @cpu, or to every vCPU if cpu is -1, through
+ * KVM_NMI on each vCPU's own thread. Works before start too (the NMI
+ * waits). Any thread.
+ * Returns 0, or -EINVAL (vm NULL or no such vCPU).
+ */
+int splitvm_nmi(struct splitvm *vm, int cpu);
+
+/** Counters of one interrupt line (split mode). */
+struct splitvm_irq_stats {
+	uint64_t asserts;    /**< times the line went (or was set) high */
+	uint64_t deliveries; /**< interrupts the IOAPIC or PIC sent for it */
+	uint64_t eois;	     /**< EOIs that cleared its Remote IRR */
+	uint64_t coalesced;  /**< asserts merged into one outstanding */
+};
+
+/**
+ * Reads the counters of a line. Any thread.
+ * Returns 0, or -EINVAL (no such line), -ENOTSUP (kernel irqchip mode,
+ * whose chips keep no such counters).
+ */
+int splitvm_irq_stats(struct splitvm *vm, unsigned int line,
+		      struct splitvm_irq_stats *ret);
 
 /**
  * Stops the VM if it runs, waits for its threads and frees everything it

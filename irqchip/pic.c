@@ -142,18 +142,18 @@ static void chip_set_input(struct pic_chip *c, unsigned int irq, bool level)
 
 /*
  * Recomputes the master's INT pin and reports a change. The slave's
- * request reaches the master as KVM models it, a pulse on IR2 (an edge
- * input: ELCR bit 2 is fixed at 0), so IRR2 is re-latched after every INTA
- * for as long as the slave still has something to deliver.
+ * request reaches the master as KVM models it: while the slave has
+ * something to deliver, the master's IRR2 is set (KVM pulses IR2, an edge
+ * input), so it is latched again after every INTA that cleared it. The
+ * latch is set directly rather than through the edge detector, so that a
+ * device line on IRQ2 (held high) cannot swallow the slave's request.
  */
 static void pic_update(struct pic *p)
 {
 	bool out;
 
-	if (chip_pending(p, SLAVE) != NO_IRQ) {
-		chip_set_input(&p->chip[MASTER], PIC_CASCADE_IRQ, true);
-		chip_set_input(&p->chip[MASTER], PIC_CASCADE_IRQ, false);
-	}
+	if (chip_pending(p, SLAVE) != NO_IRQ)
+		p->chip[MASTER].irr |= BIT(PIC_CASCADE_IRQ);
 	out = chip_pending(p, MASTER) != NO_IRQ;
 	if (out == p->output)
 		return;

@@ -48,6 +48,11 @@ static const char usage_text[] =
 	"                        or T suffix (default 64M)\n"
 	"  --timeout SECONDS     stop the guest after this long (decimals ok)\n"
 	"  --serial KIND         stdio (default), file:PATH or none\n"
+	"  --irqchip MODE        split (default: splitvm's IOAPIC, PICs, PIT)\n"
+	"                        or kernel (KVM's own, the reference model)\n"
+	"  --ioapic-pins N       IOAPIC pins in split mode, 1-120 (default 24)\n"
+	"  --ioapic-version V    0x20 (default, with EOI register) or 0x11\n"
+	"  --no-pit              no i8254 PIT (split mode)\n"
 	"  --verbose             log what the monitor does (repeat for more)\n"
 	"\n"
 	"Exit status:\n"
@@ -67,6 +72,8 @@ struct cli {
 	struct splitvm_config *cfg;
 	const char *serial;
 	int verbose;
+	unsigned int ioapic_pins;
+	unsigned int ioapic_version;
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -210,6 +217,31 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 					   arg);
 		cli->serial = arg;
 		break;
+	case 'I':
+		if (!strcmp(arg, "split"))
+			r = splitvm_config_set_irqchip(cfg, SPLITVM_IRQCHIP_SPLIT);
+		else if (!strcmp(arg, "kernel"))
+			r = splitvm_config_set_irqchip(cfg,
+						       SPLITVM_IRQCHIP_KERNEL);
+		else
+			return usage_error("--irqchip: '%s' is not split or kernel",
+					   arg);
+		break;
+	case 'P':
+		if (!parse_uint(arg, 1, 120, &n))
+			return usage_error("--ioapic-pins: '%s' is not a number from 1 to 120",
+					   arg);
+		cli->ioapic_pins = (unsigned int)n;
+		break;
+	case 'V':
+		if (strcmp(arg, "0x20") && strcmp(arg, "0x11"))
+			return usage_error("--ioapic-version: '%s' is not 0x20 or 0x11",
+					   arg);
+		cli->ioapic_version = (unsigned int)strtoul(arg, NULL, 16);
+		break;
+	case 'N':
+		r = splitvm_config_set_pit(cfg, 0);
+		break;
 	case 'v':
 		cli->verbose++;
 		break;
@@ -236,6 +268,10 @@ static int cli_parse_run(struct cli *cli, int argc, char **argv)
 		{"memory", required_argument, NULL, 'm'},
 		{"timeout", required_argument, NULL, 't'},
 		{"serial", required_argument, NULL, 's'},
+		{"irqchip", required_argument, NULL, 'I'},
+		{"ioapic-pins", required_argument, NULL, 'P'},
+		{"ioapic-version", required_argument, NULL, 'V'},
+		{"no-pit", no_argument, NULL, 'N'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -260,7 +296,10 @@ static int cli_parse_run(struct cli *cli, int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!have_kernel)
 		return usage_error("run needs --kernel FILE");
-	return 0;
+	return splitvm_config_set_ioapic(cli->cfg, cli->ioapic_pins,
+					 cli->ioapic_version)
+		       ? EXIT_MONITOR_ERROR
+		       : 0;
 }
 
 /* Wires the serial console as --serial says. Returns 0 or an exit status. */
@@ -395,7 +434,11 @@ static int cli_boot(struct cli *cli)
 
 static int cli_run(int argc, char **argv)
 {
-	struct cli cli = {.serial = "stdio"};
+	struct cli cli = {
+		.serial = "stdio",
+		.ioapic_pins = 24,
+		.ioapic_version = 0x20,
+	};
 	int r;
 
 	if (splitvm_config_new(&cli.cfg))

@@ -350,7 +350,11 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_MMIO:
 		vcpu_exit_mmio(v);
 		return true;
+	case KVM_EXIT_IOAPIC_EOI:
+		irqchip_eoi(v->vm->irqchip, v->index, run->eoi.vector);
+		return true;
 	case KVM_EXIT_INTR:
+	case KVM_EXIT_IRQ_WINDOW_OPEN: /* vcpu_inject_extint() looks next */
 	case KVM_EXIT_HLT: /* in-kernel LAPIC: HLT stays in the kernel */
 		return true;
 	case KVM_EXIT_SHUTDOWN:
@@ -395,7 +399,39 @@ static bool vcpu_handle_requests(struct vcpu *v)
 
 	if (req & VCPU_REQ_STOP)
 		return false;
+	if ((req & VCPU_REQ_NMI) && ioctl(v->fd, KVM_NMI) < 0)
+		log_error(&v->vm->log, "KVM_NMI on vCPU %u failed: %s",
+			  v->index, strerror(errno));
 	return true;
+}
+
+/*
+ * ExtINT (KVM-NOTES, split rule 5): the PIC's vector goes in with
+ * KVM_INTERRUPT only when KVM says the vCPU can take it (IF set, LVT0
+ * accepting ExtINT, nothing else being injected); otherwise KVM is asked
+ * to exit when the window opens. The INTA cycle happens at injection, so
+ * the PIC's priorities hold at the moment the CPU takes the interrupt.
+ */
+static void vcpu_inject_extint(struct vcpu *v)
+{
+	struct irqchip *chip = v->vm->irqchip;
+	struct kvm_run *run = v->run;
+	struct kvm_interrupt irq;
+
+	if (!irqchip_extint_pending(chip, v->index)) {
+		run->request_interrupt_window = 0;
+		return;
+	}
+	if (!run->ready_for_interrupt_injection) {
+		run->request_interrupt_window = 1;
+		return;
+	}
+	irq.irq = irqchip_extint_ack(chip, v->index);
+	if (ioctl(v->fd, KVM_INTERRUPT, &irq) < 0)
+		log_error(&v->vm->log, "KVM_INTERRUPT 0x%x on vCPU %u: %s",
+			  irq.irq, v->index, strerror(errno));
+	run->request_interrupt_window =
+		irqchip_extint_pending(chip, v->index);
 }
 
 static void *vcpu_thread(void *arg)
@@ -404,6 +440,9 @@ static void *vcpu_thread(void *arg)
 	char detail[96];
 
 	while (vcpu_handle_requests(v)) {
+		if (v->run->request_interrupt_window ||
+		    irqchip_extint_pending(v->vm->irqchip, v->index))
+			vcpu_inject_extint(v);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			int err = errno;
 

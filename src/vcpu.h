@@ -18,7 +18,9 @@ struct splitvm;
  * thread handles the bits, in this order, before each KVM_RUN.
  */
 enum vcpu_request {
-	VCPU_REQ_STOP = 1u << 0, /* leave the run loop */
+	VCPU_REQ_STOP = 1u << 0,   /* leave the run loop */
+	VCPU_REQ_NMI = 1u << 1,	   /* KVM_NMI */
+	VCPU_REQ_EXTINT = 1u << 2, /* look at the PIC's output (a kick) */
 };
 
 struct vcpu {

@@ -89,11 +89,7 @@ static int kvm_enable_cap(struct splitvm *vm, uint32_t cap, uint64_t arg0)
 	return ioctl(vm->vm_fd, KVM_ENABLE_CAP, &c) < 0 ? -errno : 0;
 }
 
-/*
- * Creates the VM with the split irqchip: in-kernel LAPICs only, GSIs below
- * VM_IOAPIC_PINS reserved for our IOAPIC (KVM-NOTES, split rule 1). It
- * must be enabled before any vCPU exists.
- */
+/* Creates the VM; the irqchip is set up next (irqchip_create()). */
 static int kvm_create_vm(struct splitvm *vm)
 {
 	int r;
@@ -121,23 +117,20 @@ static int kvm_create_vm(struct splitvm *vm)
 			  strerror(-r));
 		return r;
 	}
-	r = kvm_enable_cap(vm, KVM_CAP_SPLIT_IRQCHIP, VM_IOAPIC_PINS);
-	if (r) {
-		log_error(&vm->log, "enabling KVM_CAP_SPLIT_IRQCHIP failed: %s",
-			  strerror(-r));
-		return r;
-	}
-	/*
-	 * 32-bit x2APIC IDs in routes and LAPIC state, and no broadcast
-	 * quirk: an x2APIC destination of 0xff means APIC 255, not all.
-	 */
-	r = kvm_enable_cap(vm, KVM_CAP_X2APIC_API,
-			   KVM_X2APIC_API_USE_32BIT_IDS |
-				   KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK);
-	if (r)
-		log_warn(&vm->log, "KVM_CAP_X2APIC_API unavailable: %s",
-			 strerror(-r));
 	return 0;
+}
+
+/*
+ * KVM sizes per-VM tables by the highest APIC ID + 1, among them the
+ * posted-interrupt descriptor table of IPI virtualization (seeds/003): no
+ * bigger than the vCPUs need. Must come before any vCPU exists.
+ */
+static void kvm_set_max_vcpu_id(struct splitvm *vm, unsigned int cpus)
+{
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID) <= 0)
+		return;
+	if (kvm_enable_cap(vm, KVM_CAP_MAX_VCPU_ID, cpus))
+		log_debug(&vm->log, "KVM_CAP_MAX_VCPU_ID %u not taken", cpus);
 }
 
 static int kvm_get_cpuid(struct splitvm *vm)
@@ -250,11 +243,6 @@ static void console_flush(struct console *c)
 
 /* ---- Devices --------------------------------------------------------- */
 
-/* The interrupt router arrives with the irqchips; until then, no chip. */
-static void vm_irq_set(void *router, unsigned int line, bool level)
-{
-}
-
 static void vm_end_hook_fn(void *vmp, enum splitvm_outcome outcome,
 			   uint32_t code, int vcpu)
 {
@@ -298,13 +286,19 @@ static int vm_create_devices(struct splitvm *vm, unsigned int cpus)
 {
 	const struct vm_end_hook hook = {vm_end_hook_fn, vm};
 	const struct console_sink sink = {console_write, &vm->console};
-	const struct irq_line com1_irq = {vm_irq_set, vm, COM1_IRQ};
+	const struct irq_line com1_irq = {irqchip_set_irq, vm->irqchip,
+					  COM1_IRQ};
 	struct debug_exit *dx;
 	struct fw_cfg *fw;
 	struct reset *rst;
 	struct shutdown_port *sd;
 	int r;
 
+	if ((r = irqchip_map(vm->irqchip, &vm->pio, &vm->mmio))) {
+		log_error(&vm->log, "mapping the irqchip failed: %s",
+			  strerror(-r));
+		return r;
+	}
 	if ((r = uart_new(&sink, &com1_irq, &vm->uart)) ||
 	    (r = vm_add_device(vm, &uart_ops, vm->uart)) ||
 	    (r = vm_map_pio(vm, COM1_BASE, 8, &uart_ops, vm->uart)))
@@ -329,6 +323,47 @@ static int vm_create_devices(struct splitvm *vm, unsigned int cpus)
 	    (r = vm_map_pio(vm, 0x8900, 1, &shutdown_port_ops, sd)))
 		return r;
 	return 0;
+}
+
+/* ---- Interrupt controller ---------------------------------------------- */
+
+static void vm_kick_cpu(void *vmp, unsigned int cpu)
+{
+	struct splitvm *vm = vmp;
+
+	if (cpu < vm->nr_vcpus)
+		vcpu_request(&vm->vcpus[cpu], VCPU_REQ_EXTINT);
+}
+
+static void vm_arm_irqchip_timer(void *vmp, uint64_t deadline)
+{
+	vm_timer_arm(vmp, VM_TIMER_IRQCHIP, deadline);
+}
+
+static void vm_fire_irqchip_timer(struct splitvm *vm)
+{
+	irqchip_timer(vm->irqchip);
+}
+
+static int vm_create_irqchip(struct splitvm *vm,
+			     const struct splitvm_config *cfg)
+{
+	const struct irqchip_config icfg = {
+		.mode = cfg->irqchip == SPLITVM_IRQCHIP_KERNEL ? IRQCHIP_KERNEL
+							       : IRQCHIP_SPLIT,
+		.ioapic_pins = cfg->ioapic_pins,
+		.ioapic_version = cfg->ioapic_version,
+	};
+	const struct irqchip_host host = {
+		.vm_fd = vm->vm_fd,
+		.log = &vm->log,
+		.kick = vm_kick_cpu,
+		.arm_timer = vm_arm_irqchip_timer,
+		.vm = vm,
+	};
+
+	vm->timers[VM_TIMER_IRQCHIP].fire = vm_fire_irqchip_timer;
+	return irqchip_create(&icfg, &host, &vm->irqchip);
 }
 
 /* ---- Boot ------------------------------------------------------------ */
@@ -461,6 +496,11 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 		free(vm);
 		return r;
 	}
+	vm->io_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->io_wake_fd < 0) {
+		r = -errno;
+		goto err;
+	}
 	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		r = -ENOMEM;
@@ -468,8 +508,11 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 	}
 	for (unsigned int i = 0; i < cfg->cpus; i++)
 		vm->vcpus[i].fd = -1;
-	if ((r = kvm_open(vm, cfg->cpus)) || (r = kvm_create_vm(vm)) ||
-	    (r = kvm_get_cpuid(vm)) || (r = vm_map_ram(vm, cfg->memory)) ||
+	if ((r = kvm_open(vm, cfg->cpus)) || (r = kvm_create_vm(vm)))
+		goto err;
+	kvm_set_max_vcpu_id(vm, cfg->cpus);
+	if ((r = vm_create_irqchip(vm, cfg)) || (r = kvm_get_cpuid(vm)) ||
+	    (r = vm_map_ram(vm, cfg->memory)) ||
 	    (r = vm_create_devices(vm, cfg->cpus)) ||
 	    (r = vm_load_kernel(vm, cfg)))
 		goto err;
@@ -486,6 +529,28 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 err:
 	vm_destroy(vm);
 	return r;
+}
+
+/* Makes the I/O thread look at its timers and stop flag again. */
+static void vm_io_wake(struct splitvm *vm)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (vm->io_wake_fd < 0 ||
+	    (vm->io_started && pthread_equal(pthread_self(), vm->io_thread)))
+		return;
+	n = write(vm->io_wake_fd, &one, sizeof(one));
+	(void)n; /* a full counter wakes the thread all the same */
+}
+
+void vm_timer_arm(struct splitvm *vm, enum vm_timer_id id, uint64_t deadline)
+{
+	uint64_t old = atomic_exchange(&vm->timers[id].deadline, deadline);
+
+	/* Only an earlier deadline can be missed by the sleeping thread. */
+	if (deadline && (!old || deadline < old))
+		vm_io_wake(vm);
 }
 
 bool vm_end(struct splitvm *vm, enum splitvm_outcome outcome, uint32_t code,
@@ -509,12 +574,8 @@ bool vm_end(struct splitvm *vm, enum splitvm_outcome outcome, uint32_t code,
 		res->duration_ns = vm_now_ns() - vm->start_ns;
 		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 			vcpu_request(&vm->vcpus[i], VCPU_REQ_STOP);
-		if (vm->io_wake_fd >= 0) {
-			uint64_t one = 1;
-			ssize_t n = write(vm->io_wake_fd, &one, sizeof(one));
-
-			(void)n; /* a full counter already wakes the thread */
-		}
+		atomic_store(&vm->io_stop, true);
+		vm_io_wake(vm);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	return decided;
@@ -552,46 +613,76 @@ static void io_feed_serial(struct splitvm *vm, bool *in_open)
 		*in_open = false;
 }
 
+/* Fires the timers that are due; returns the earliest deadline left. */
+static uint64_t vm_run_timers(struct splitvm *vm, uint64_t now)
+{
+	uint64_t next = 0;
+
+	for (unsigned int i = 0; i < VM_NR_TIMERS; i++) {
+		struct vm_timer *t = &vm->timers[i];
+		uint64_t d = atomic_load(&t->deadline);
+
+		if (d && d <= now &&
+		    atomic_compare_exchange_strong(&t->deadline, &d, 0)) {
+			t->fire(vm);
+			d = atomic_load(&t->deadline); /* fire() may re-arm */
+		}
+		if (d && (!next || d < next))
+			next = d;
+	}
+	return next;
+}
+
 /*
- * The I/O thread: waits for serial input and for the wall-clock limit, and
- * leaves when the run ends (io_wake_fd).
+ * The I/O thread: serves the host timers (PIT, storm limiter), the
+ * wall-clock limit and serial input, until the run ends.
  */
 static void *vm_io_thread(void *arg)
 {
 	struct splitvm *vm = arg;
-	uint64_t deadline = vm->timeout_ms
-				    ? vm->start_ns + vm->timeout_ms * 1000000ull
-				    : 0;
+	uint64_t limit = vm->timeout_ms
+				 ? vm->start_ns + vm->timeout_ms * 1000000ull
+				 : 0;
 	bool in_open = vm->serial_in_fd >= 0;
 
-	for (;;) {
+	while (!atomic_load(&vm->io_stop)) {
+		uint64_t now = vm_now_ns();
+		uint64_t next = vm_run_timers(vm, now);
 		struct pollfd fds[2] = {
 			{.fd = vm->io_wake_fd, .events = POLLIN},
 			{.fd = in_open ? vm->serial_in_fd : -1,
 			 .events = POLLIN},
 		};
-		int wait_ms = -1;
+		struct timespec ts, *wait = NULL;
 
-		if (deadline) {
-			uint64_t now = vm_now_ns();
-
-			if (now >= deadline) {
-				vm_end(vm, SPLITVM_OUTCOME_TIMEOUT, 0, -1, NULL,
-				       "wall-clock limit reached");
-				break;
-			}
-			wait_ms = (int)((deadline - now + 999999) / 1000000);
+		if (limit && now >= limit) {
+			vm_end(vm, SPLITVM_OUTCOME_TIMEOUT, 0, -1, NULL,
+			       "wall-clock limit reached");
+			break;
 		}
+		if (limit && (!next || limit < next))
+			next = limit;
 		/* A full receive FIFO: look again soon rather than read. */
 		if (in_open && !uart_rx_ready(vm->uart)) {
 			fds[1].fd = -1;
-			if (wait_ms < 0 || wait_ms > 5)
-				wait_ms = 5;
+			if (!next || next > now + 5000000)
+				next = now + 5000000;
 		}
-		if (poll(fds, 2, wait_ms) < 0 && errno != EINTR)
+		if (next) {
+			uint64_t d = next > now ? next - now : 0;
+
+			ts = (struct timespec){(time_t)(d / 1000000000ull),
+					       (long)(d % 1000000000ull)};
+			wait = &ts;
+		}
+		if (ppoll(fds, 2, wait, NULL) < 0 && errno != EINTR)
 			break;
-		if (fds[0].revents)
-			break;
+		if (fds[0].revents) {
+			uint64_t count;
+			ssize_t n = read(vm->io_wake_fd, &count, sizeof(count));
+
+			(void)n; /* only the wake-up matters */
+		}
 		if (fds[1].revents)
 			io_feed_serial(vm, &in_open);
 	}
@@ -614,18 +705,13 @@ int vm_start(struct splitvm *vm)
 	sigemptyset(&kick);
 	sigaddset(&kick, vm->kick_signal);
 	pthread_sigmask(SIG_BLOCK, &kick, &old);
+	/* The I/O thread first: vCPUs may arm timers from their first exit. */
+	r = -pthread_create(&vm->io_thread, NULL, vm_io_thread, vm);
+	vm->io_started = r == 0;
 	for (unsigned int i = 0; i < vm->nr_vcpus && !r; i++) {
 		r = vcpu_start(&vm->vcpus[i]);
 		if (!r)
 			vm->running++;
-	}
-	if (!r && (vm->timeout_ms || vm->serial_in_fd >= 0)) {
-		vm->io_wake_fd = eventfd(0, EFD_CLOEXEC);
-		if (vm->io_wake_fd < 0)
-			r = -errno;
-		else if ((r = -pthread_create(&vm->io_thread, NULL,
-					      vm_io_thread, vm)) == 0)
-			vm->io_started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_unlock(&vm->lock);
@@ -701,6 +787,7 @@ void vm_destroy(struct splitvm *vm)
 		if (vm->devices[i].ops->destroy)
 			vm->devices[i].ops->destroy(vm->devices[i].dev);
 	free(vm->devices);
+	irqchip_destroy(vm->irqchip);
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	if (vm->mem.host)

@@ -4,6 +4,7 @@
 #define SPLITVM_VM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -12,14 +13,25 @@
 #include "vm_config.h"
 #include "device.h"
 #include "guest_mem.h"
+#include "irqchip.h"
 #include "log.h"
 #include "vcpu.h"
 
-/* The in-kernel LAPICs stay; splitvm's IOAPIC owns GSIs below this. */
-#define VM_IOAPIC_PINS 24
 /* Where KVM keeps its real-mode TSS and identity map (Intel only). */
 #define VM_IDENTITY_MAP_ADDR 0xfeffc000ull
 #define VM_TSS_ADDR 0xfeffd000ull
+
+/* Host timers, served by the I/O thread. */
+enum vm_timer_id {
+	VM_TIMER_IRQCHIP, /* the IOAPIC's storm limiter */
+	VM_TIMER_PIT,	  /* the PIT's next edge on channel 0 */
+	VM_NR_TIMERS,
+};
+
+struct vm_timer {
+	_Atomic uint64_t deadline; /* monotonic ns; 0 = disarmed */
+	void (*fire)(struct splitvm *vm);
+};
 
 struct device_slot {
 	const struct device_ops *ops;
@@ -48,6 +60,8 @@ struct splitvm {
 	struct device_slot *devices;
 	unsigned int nr_devices;
 	struct uart *uart;
+	struct irqchip *irqchip;
+	struct pit *pit;
 	struct console console;
 	struct boot_plan plan;
 	unsigned int nr_vcpus;
@@ -65,10 +79,12 @@ struct splitvm {
 	uint64_t start_ns;
 	struct splitvm_result result;
 
-	/* The I/O thread: wall-clock limit and serial input. */
+	/* The I/O thread: timers, the wall-clock limit, serial input. */
 	pthread_t io_thread;
 	bool io_started;
-	int io_wake_fd; /* eventfd: tells the I/O thread the run ended */
+	int io_wake_fd; /* eventfd: wakes the I/O thread to look again */
+	atomic_bool io_stop;
+	struct vm_timer timers[VM_NR_TIMERS];
 };
 
 int vm_create(const struct splitvm_config *cfg, struct splitvm **ret);
@@ -90,6 +106,9 @@ void vm_fail(struct splitvm *vm, int cpu, int err, const char *detail);
 
 /* Called by each vCPU thread as it leaves its run loop. */
 void vm_vcpu_done(struct splitvm *vm);
+
+/* Arms timer id at deadline (monotonic ns; 0 disarms). Any thread. */
+void vm_timer_arm(struct splitvm *vm, enum vm_timer_id id, uint64_t deadline);
 
 /* Monotonic clock in ns. */
 uint64_t vm_now_ns(void);

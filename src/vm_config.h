@@ -3,6 +3,7 @@
 #ifndef SPLITVM_VM_CONFIG_H
 #define SPLITVM_VM_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "log.h"
@@ -29,6 +30,10 @@ struct splitvm_config {
 	void *console_data;
 	struct logger log;
 	int kick_signal;
+	enum splitvm_irqchip irqchip;
+	unsigned int ioapic_pins;
+	uint8_t ioapic_version;
+	bool pit;
 };
 
 #endif /* SPLITVM_VM_CONFIG_H */

@@ -71,6 +71,15 @@ done
 for bad in tcp:1 file: stdout ''; do
 	check "serial '$bad' refused" 2 --err-lines 1 --err '--serial' -- run --kernel "$G/demo.elf" --serial "$bad"
 done
+for bad in '' split2 KERNEL; do
+	check "irqchip '$bad' refused" 2 --err-lines 1 --err '--irqchip' -- run --kernel "$G/demo.elf" --irqchip "$bad"
+done
+for bad in 0 121 x; do
+	check "ioapic-pins '$bad' refused" 2 --err-lines 1 --err '--ioapic-pins' -- run --kernel "$G/demo.elf" --ioapic-pins "$bad"
+done
+for bad in 0x12 20 ''; do
+	check "ioapic-version '$bad' refused" 2 --err-lines 1 --err '--ioapic-version' -- run --kernel "$G/demo.elf" --ioapic-version "$bad"
+done
 check "append too long" 2 --err-lines 1 --err '4095' -- run --kernel "$G/demo.elf" --append "$(head -c 5000 /dev/zero | tr '\0' a)"
 
 if [ ! -e /dev/kvm ]; then
@@ -98,6 +107,10 @@ check "serial file in a missing directory" 126 --err-lines 1 --err 'cannot open'
 	run --kernel "$G/demo.elf" --serial "file:$tmp/no/such/dir"
 check "modules and memory" 1 -- run --kernel "$G/exitcode.elf" --append "exit=0" \
 	--initrd "$G/demo.elf" --module "$G/exitcode.elf" --memory 32M --cpus 4
+for mode in split kernel; do
+	check "demo with --irqchip $mode" 1 --out 'SUMMARY: [0-9]+ tests, 0 failures' -- run --kernel "$G/demo.elf" --irqchip $mode
+done
+check "48-pin v0x11 IOAPIC, no PIT" 1 -- run --kernel "$G/demo.elf" --ioapic-pins 48 --ioapic-version 0x11 --no-pit
 check "ELF64 entry with FDT" 1 --out 'SUMMARY' -- run --kernel "$G/fdt64.elf64" --cpus 2 --memory 128
 check "missing kernel file" 126 --err-lines 1 --err "cannot open '/nonexistent'" -- run --kernel /nonexistent
 check "kernel is a directory" 126 --err-lines 1 --err 'directory' -- run --kernel "$tmp"

@@ -973,6 +973,7 @@ START_TEST(ioapic_mmio_bad_sizes_and_offsets_ignored)
 
 	fix_init(&f, 24, 0x20);
 	rte_write(&f.s, 0, RTE(0x30, 0, MASK, 1));
+	rec_clear(&f.r);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		ioapic_mmio_write(&f.s, IOAPIC_REG_SELECT, 4, redtbl(0, 0));
 		ck_assert_msg(ioapic_mmio_read(&f.s, cases[i].offset,
@@ -1192,7 +1193,12 @@ static void check_pin(const struct fix *f, unsigned int pin, uint64_t old,
 	uint64_t e = ioapic_entry(&f->s, pin);
 	unsigned int sent = f->r.count[CALL_DELIVER][pin];
 
-#define CHECK(cond) ck_assert_msg(cond, "step %u pin %u: %s", step, pin, #cond)
+/* Not ck_assert: a passing one costs a message to the runner. */
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			ck_abort_msg("step %u pin %u: %s", step, pin, #cond);  \
+	} while (0)
 	CHECK(!(e & IOAPIC_RTE_DELIVS));
 	CHECK(!(e & RIRR) || (e & LEVEL));
 	CHECK(sent <= 1);
@@ -1218,13 +1224,15 @@ static void check_pin(const struct fix *f, unsigned int pin, uint64_t old,
 }
 
 /* The version register never moves; no callback was inconsistent. */
-static void check_chip(struct fix *f, uint32_t version_reg)
+static void check_chip(struct fix *f, uint32_t version_reg, uint32_t step)
 {
 	uint32_t sel = ioapic_mmio_read(&f->s, IOAPIC_REG_SELECT, 4);
+	uint32_t version = reg_read(&f->s, IOAPIC_INDEX_VERSION);
 
-	ck_assert_uint_eq(reg_read(&f->s, IOAPIC_INDEX_VERSION), version_reg);
 	ioapic_mmio_write(&f->s, IOAPIC_REG_SELECT, 4, sel);
-	ck_assert_uint_eq(f->r.bad, 0);
+	if (version != version_reg || f->r.bad)
+		ck_abort_msg("step %u: version %#x, bad callbacks %u", step,
+			     version, f->r.bad);
 }
 
 static void random_run(unsigned int pins, uint8_t version, uint64_t seed)
@@ -1246,7 +1254,7 @@ static void random_run(unsigned int pins, uint8_t version, uint64_t seed)
 			sent += f.r.count[CALL_DELIVER][pin];
 			eois += f.r.count[CALL_EOI][pin];
 		}
-		check_chip(&f, version_reg);
+		check_chip(&f, version_reg, step);
 	}
 	/* The run did reach the interesting paths, and stats agree. */
 	ck_assert_uint_gt(sent, 1000);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* KVM's in-kernel PIC, IOAPIC and PIT: the reference for A/B tests. */
+#ifndef SPLITVM_KERNEL_IRQCHIP_H
+#define SPLITVM_KERNEL_IRQCHIP_H
+
+#include <stdbool.h>
+
+#include "log.h"
+
+/* The in-kernel IOAPIC has 24 pins (KVM_IOAPIC_NUM_PINS). */
+#define KERNEL_IRQCHIP_LINES 24
+
+/*
+ * KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2 and the PC's GSI routing. Before
+ * any vCPU exists. Returns 0 or a negative errno (logged).
+ */
+int kernel_irqchip_create(int vm_fd, const struct logger *log);
+
+/* Sets device line (GSI) to level through KVM_IRQ_LINE. */
+void kernel_irqchip_set_irq(int vm_fd, unsigned int line, bool level);
+
+#endif /* SPLITVM_KERNEL_IRQCHIP_H */

@@ -1,0 +1,1133 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the dual 8259A + ELCR model, driven through its ports. */
+#include <stdint.h>
+#include <string.h>
+
+#include "pic.h"
+#include "unit.h"
+
+#define M_CMD PIC_MASTER_CMD
+#define M_DATA PIC_MASTER_DATA
+#define S_CMD PIC_SLAVE_CMD
+#define S_DATA PIC_SLAVE_DATA
+
+#define OCW2_EOI 0x20
+#define OCW2_SPECIFIC_EOI 0x60
+#define OCW2_ROTATE_EOI 0xa0
+#define OCW2_ROTATE_SPECIFIC_EOI 0xe0
+#define OCW2_SET_PRIORITY 0xc0
+#define OCW2_ROTATE_AEOI_SET 0x80
+#define OCW2_ROTATE_AEOI_CLEAR 0x00
+#define OCW3_READ_IRR 0x0a
+#define OCW3_READ_ISR 0x0b
+#define OCW3_POLL 0x0c
+#define OCW3_SET_SMM 0x68
+#define OCW3_RESET_SMM 0x48
+
+/* Records the INT pin as the glue would see it. */
+struct rec {
+	unsigned int calls;
+	bool level;
+	bool repeated; /* a call that did not change the level */
+};
+
+static void rec_output(void *ctx, bool level)
+{
+	struct rec *r = ctx;
+
+	if (level == r->level)
+		r->repeated = true;
+	r->level = level;
+	r->calls++;
+}
+
+static const struct pic_ops rec_ops = {.output = rec_output};
+
+static void setup(struct pic *p, struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	pic_init(p, &rec_ops, r);
+}
+
+/* Linux's init_8259A(): ICW1 0x11, ICW2 0x20/0x28, ICW3 4/2, ICW4 1|AEOI. */
+static void linux_init(struct pic *p, uint8_t icw4_master, uint8_t icw4_slave)
+{
+	pic_io_write(p, M_CMD, 0x11);
+	pic_io_write(p, M_DATA, 0x20);
+	pic_io_write(p, M_DATA, 0x04);
+	pic_io_write(p, M_DATA, icw4_master);
+	pic_io_write(p, S_CMD, 0x11);
+	pic_io_write(p, S_DATA, 0x28);
+	pic_io_write(p, S_DATA, 0x02);
+	pic_io_write(p, S_DATA, icw4_slave);
+}
+
+static void setup_linux(struct pic *p, struct rec *r)
+{
+	setup(p, r);
+	linux_init(p, 0x01, 0x01);
+}
+
+static void pulse(struct pic *p, unsigned int irq)
+{
+	pic_set_irq(p, irq, true);
+	pic_set_irq(p, irq, false);
+}
+
+static uint8_t read_reg(struct pic *p, uint16_t cmd, uint8_t ocw3)
+{
+	pic_io_write(p, cmd, ocw3);
+	return pic_io_read(p, cmd);
+}
+
+static uint8_t irr(struct pic *p, uint16_t cmd)
+{
+	return read_reg(p, cmd, OCW3_READ_IRR);
+}
+
+static uint8_t isr(struct pic *p, uint16_t cmd)
+{
+	return read_reg(p, cmd, OCW3_READ_ISR);
+}
+
+/* What Linux's handlers do: EOI the slave first, then the master. */
+static void eoi(struct pic *p, unsigned int irq)
+{
+	if (irq >= 8)
+		pic_io_write(p, S_CMD, OCW2_EOI);
+	pic_io_write(p, M_CMD, OCW2_EOI);
+}
+
+START_TEST(pic_linux_init_sequence_vectors)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), 0);
+	ck_assert_uint_eq(pic_io_read(&p, S_DATA), 0);
+	for (unsigned int irq = 0; irq < 16; irq++) {
+		if (irq == PIC_CASCADE_IRQ)
+			continue;
+		pulse(&p, irq);
+		ck_assert_msg(pic_output(&p), "irq %u", irq);
+		ck_assert_int_eq(pic_intack(&p), 0x20 + (int)irq);
+		ck_assert(!pic_output(&p));
+		if (irq < 8) {
+			ck_assert_uint_eq(isr(&p, M_CMD), 1u << irq);
+		} else {
+			ck_assert_uint_eq(isr(&p, M_CMD), 1u << 2);
+			ck_assert_uint_eq(isr(&p, S_CMD), 1u << (irq - 8));
+		}
+		eoi(&p, irq);
+		ck_assert_uint_eq(isr(&p, M_CMD), 0);
+		ck_assert_uint_eq(isr(&p, S_CMD), 0);
+	}
+	ck_assert_uint_eq(p.stats.intacks, 15);
+	ck_assert_uint_eq(p.stats.spurious, 0);
+	ck_assert(!r.repeated);
+}
+END_TEST
+
+START_TEST(pic_firmware_state_defaults)
+{
+	static const struct {
+		unsigned int irq;
+		int vector; /* -1: masked by the firmware */
+	} cases[] = {
+		{0, 0x08},  {1, 0x09},	{3, -1},    {4, -1},	{5, -1},
+		{6, 0x0e},  {7, -1},	{8, 0x70},  {9, -1},	{10, -1},
+		{11, -1},   {12, 0x74}, {13, 0x75}, {14, 0x76}, {15, -1},
+	};
+	struct pic p;
+	struct rec r;
+
+	setup(&p, &r);
+	pic_reset(&p, true);
+	ck_assert_uint_eq(r.calls, 0);
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), PIC_FW_MASTER_IMR);
+	ck_assert_uint_eq(pic_io_read(&p, S_DATA), PIC_FW_SLAVE_IMR);
+	ck_assert_uint_eq(pic_io_read(&p, PIC_ELCR_MASTER), 0);
+	ck_assert_uint_eq(pic_io_read(&p, PIC_ELCR_SLAVE), 0);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0); /* IRR selected */
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+	ck_assert_uint_eq(isr(&p, S_CMD), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pulse(&p, cases[i].irq);
+		if (cases[i].vector < 0) {
+			ck_assert_msg(!pic_output(&p), "irq %u", cases[i].irq);
+			continue;
+		}
+		ck_assert_msg(pic_output(&p), "irq %u", cases[i].irq);
+		ck_assert_int_eq(pic_intack(&p), cases[i].vector);
+		eoi(&p, cases[i].irq);
+	}
+	ck_assert(!pic_output(&p));
+}
+END_TEST
+
+/*
+ * KVM creates its PIC zeroed and QEMU resets its i8259 the same way: the
+ * chip works before any ICW, with vector base 0 and nothing masked.
+ */
+START_TEST(pic_power_on_state_is_kvm_zero_state)
+{
+	struct pic p;
+	struct rec r;
+
+	setup(&p, &r);
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), 0);
+	ck_assert_uint_eq(pic_io_read(&p, S_DATA), 0);
+	ck_assert(!pic_output(&p));
+	pulse(&p, 3);
+	ck_assert(pic_output(&p));
+	ck_assert_int_eq(pic_intack(&p), 0x03);
+	eoi(&p, 3);
+	pulse(&p, 9);
+	ck_assert_int_eq(pic_intack(&p), 0x01);
+	eoi(&p, 9);
+	/* A guest's own initialization then takes over as usual. */
+	linux_init(&p, 0x01, 0x01);
+	pulse(&p, 3);
+	ck_assert_int_eq(pic_intack(&p), 0x23);
+}
+END_TEST
+
+START_TEST(pic_imr_masks_requests)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pic_io_write(&p, M_DATA, 0xff);
+	pic_io_write(&p, S_DATA, 0xff);
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), 0xff);
+	pulse(&p, 5);
+	pulse(&p, 11);
+	ck_assert(!pic_output(&p));
+	ck_assert_uint_eq(irr(&p, M_CMD), 1u << 5); /* latched anyway */
+	ck_assert_uint_eq(irr(&p, S_CMD), 1u << 3);
+	pic_io_write(&p, M_DATA, (uint8_t)~(1u << 5));
+	ck_assert(pic_output(&p));
+	pic_io_write(&p, M_DATA, 0xff); /* masked again before the INTA */
+	ck_assert(!pic_output(&p));
+	pic_io_write(&p, M_DATA, (uint8_t)~(1u << 2));
+	ck_assert(!pic_output(&p)); /* the slave still masks IRQ11 */
+	pic_io_write(&p, S_DATA, (uint8_t)~(1u << 3));
+	ck_assert(pic_output(&p));
+	ck_assert_int_eq(pic_intack(&p), 0x2b);
+	ck_assert(!r.repeated);
+}
+END_TEST
+
+START_TEST(pic_priority_order_fully_nested)
+{
+	/* Slave inputs rank at IR2, between IRQ1 and IRQ3. */
+	static const int order[] = {0x20, 0x21, 0x29, 0x2c, 0x23, 0x25, 0x27};
+	static const unsigned int raised[] = {7, 12, 5, 3, 9, 1, 0};
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	for (size_t i = 0; i < sizeof(raised) / sizeof(raised[0]); i++)
+		pulse(&p, raised[i]);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int v = pic_intack(&p);
+
+		ck_assert_int_eq(v, order[i]);
+		eoi(&p, v >= 0x28 ? 8u : 0u);
+	}
+	ck_assert(!pic_output(&p));
+}
+END_TEST
+
+START_TEST(pic_nested_higher_preempts_lower)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pulse(&p, 5);
+	ck_assert_int_eq(pic_intack(&p), 0x25);
+	pulse(&p, 6);
+	ck_assert(!pic_output(&p)); /* lower: waits */
+	pulse(&p, 5);
+	ck_assert(!pic_output(&p)); /* same level: waits too */
+	pulse(&p, 3);
+	ck_assert(pic_output(&p)); /* higher: preempts */
+	ck_assert_int_eq(pic_intack(&p), 0x23);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0x28);
+	eoi(&p, 3);
+	ck_assert(!pic_output(&p)); /* 5 still in service */
+	eoi(&p, 5);
+	ck_assert(pic_output(&p));
+	ck_assert_int_eq(pic_intack(&p), 0x25);
+	eoi(&p, 5);
+	ck_assert_int_eq(pic_intack(&p), 0x26);
+}
+END_TEST
+
+/* Puts IRQ5 then IRQ3 in service (nested). */
+static void nest_3_over_5(struct pic *p)
+{
+	pulse(p, 5);
+	ck_assert_int_eq(pic_intack(p), 0x25);
+	pulse(p, 3);
+	ck_assert_int_eq(pic_intack(p), 0x23);
+	ck_assert_uint_eq(isr(p, M_CMD), 0x28);
+}
+
+START_TEST(pic_nonspecific_eoi_clears_highest)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	nest_3_over_5(&p);
+	pic_io_write(&p, M_CMD, OCW2_EOI);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0x20);
+	pic_io_write(&p, M_CMD, OCW2_EOI);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+	pic_io_write(&p, M_CMD, OCW2_EOI); /* nothing in service: no-op */
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+}
+END_TEST
+
+START_TEST(pic_specific_eoi_clears_named_level)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	nest_3_over_5(&p);
+	pic_io_write(&p, M_CMD, OCW2_SPECIFIC_EOI | 5);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0x08);
+	pic_io_write(&p, M_CMD, OCW2_SPECIFIC_EOI | 6); /* not in service */
+	ck_assert_uint_eq(isr(&p, M_CMD), 0x08);
+	pic_io_write(&p, M_CMD, OCW2_SPECIFIC_EOI | 3);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+}
+END_TEST
+
+/* Acks everything raised, EOIs each, and returns the vectors in order. */
+static void drain(struct pic *p, int *vectors, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		vectors[i] = pic_intack(p);
+		pic_io_write(p, M_CMD, OCW2_EOI);
+	}
+	ck_assert(!pic_output(p));
+}
+
+START_TEST(pic_rotate_on_nonspecific_eoi)
+{
+	struct pic p;
+	struct rec r;
+	int v[2];
+
+	setup_linux(&p, &r);
+	pulse(&p, 1);
+	ck_assert_int_eq(pic_intack(&p), 0x21);
+	pic_io_write(&p, M_CMD, OCW2_ROTATE_EOI); /* IRQ1 becomes lowest */
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+	pulse(&p, 0);
+	pulse(&p, 7);
+	drain(&p, v, 2);
+	ck_assert_int_eq(v[0], 0x27); /* order now 2..7, 0, 1 */
+	ck_assert_int_eq(v[1], 0x20);
+}
+END_TEST
+
+START_TEST(pic_rotate_on_specific_eoi)
+{
+	struct pic p;
+	struct rec r;
+	int v[2];
+
+	setup_linux(&p, &r);
+	pulse(&p, 4);
+	ck_assert_int_eq(pic_intack(&p), 0x24);
+	pic_io_write(&p, M_CMD, OCW2_ROTATE_SPECIFIC_EOI | 4);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+	pulse(&p, 3);
+	pulse(&p, 5);
+	drain(&p, v, 2);
+	ck_assert_int_eq(v[0], 0x25); /* order now 5, 6, 7, 0..4 */
+	ck_assert_int_eq(v[1], 0x23);
+}
+END_TEST
+
+START_TEST(pic_set_priority_command)
+{
+	static const struct {
+		unsigned int bottom, a, b;
+		int first, second;
+	} cases[] = {
+		{3, 0, 4, 0x24, 0x20}, /* IRQ4 now highest */
+		{3, 3, 7, 0x27, 0x23}, /* IRQ3 lowest */
+		{7, 7, 0, 0x20, 0x27}, /* back to the default order */
+		{0, 0, 1, 0x21, 0x20},
+	};
+	struct pic p;
+	struct rec r;
+	int v[2];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setup_linux(&p, &r);
+		pic_io_write(&p, M_CMD, OCW2_SET_PRIORITY | cases[i].bottom);
+		pulse(&p, cases[i].a);
+		pulse(&p, cases[i].b);
+		drain(&p, v, 2);
+		ck_assert_msg(v[0] == cases[i].first && v[1] == cases[i].second,
+			      "case %zu: %#x %#x", i, v[0], v[1]);
+	}
+}
+END_TEST
+
+START_TEST(pic_auto_eoi_sets_no_isr)
+{
+	struct pic p;
+	struct rec r;
+
+	setup(&p, &r);
+	linux_init(&p, 0x03, 0x03);
+	pulse(&p, 3);
+	ck_assert_int_eq(pic_intack(&p), 0x23);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+	pulse(&p, 4); /* no EOI needed before the next one */
+	ck_assert(pic_output(&p));
+	ck_assert_int_eq(pic_intack(&p), 0x24);
+	pulse(&p, 10);
+	ck_assert_int_eq(pic_intack(&p), 0x2a);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+	ck_assert_uint_eq(isr(&p, S_CMD), 0);
+}
+END_TEST
+
+START_TEST(pic_rotate_in_auto_eoi_mode)
+{
+	struct pic p;
+	struct rec r;
+	int v[2];
+
+	setup(&p, &r);
+	linux_init(&p, 0x03, 0x03);
+	pic_io_write(&p, M_CMD, OCW2_ROTATE_AEOI_SET);
+	pulse(&p, 1);
+	ck_assert_int_eq(pic_intack(&p), 0x21); /* IRQ1 now lowest */
+	pulse(&p, 0);
+	pulse(&p, 2 + 1); /* IRQ3 */
+	drain(&p, v, 2);
+	ck_assert_int_eq(v[0], 0x23);
+	ck_assert_int_eq(v[1], 0x20); /* and acking 0 made 0 the lowest */
+
+	pic_io_write(&p, M_CMD, OCW2_ROTATE_AEOI_CLEAR);
+	pulse(&p, 4);
+	ck_assert_int_eq(pic_intack(&p), 0x24); /* no rotation now */
+	pulse(&p, 5);
+	pulse(&p, 1);
+	drain(&p, v, 2);
+	ck_assert_int_eq(v[0], 0x21); /* order still 1..7, 0 */
+	ck_assert_int_eq(v[1], 0x25);
+}
+END_TEST
+
+START_TEST(pic_special_mask_mode)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pulse(&p, 3);
+	ck_assert_int_eq(pic_intack(&p), 0x23);
+	pulse(&p, 5);
+	ck_assert(!pic_output(&p)); /* fully nested: 3 blocks 5 */
+	pic_io_write(&p, M_DATA, 1u << 3);
+	ck_assert(!pic_output(&p)); /* masking alone does not help */
+	pic_io_write(&p, M_CMD, OCW3_SET_SMM);
+	ck_assert(pic_output(&p)); /* SMM: masked level 3 inhibits nothing */
+	ck_assert_int_eq(pic_intack(&p), 0x25);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0x28);
+	pulse(&p, 6);
+	ck_assert(!pic_output(&p)); /* 5 is unmasked: still blocks 6 */
+	pic_io_write(&p, M_CMD, OCW2_SPECIFIC_EOI | 5);
+	ck_assert(pic_output(&p));
+	pic_io_write(&p, M_CMD, OCW3_RESET_SMM);
+	ck_assert(!pic_output(&p)); /* 3 blocks again */
+	pic_io_write(&p, M_CMD, OCW2_SPECIFIC_EOI | 3);
+	ck_assert_int_eq(pic_intack(&p), 0x26);
+	ck_assert(!r.repeated);
+}
+END_TEST
+
+START_TEST(pic_special_fully_nested_mode)
+{
+	static const struct {
+		uint8_t icw4_master;
+		unsigned int irq;
+		bool output;
+	} cases[] = {
+		{0x11, 9, true},   /* SFNM: higher slave input nests */
+		{0x01, 9, false},  /* normal: the slave is locked out */
+		{0x11, 11, false}, /* lower slave input: the slave blocks it */
+		{0x11, 3, false},  /* lower master input: still blocked */
+		{0x11, 1, true},
+	};
+	struct pic p;
+	struct rec r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setup(&p, &r);
+		linux_init(&p, cases[i].icw4_master, 0x01);
+		pulse(&p, 10);
+		ck_assert_int_eq(pic_intack(&p), 0x2a);
+		pulse(&p, cases[i].irq);
+		ck_assert_msg(pic_output(&p) == cases[i].output, "case %zu", i);
+		if (cases[i].output)
+			ck_assert_int_eq(pic_intack(&p),
+					 0x20 + (int)cases[i].irq);
+	}
+}
+END_TEST
+
+START_TEST(pic_poll_master)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pulse(&p, 6);
+	pulse(&p, 4);
+	pic_io_write(&p, M_CMD, OCW3_POLL);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0x84);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0x40); /* poll done: IRR */
+	ck_assert_uint_eq(isr(&p, M_CMD), 0x10);
+	pic_io_write(&p, M_CMD, OCW3_POLL);
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), 0); /* 6 blocked by 4 */
+	pic_io_write(&p, M_CMD, OCW2_EOI);
+	pic_io_write(&p, M_CMD, OCW3_POLL); /* either port works */
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), 0x86);
+	ck_assert_uint_eq(p.stats.polls, 2);
+	ck_assert_uint_eq(p.stats.per_irq[4], 1);
+	ck_assert_uint_eq(p.stats.intacks, 0);
+}
+END_TEST
+
+START_TEST(pic_poll_slave)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pulse(&p, 11);
+	ck_assert(pic_output(&p));
+	ck_assert_uint_eq(irr(&p, M_CMD), 1u << 2);
+	pic_io_write(&p, S_CMD, OCW3_POLL);
+	ck_assert_uint_eq(pic_io_read(&p, S_CMD), 0x83);
+	ck_assert_uint_eq(isr(&p, S_CMD), 1u << 3);
+	ck_assert_uint_eq(irr(&p, M_CMD), 0); /* request withdrawn */
+	ck_assert_uint_eq(isr(&p, M_CMD), 0); /* master not involved */
+	ck_assert(!pic_output(&p));
+	pic_io_write(&p, S_CMD, OCW2_EOI);
+	ck_assert_uint_eq(isr(&p, S_CMD), 0);
+	ck_assert(!pic_output(&p));
+	ck_assert_uint_eq(p.stats.per_irq[11], 1);
+}
+END_TEST
+
+START_TEST(pic_poll_with_nothing_pending_reads_zero)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pic_io_write(&p, M_CMD, OCW3_READ_ISR);
+	pic_io_write(&p, M_CMD, OCW3_POLL);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0);
+	pulse(&p, 0);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0); /* ISR, as selected */
+	ck_assert_uint_eq(p.stats.polls, 0);
+}
+END_TEST
+
+START_TEST(pic_cascade_through_ir2)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	for (unsigned int irq = 8; irq < 16; irq++) {
+		pulse(&p, irq);
+		ck_assert_uint_eq(irr(&p, M_CMD), 1u << 2);
+		ck_assert_int_eq(pic_intack(&p), 0x20 + (int)irq);
+		ck_assert_uint_eq(isr(&p, M_CMD), 1u << 2);
+		ck_assert_uint_eq(isr(&p, S_CMD), 1u << (irq - 8));
+		ck_assert_uint_eq(irr(&p, M_CMD), 0);
+		pic_io_write(&p, S_CMD, OCW2_EOI);
+		pulse(&p, 8 + (irq - 8 + 1) % 8);
+		ck_assert(!pic_output(&p)); /* master ISR2 still blocks */
+		pic_io_write(&p, M_CMD, OCW2_EOI);
+		ck_assert(pic_output(&p));
+		pic_intack(&p);
+		eoi(&p, 8);
+	}
+}
+END_TEST
+
+START_TEST(pic_spurious_irq7_on_master)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	ck_assert(!pic_output(&p));
+	ck_assert_int_eq(pic_intack(&p), 0x27);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+	ck_assert_uint_eq(p.stats.intacks, 1);
+	ck_assert_uint_eq(p.stats.spurious, 1);
+	ck_assert_uint_eq(p.stats.per_irq[7], 0);
+	ck_assert_uint_eq(r.calls, 0);
+}
+END_TEST
+
+START_TEST(pic_spurious_irq15_on_slave)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pulse(&p, 10);
+	ck_assert(pic_output(&p));
+	pic_io_write(&p, S_DATA, 1u << 2); /* slave withdraws */
+	ck_assert(pic_output(&p));	    /* master's IR2 latch remains */
+	ck_assert_int_eq(pic_intack(&p), 0x2f);
+	ck_assert_uint_eq(isr(&p, M_CMD), 1u << 2);
+	ck_assert_uint_eq(isr(&p, S_CMD), 0);
+	ck_assert_uint_eq(p.stats.spurious, 1);
+	ck_assert_uint_eq(p.stats.per_irq[15], 0);
+	pic_io_write(&p, M_CMD, OCW2_EOI); /* Linux EOIs the master only */
+	ck_assert(!pic_output(&p));
+	pic_io_write(&p, S_DATA, 0); /* the slave's IRR kept the request */
+	ck_assert(pic_output(&p));
+	ck_assert_int_eq(pic_intack(&p), 0x2a);
+}
+END_TEST
+
+START_TEST(pic_edge_input_needs_rising_edge)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pic_set_irq(&p, 4, true);
+	pic_set_irq(&p, 4, false);
+	ck_assert(pic_output(&p)); /* latched: the line may fall */
+	ck_assert_int_eq(pic_intack(&p), 0x24);
+	pic_set_irq(&p, 4, true);
+	eoi(&p, 4);
+	ck_assert_int_eq(pic_intack(&p), 0x24);
+	eoi(&p, 4);
+	pic_set_irq(&p, 4, true); /* held high: no new edge */
+	ck_assert(!pic_output(&p));
+	ck_assert_uint_eq(irr(&p, M_CMD), 0);
+	pic_set_irq(&p, 4, false);
+	pic_set_irq(&p, 4, true);
+	ck_assert(pic_output(&p));
+}
+END_TEST
+
+START_TEST(pic_level_input_follows_line)
+{
+	static const struct {
+		unsigned int irq;
+		uint16_t elcr_port;
+		uint8_t elcr;
+		int vector;
+	} cases[] = {
+		{5, PIC_ELCR_MASTER, 1u << 5, 0x25},
+		{11, PIC_ELCR_SLAVE, 1u << 3, 0x2b},
+	};
+	struct pic p;
+	struct rec r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setup_linux(&p, &r);
+		pic_io_write(&p, cases[i].elcr_port, cases[i].elcr);
+		pic_set_irq(&p, cases[i].irq, true);
+		ck_assert_int_eq(pic_intack(&p), cases[i].vector);
+		ck_assert_uint_eq(irr(&p, cases[i].elcr_port == PIC_ELCR_MASTER
+						  ? M_CMD
+						  : S_CMD),
+				  cases[i].elcr); /* kept on INTA */
+		ck_assert(!pic_output(&p));
+		eoi(&p, cases[i].irq);
+		ck_assert(pic_output(&p)); /* still high: again */
+		ck_assert_int_eq(pic_intack(&p), cases[i].vector);
+		pic_set_irq(&p, cases[i].irq, false);
+		eoi(&p, cases[i].irq);
+		ck_assert_msg(!pic_output(&p), "case %zu", i);
+	}
+}
+END_TEST
+
+START_TEST(pic_elcr_forced_edge_bits)
+{
+	static const struct {
+		uint16_t port;
+		uint8_t write, read;
+	} cases[] = {
+		{PIC_ELCR_MASTER, 0xff, 0xf8}, {PIC_ELCR_SLAVE, 0xff, 0xde},
+		{PIC_ELCR_MASTER, 0x07, 0x00}, {PIC_ELCR_SLAVE, 0x21, 0x00},
+		{PIC_ELCR_MASTER, 0x28, 0x28}, {PIC_ELCR_SLAVE, 0x8e, 0x8e},
+	};
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pic_io_write(&p, cases[i].port, cases[i].write);
+		ck_assert_msg(pic_io_read(&p, cases[i].port) == cases[i].read,
+			      "case %zu", i);
+	}
+	pic_io_write(&p, PIC_ELCR_MASTER, 0xff);
+	pic_set_irq(&p, 0, true); /* IRQ0 stays edge */
+	ck_assert_int_eq(pic_intack(&p), 0x20);
+	eoi(&p, 0);
+	ck_assert(!pic_output(&p));
+}
+END_TEST
+
+START_TEST(pic_level_drop_before_intack_is_spurious)
+{
+	static const struct {
+		unsigned int irq;
+		uint16_t elcr_port;
+		uint8_t elcr;
+		int vector;
+	} cases[] = {
+		{5, PIC_ELCR_MASTER, 1u << 5, 0x27},
+		{10, PIC_ELCR_SLAVE, 1u << 2, 0x2f},
+	};
+	struct pic p;
+	struct rec r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setup_linux(&p, &r);
+		pic_io_write(&p, cases[i].elcr_port, cases[i].elcr);
+		pic_set_irq(&p, cases[i].irq, true);
+		ck_assert(pic_output(&p));
+		pic_set_irq(&p, cases[i].irq, false);
+		ck_assert_int_eq(pic_intack(&p), cases[i].vector);
+		ck_assert_uint_eq(isr(&p, S_CMD), 0);
+		ck_assert_uint_eq(p.stats.spurious, 1);
+	}
+}
+END_TEST
+
+START_TEST(pic_irr_isr_register_reads)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pulse(&p, 3);
+	pulse(&p, 5);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0x28); /* IRR after ICW1 */
+	ck_assert_int_eq(pic_intack(&p), 0x23);
+	pic_io_write(&p, M_CMD, OCW3_READ_ISR);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0x08);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0x08); /* selection sticks */
+	pic_io_write(&p, M_CMD, 0x08); /* OCW3 with RR=0: no change */
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0x08);
+	pic_io_write(&p, M_CMD, OCW3_READ_IRR);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0x20);
+	pic_io_write(&p, M_DATA, 0x5a);
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), 0x5a);
+	ck_assert_uint_eq(pic_io_read(&p, S_DATA), 0x00);
+}
+END_TEST
+
+START_TEST(pic_output_callback_only_on_changes)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	ck_assert_uint_eq(r.calls, 0);
+	pulse(&p, 3);
+	ck_assert_uint_eq(r.calls, 1);
+	pulse(&p, 4);
+	pulse(&p, 6);
+	pic_io_write(&p, M_DATA, 0x00);
+	ck_assert_uint_eq(r.calls, 1); /* already high */
+	ck_assert_int_eq(pic_intack(&p), 0x23);
+	ck_assert_uint_eq(r.calls, 2); /* 4 and 6 wait for 3's EOI */
+	ck_assert(!r.level);
+	pic_io_write(&p, M_CMD, OCW2_EOI);
+	ck_assert_uint_eq(r.calls, 3);
+	ck_assert_int_eq(pic_intack(&p), 0x24);
+	ck_assert_uint_eq(r.calls, 4);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0x40);
+	ck_assert_uint_eq(r.calls, 4); /* reads change nothing */
+	ck_assert(!r.repeated);
+	ck_assert(r.level == pic_output(&p));
+}
+END_TEST
+
+/*
+ * In AEOI mode the output can stay high across an INTA, with no callback:
+ * the glue must look at pic_output() again after each pic_intack().
+ */
+START_TEST(pic_output_stays_high_after_intack)
+{
+	struct pic p;
+	struct rec r;
+
+	setup(&p, &r);
+	linux_init(&p, 0x03, 0x03);
+	pulse(&p, 5);
+	pulse(&p, 6);
+	ck_assert_uint_eq(r.calls, 1);
+	ck_assert_int_eq(pic_intack(&p), 0x25);
+	ck_assert(pic_output(&p));
+	ck_assert_uint_eq(r.calls, 1);
+	ck_assert_int_eq(pic_intack(&p), 0x26);
+	ck_assert(!pic_output(&p));
+}
+END_TEST
+
+START_TEST(pic_icw1_resets_chip)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pic_io_write(&p, PIC_ELCR_MASTER, 1u << 5);
+	pulse(&p, 6);
+	ck_assert_int_eq(pic_intack(&p), 0x26); /* ISR 6 */
+	pic_io_write(&p, M_CMD, OCW2_SET_PRIORITY | 4);
+	pic_io_write(&p, M_CMD, OCW3_SET_SMM);
+	pic_io_write(&p, M_DATA, 0xd0);
+	pic_set_irq(&p, 5, true);    /* level request */
+	pulse(&p, 3);		     /* edge request */
+	pic_set_irq(&p, 7, true);    /* edge line held high */
+	pic_io_write(&p, M_CMD, OCW3_READ_ISR);
+
+	pic_io_write(&p, M_CMD, 0x11);
+	ck_assert_uint_eq(pic_io_read(&p, M_CMD), 0x20); /* IRR selected */
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+	pic_io_write(&p, M_DATA, 0x30);
+	pic_io_write(&p, M_DATA, 0x04);
+	pic_io_write(&p, M_DATA, 0x01);
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), 0); /* IMR cleared */
+	ck_assert(pic_output(&p));
+	ck_assert_int_eq(pic_intack(&p), 0x35);
+	pic_set_irq(&p, 5, false);
+	pic_io_write(&p, M_CMD, OCW2_EOI);
+	ck_assert(!pic_output(&p));
+	pulse(&p, 6);
+	pulse(&p, 0);
+	ck_assert_int_eq(pic_intack(&p), 0x30); /* IR0 highest again */
+	pic_io_write(&p, M_CMD, OCW2_EOI);
+	ck_assert_int_eq(pic_intack(&p), 0x36);
+	pic_io_write(&p, M_CMD, OCW2_EOI);
+	/* Edge sense reset: the held line counts as low now, as in KVM. */
+	pic_set_irq(&p, 7, true);
+	ck_assert_int_eq(pic_intack(&p), 0x37);
+}
+END_TEST
+
+START_TEST(pic_icw1_single_mode_skips_icw3)
+{
+	struct pic p;
+	struct rec r;
+
+	setup(&p, &r);
+	pic_io_write(&p, M_CMD, 0x13); /* SNGL, IC4 */
+	pic_io_write(&p, M_DATA, 0x40);
+	pic_io_write(&p, M_DATA, 0x03); /* ICW4: AEOI */
+	pic_io_write(&p, M_DATA, 0x02); /* OCW1 */
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), 0x02);
+	pulse(&p, 0);
+	ck_assert_int_eq(pic_intack(&p), 0x40);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+}
+END_TEST
+
+START_TEST(pic_icw1_without_icw4_clears_icw4_modes)
+{
+	struct pic p;
+	struct rec r;
+
+	setup(&p, &r);
+	linux_init(&p, 0x13, 0x01); /* AEOI + SFNM */
+	pic_io_write(&p, M_CMD, 0x10); /* cascade, no ICW4 */
+	pic_io_write(&p, M_DATA, 0x47); /* ICW2: low bits ignored */
+	pic_io_write(&p, M_DATA, 0x04); /* ICW3 */
+	pic_io_write(&p, M_DATA, 0x10); /* OCW1 */
+	ck_assert_uint_eq(pic_io_read(&p, M_DATA), 0x10);
+	pulse(&p, 3);
+	ck_assert_int_eq(pic_intack(&p), 0x43);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0x08); /* AEOI off */
+}
+END_TEST
+
+START_TEST(pic_ignores_foreign_ports_and_lines)
+{
+	static const uint16_t ports[] = {0x22, 0x1f, 0xa2, 0x4d2, 0x4cf, 0};
+	struct pic p, before;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pulse(&p, 5);
+	before = p;
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		ck_assert_uint_eq(pic_io_read(&p, ports[i]), 0xff);
+		pic_io_write(&p, ports[i], 0x11);
+	}
+	pic_set_irq(&p, 16, true);
+	pic_set_irq(&p, ~0u, true);
+	pic_io_write(&p, M_CMD, 0x40); /* OCW2 no-op */
+	ck_assert(memcmp(&p.chip, &before.chip, sizeof(p.chip)) == 0);
+	ck_assert_int_eq(pic_intack(&p), 0x25);
+}
+END_TEST
+
+START_TEST(pic_reset_forgets_lines_and_reports_fall)
+{
+	struct pic p;
+	struct rec r;
+
+	setup_linux(&p, &r);
+	pic_io_write(&p, PIC_ELCR_SLAVE, 0x02);
+	pic_set_irq(&p, 9, true);
+	ck_assert(r.level);
+	pulse(&p, 4);
+	ck_assert_int_eq(pic_intack(&p), 0x29);
+	pic_reset(&p, true);
+	ck_assert(!r.level);
+	ck_assert_uint_eq(pic_io_read(&p, PIC_ELCR_SLAVE), 0);
+	ck_assert_uint_eq(irr(&p, M_CMD), 0);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+	ck_assert_uint_eq(isr(&p, S_CMD), 0);
+	ck_assert_uint_eq(p.stats.intacks, 1); /* statistics survive */
+	ck_assert(!r.repeated);
+}
+END_TEST
+
+/* ---- randomized run against an independent reference ---- */
+
+/*
+ * The level a chip would answer, walking priorities from the highest:
+ * the first unmasked request wins unless an in-service level at or above
+ * it inhibits it (in special mask mode masked levels inhibit nothing; in
+ * special fully nested mode the master's IR2 may nest on itself).
+ */
+static int ref_pending(const struct pic_chip *c, bool master)
+{
+	for (unsigned int i = 0; i < 8; i++) {
+		unsigned int irq = (c->priority_add + i) & 7, bit = 1u << irq;
+		bool req = (c->irr & bit) && !(c->imr & bit);
+		bool busy = (c->isr & bit) &&
+			    !(c->special_mask && (c->imr & bit));
+
+		if (busy)
+			return req && master && c->special_fully_nested &&
+					       irq == 2
+				       ? (int)irq
+				       : -1;
+		if (req)
+			return (int)irq;
+	}
+	return -1;
+}
+
+static int ref_vector(const struct pic *p)
+{
+	int m = ref_pending(&p->chip[0], true), s;
+
+	if (m < 0)
+		return p->chip[0].irq_base + 7;
+	if (m != 2)
+		return p->chip[0].irq_base + m;
+	s = ref_pending(&p->chip[1], false);
+	return p->chip[1].irq_base + (s < 0 ? 7 : s);
+}
+
+static uint32_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)(*s >> 32);
+}
+
+struct fuzz {
+	struct pic p;
+	struct rec r;
+	uint64_t seed;
+	bool line[16];
+	uint16_t level_ok; /* level inputs whose IRR must equal the line */
+	uint16_t elcr;
+};
+
+static uint16_t elcr16(const struct pic *p)
+{
+	return (uint16_t)(p->chip[0].elcr | p->chip[1].elcr << 8);
+}
+
+static void fuzz_line(struct fuzz *f)
+{
+	unsigned int irq = rnd(&f->seed) % 17;
+	bool level = rnd(&f->seed) & 1;
+
+	pic_set_irq(&f->p, irq, level);
+	if (irq >= 16)
+		return;
+	f->line[irq] = level;
+	if (elcr16(&f->p) & (1u << irq))
+		f->level_ok |= 1u << irq;
+}
+
+static void fuzz_intack(struct fuzz *f)
+{
+	const struct pic_chip *m = &f->p.chip[0], *s = &f->p.chip[1];
+	int expect = ref_vector(&f->p), v;
+
+	if (!pic_output(&f->p) && rnd(&f->seed) % 8)
+		return;
+	v = pic_intack(&f->p);
+	ck_assert_int_eq(v, expect);
+	ck_assert((v >= m->irq_base && v <= m->irq_base + 7) ||
+		  (v >= s->irq_base && v <= s->irq_base + 7));
+}
+
+static void fuzz_read(struct fuzz *f)
+{
+	static const uint16_t ports[] = {M_CMD, M_DATA, S_CMD, S_DATA,
+					 PIC_ELCR_MASTER, PIC_ELCR_SLAVE};
+	unsigned int i = rnd(&f->seed) % 6;
+	const struct pic_chip *c = &f->p.chip[i < 4 ? i / 2 : 0];
+	int expect = ref_pending(c, i < 2);
+	bool poll = i < 4 && c->poll;
+	uint8_t v = pic_io_read(&f->p, ports[i]);
+
+	if (poll)
+		ck_assert_uint_eq(v, expect < 0 ? 0 : 0x80 | expect);
+}
+
+static void fuzz_init(struct fuzz *f)
+{
+	uint16_t cmd = rnd(&f->seed) & 1 ? M_CMD : S_CMD;
+	uint32_t x = rnd(&f->seed);
+
+	pic_io_write(&f->p, cmd, 0x10 | (x & 0x0b));
+	pic_io_write(&f->p, cmd + 1, (uint8_t)(x >> 8));
+	if (!(x & 0x02))
+		pic_io_write(&f->p, cmd + 1, cmd == M_CMD ? 4 : 2);
+	if (x & 0x01)
+		pic_io_write(&f->p, cmd + 1, 0x01 | ((x >> 16) & 0x12));
+}
+
+/* One random guest or device action. */
+static void fuzz_step(struct fuzz *f)
+{
+	static const uint16_t ports[] = {M_CMD,		  M_DATA, S_CMD,
+					 S_DATA,	  0x22,	  PIC_ELCR_MASTER,
+					 PIC_ELCR_SLAVE};
+	uint32_t op = rnd(&f->seed) % 100, x = rnd(&f->seed);
+	uint16_t cmd = x & 1 ? S_CMD : M_CMD;
+
+	if (op < 30)
+		fuzz_line(f);
+	else if (op < 50)
+		fuzz_intack(f);
+	else if (op < 60) /* OCW2 */
+		pic_io_write(&f->p, cmd, (uint8_t)(x >> 8) & 0xe7);
+	else if (op < 65) /* OCW3 */
+		pic_io_write(&f->p, cmd, ((uint8_t)(x >> 8) & 0x67) | 0x08);
+	else if (op < 70) /* OCW1, mostly few bits masked */
+		pic_io_write(&f->p, cmd + 1, (x >> 8) & (x >> 16) & 0xff);
+	else if (op < 73)
+		pic_io_write(&f->p, PIC_ELCR_MASTER + (x & 1),
+			     (uint8_t)(x >> 8));
+	else if (op < 75)
+		fuzz_init(f);
+	else if (op < 77)
+		pic_io_write(&f->p, ports[(x >> 8) % 7], (uint8_t)(x >> 16));
+	else
+		fuzz_read(f);
+}
+
+static void fuzz_check(struct fuzz *f, const struct pic *before)
+{
+	const struct pic *p = &f->p;
+	uint16_t elcr = elcr16(p), irr16;
+
+	ck_assert(!f->r.repeated);
+	ck_assert(f->r.level == pic_output(p));
+	ck_assert(pic_output(p) == (ref_pending(&p->chip[0], true) >= 0));
+	if (ref_pending(&p->chip[1], false) >= 0)
+		ck_assert(p->chip[0].irr & (1u << 2));
+	f->level_ok &= (uint16_t) ~(f->elcr ^ elcr);
+	f->level_ok &= elcr;
+	f->elcr = elcr;
+	irr16 = (uint16_t)(p->chip[0].irr | p->chip[1].irr << 8);
+	for (unsigned int i = 0; i < 16; i++)
+		if (f->level_ok & (1u << i))
+			ck_assert(!!(irr16 & (1u << i)) == f->line[i]);
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct pic_chip *c = &p->chip[i], *b = &before->chip[i];
+		uint8_t gained = c->isr & ~b->isr;
+
+		ck_assert_uint_lt(c->priority_add, 8);
+		ck_assert_uint_eq(c->irq_base & 7, 0);
+		ck_assert_uint_le(c->init_state, PIC_INIT_ICW4);
+		ck_assert_uint_eq(c->elcr & ~c->elcr_mask, 0);
+		/* Only an acknowledge sets ISR bits: one level, unmasked. */
+		ck_assert_uint_eq(gained & (gained - 1), 0);
+		if (gained) {
+			ck_assert(!c->auto_eoi);
+			ck_assert(!(b->imr & gained) && (b->irr & gained));
+		}
+	}
+}
+
+START_TEST(pic_random_invariants)
+{
+	struct fuzz f;
+	struct pic before;
+
+	memset(&f, 0, sizeof(f));
+	f.seed = 0x8259a8259a8259aull;
+	pic_init(&f.p, &rec_ops, &f.r);
+	linux_init(&f.p, 0x01, 0x01);
+	for (unsigned int step = 0; step < 100000; step++) {
+		before = f.p;
+		fuzz_step(&f);
+		fuzz_check(&f, &before);
+	}
+	ck_assert_uint_gt(f.p.stats.intacks, 1000);
+	ck_assert_uint_gt(f.p.stats.intacks, f.p.stats.spurious);
+}
+END_TEST
+
+UNIT_SUITE("pic", pic_linux_init_sequence_vectors, pic_firmware_state_defaults,
+	   pic_power_on_state_is_kvm_zero_state, pic_imr_masks_requests,
+	   pic_priority_order_fully_nested, pic_nested_higher_preempts_lower,
+	   pic_nonspecific_eoi_clears_highest,
+	   pic_specific_eoi_clears_named_level, pic_rotate_on_nonspecific_eoi,
+	   pic_rotate_on_specific_eoi, pic_set_priority_command,
+	   pic_auto_eoi_sets_no_isr, pic_rotate_in_auto_eoi_mode,
+	   pic_special_mask_mode, pic_special_fully_nested_mode,
+	   pic_poll_master, pic_poll_slave,
+	   pic_poll_with_nothing_pending_reads_zero, pic_cascade_through_ir2,
+	   pic_spurious_irq7_on_master, pic_spurious_irq15_on_slave,
+	   pic_edge_input_needs_rising_edge, pic_level_input_follows_line,
+	   pic_elcr_forced_edge_bits, pic_level_drop_before_intack_is_spurious,
+	   pic_irr_isr_register_reads, pic_output_callback_only_on_changes,
+	   pic_output_stays_high_after_intack, pic_icw1_resets_chip,
+	   pic_icw1_single_mode_skips_icw3,
+	   pic_icw1_without_icw4_clears_icw4_modes,
+	   pic_ignores_foreign_ports_and_lines,
+	   pic_reset_forgets_lines_and_reports_fall, pic_random_invariants)
