@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "fdt.h"
+#include "fdt_machine.h"
 #include "pit.h"
 
 /*

@@ -304,6 +304,9 @@ struct splitvm_irq_stats {
 	uint64_t deliveries; /**< interrupts the IOAPIC or PIC sent for it */
 	uint64_t eois;	     /**< EOIs that cleared its Remote IRR */
 	uint64_t coalesced;  /**< asserts merged into one outstanding */
+	/** EOIs the monitor completed itself: the guest's EOI exit was lost
+	 *  (a KVM quirk, see KVM-NOTES rule 12) and no LAPIC held the vector */
+	uint64_t eois_recovered;
 };
 
 /**

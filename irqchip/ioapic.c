@@ -30,10 +30,10 @@ static unsigned int delivery_mode(uint64_t e)
 }
 
 /*
- * Delivery modes 011 and 110 are reserved (82093AA 3.2.4). KVM's
- * in-kernel LAPIC accepts no message in them, so the interrupt is lost
- * and Remote IRR stays clear: do the same rather than hand the glue a
- * message it cannot send.
+ * Delivery modes 011 and 110 are reserved (82093AA 3.2.4): nothing is
+ * sent and Remote IRR stays clear. KVM's LAPIC would take them as its
+ * PV-unhalt kick (011) and as a SIPI (110); a guest must not get a SIPI
+ * out of an IOAPIC pin, so we deliberately differ there.
  */
 static bool mode_deliverable(uint64_t e)
 {
@@ -55,18 +55,19 @@ static bool level_owed(const struct ioapic *s, unsigned int pin)
 }
 
 /*
- * Sends pin's message. Delivery Status never shows "send pending": the
- * message leaves at once. A level message sets Remote IRR, as when the
- * local APIC accepts it (3.2.4); KVM only sets it when some LAPIC took
- * the message, which the glue cannot tell us, so we set it always, as
- * QEMU in split mode does.
+ * Sends pin's message; the caller has checked that the entry is unmasked.
+ * Delivery Status never shows "send pending": the message leaves at once.
+ * A level message sets Remote IRR, as when the local APIC accepts it
+ * (3.2.4); KVM only sets it when some LAPIC took the message, which the
+ * glue cannot tell us, so we set it always, as QEMU in split mode does.
+ * That holds for SMI, NMI, INIT and ExtINT too, which "require" edge
+ * (3.2.4): programmed level, their Remote IRR stays set until an EOI of
+ * their vector field or an edge-flip, as in KVM for NMI, SMI and INIT.
  */
 static void ioapic_send(struct ioapic *s, unsigned int pin)
 {
 	uint64_t e = s->entry[pin];
 
-	if (e & IOAPIC_RTE_MASK)
-		return;
 	if (!mode_deliverable(e)) {
 		s->stats[pin].dropped++;
 		return;
@@ -251,8 +252,8 @@ bool ioapic_msi(const struct ioapic *s, unsigned int pin,
 		ret->address |= MSI_ADDR_DM_LOGICAL;
 	if (dm == IOAPIC_DM_LOWEST)
 		ret->address |= MSI_ADDR_RH;
-	ret->data = (uint32_t)(e & IOAPIC_RTE_VECTOR) |
-		    dm << IOAPIC_RTE_DELMODE_SHIFT;
+	ret->data =
+	    (uint32_t)(e & IOAPIC_RTE_VECTOR) | dm << IOAPIC_RTE_DELMODE_SHIFT;
 	if (e & IOAPIC_RTE_LEVEL)
 		ret->data |= MSI_DATA_TRIGGER_LEVEL | MSI_DATA_LEVEL_ASSERT;
 	return true;

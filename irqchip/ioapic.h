@@ -8,7 +8,7 @@
 
 #define IOAPIC_BASE 0xfec00000ull
 #define IOAPIC_SIZE 0x1000
-#define IOAPIC_MAX_PINS 120	/* version register bits 23:16 hold pins-1 */
+#define IOAPIC_MAX_PINS 120 /* version register bits 23:16 hold pins-1 */
 #define IOAPIC_DEFAULT_PINS 24
 
 /* Versions: 0x11 is the 82093AA (KVM's in-kernel one), 0x20 adds EOI. */
@@ -24,17 +24,17 @@
 #define IOAPIC_INDEX_ID 0x00
 #define IOAPIC_INDEX_VERSION 0x01
 #define IOAPIC_INDEX_ARB 0x02
-#define IOAPIC_INDEX_REDTBL 0x10	/* + 2 * pin (low), + 1 (high) */
+#define IOAPIC_INDEX_REDTBL 0x10 /* + 2 * pin (low), + 1 (high) */
 
 /* Redirection entry fields (82093AA 3.2.4). */
 #define IOAPIC_RTE_VECTOR 0xffull
 #define IOAPIC_RTE_DELMODE_SHIFT 8
 #define IOAPIC_RTE_DELMODE (7ull << IOAPIC_RTE_DELMODE_SHIFT)
-#define IOAPIC_RTE_DESTMODE (1ull << 11)	/* 1: logical */
-#define IOAPIC_RTE_DELIVS (1ull << 12)	/* read-only, always 0 here */
-#define IOAPIC_RTE_POLARITY (1ull << 13)	/* 1: low active */
-#define IOAPIC_RTE_REMOTE_IRR (1ull << 14)	/* read-only */
-#define IOAPIC_RTE_LEVEL (1ull << 15)	/* trigger mode, 1: level */
+#define IOAPIC_RTE_DESTMODE (1ull << 11)   /* 1: logical */
+#define IOAPIC_RTE_DELIVS (1ull << 12)	   /* read-only, always 0 here */
+#define IOAPIC_RTE_POLARITY (1ull << 13)   /* 1: low active */
+#define IOAPIC_RTE_REMOTE_IRR (1ull << 14) /* read-only */
+#define IOAPIC_RTE_LEVEL (1ull << 15)	   /* trigger mode, 1: level */
 #define IOAPIC_RTE_MASK (1ull << 16)
 #define IOAPIC_RTE_DEST_SHIFT 56
 #define IOAPIC_RTE_DEST (0xffull << IOAPIC_RTE_DEST_SHIFT)
@@ -63,15 +63,17 @@ struct ioapic_msi {
 
 /*
  * The chip's outputs, called synchronously from inside the ioapic_*()
- * functions with the caller's lock held. A callback must not call back
- * into the chip. Every member may be NULL.
+ * functions, so under whatever lock the caller serializes them with. A
+ * callback must not call back into the chip. Every member may be NULL.
  */
 struct ioapic_ops {
 	/*
 	 * An interrupt message for pin must be sent now, per entry (the
 	 * entry as it stands, Remote IRR already set for a level entry).
 	 * Called for delivery modes fixed, lowest priority, SMI, NMI, INIT
-	 * and ExtINT; never for a masked entry or a reserved mode.
+	 * and ExtINT; never for a masked entry or a reserved mode. ExtINT
+	 * means "the 8259A has an interrupt": KVM's LAPIC ignores ExtINT
+	 * MSIs, so it has to go the PIC's way (KVM_INTERRUPT), not the GSI.
 	 */
 	void (*deliver)(void *ctx, unsigned int pin, uint64_t entry);
 	/*
@@ -95,26 +97,27 @@ struct ioapic_ops {
 
 /* Host-side counters per pin; ioapic_reset() keeps them. */
 struct ioapic_pin_stats {
-	uint64_t asserts;	/* line transitions low -> high */
-	uint64_t deliveries;	/* deliver() calls */
-	uint64_t eois;		/* eoi() calls (Remote IRR cleared by EOI) */
-	uint64_t coalesced;	/* asserts merged into an outstanding one */
-	uint64_t deferred;	/* defer() calls */
-	uint64_t masked;	/* asserts that found the entry masked */
-	uint64_t dropped;	/* messages not sent: reserved delivery mode */
+	uint64_t asserts;    /* line transitions low -> high */
+	uint64_t deliveries; /* deliver() calls */
+	uint64_t eois;	     /* eoi() calls (Remote IRR cleared by EOI) */
+	uint64_t coalesced;  /* asserts merged into an outstanding one */
+	uint64_t deferred;   /* defer() calls */
+	uint64_t masked;     /* asserts that found the entry masked */
+	uint64_t dropped;    /* messages not sent: reserved delivery mode */
 };
 
+/* One chip's whole state. No lock: the caller serializes every call. */
 struct ioapic {
 	const struct ioapic_ops *ops;
 	void *ctx;
 	unsigned int pins;
 	uint8_t version;
-	uint8_t id;		/* IOAPICID bits 27:24 */
+	uint8_t id; /* IOAPICID bits 27:24 */
 	uint8_t ioregsel;
 	uint64_t entry[IOAPIC_MAX_PINS];
-	bool line[IOAPIC_MAX_PINS];		/* input asserted */
-	uint32_t eoi_storm[IOAPIC_MAX_PINS];	/* EOIs in a row, line high */
-	uint64_t ignored;	/* guest accesses ignored: offset, size, index */
+	bool line[IOAPIC_MAX_PINS];	     /* input asserted */
+	uint32_t eoi_storm[IOAPIC_MAX_PINS]; /* EOIs in a row, line high */
+	uint64_t ignored; /* guest accesses ignored: offset, size, index */
 	struct ioapic_pin_stats stats[IOAPIC_MAX_PINS];
 };
 
@@ -151,9 +154,9 @@ void ioapic_reset(struct ioapic *s);
  * @len: access size in bytes.
  *
  * IOREGSEL (+0x00) reads with any size 1, 2, 4 or 8; IOWIN (+0x10) only
- * as a dword (82093AA 3.0). Anything else reads all ones and is counted
- * in ignored (the EOI register is write-only), as are reads of an
- * unknown register index (all ones, as KVM).
+ * as a dword (82093AA 3.0). Any other access reads all ones and counts
+ * in s->ignored (the EOI register is write-only), as does an IOWIN read
+ * of an unknown register index (all ones too, as in KVM).
  *
  * Returns the value, truncated to len bytes.
  */
@@ -167,8 +170,8 @@ uint32_t ioapic_mmio_read(struct ioapic *s, uint64_t offset, unsigned int len);
  * @val: the value (its low len bytes count).
  *
  * IOREGSEL takes any size 1, 2, 4 or 8 (bits 7:0 count); IOWIN and, on
- * version 0x20, the EOI register (+0x40) only dwords. Anything else is
- * ignored and counted in ignored. May call any callback.
+ * version 0x20, the EOI register (+0x40) only dwords. Any other access
+ * does nothing but count in s->ignored. May call any callback.
  */
 void ioapic_mmio_write(struct ioapic *s, uint64_t offset, unsigned int len,
 		       uint32_t val);

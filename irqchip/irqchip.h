@@ -27,6 +27,7 @@ struct irqchip_line_stats {
 	uint64_t deliveries;
 	uint64_t eois;
 	uint64_t coalesced;
+	uint64_t eois_recovered; /* EOIs the watchdog completed */
 };
 
 /* What the chip needs of the VM around it. */
@@ -37,6 +38,12 @@ struct irqchip_host {
 	void (*kick)(void *vm, unsigned int cpu);
 	/* Arms the chip's timer (0 disarms); irqchip_timer() on expiry. */
 	void (*arm_timer)(void *vm, uint64_t deadline_ns);
+	/*
+	 * Asks every vCPU to read its LAPIC on its own thread and call
+	 * irqchip_lapic_report() (the lost-EOI watchdog).
+	 */
+	void (*lapic_check)(void *vm);
+	unsigned int nr_vcpus;
 	void *vm;
 };
 
@@ -85,8 +92,15 @@ bool irqchip_extint_pending(const struct irqchip *c, unsigned int cpu);
 /* The INTA cycle: the vector to inject with KVM_INTERRUPT. */
 uint8_t irqchip_extint_ack(struct irqchip *c, unsigned int cpu);
 
-/* The chip's timer expired (storm limiter). */
+/* The chip's timer expired (storm limiter, lost-EOI watchdog). */
 void irqchip_timer(struct irqchip *c);
+
+/*
+ * A vCPU's answer to lapic_check: the vectors its LAPIC has pending (IRR)
+ * or in service (ISR), as a 256-bit set.
+ */
+void irqchip_lapic_report(struct irqchip *c, unsigned int cpu,
+			  const uint32_t vectors[8]);
 
 /* Counters of a line. Returns 0, -EINVAL (no such line), -ENOTSUP (kernel). */
 int irqchip_line_stats(struct irqchip *c, unsigned int line,

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 
 #include "kernel.h"
+#include "pic.h"
 
 #define ISA_LINES 16
 
@@ -57,6 +58,50 @@ static int kernel_set_routing(int vm_fd)
 	return ret;
 }
 
+/*
+ * KVM's PICs start in their power-on state; ours start as PC firmware
+ * leaves them (DEVICE-CONTRACT, "State at start"). For the two modes to be
+ * compared, the kernel's get exactly the state of our model after its
+ * firmware reset.
+ */
+static int kernel_set_pic_firmware_state(int vm_fd)
+{
+	struct pic model;
+
+	pic_init(&model, NULL, NULL);
+	pic_reset(&model, true);
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct pic_chip *m = &model.chip[i];
+		struct kvm_irqchip chip = {
+			.chip_id = i == 0 ? KVM_IRQCHIP_PIC_MASTER
+					  : KVM_IRQCHIP_PIC_SLAVE,
+		};
+		struct kvm_pic_state *k = &chip.chip.pic;
+
+		if (ioctl(vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+			return -errno;
+		k->last_irr = m->last_irr;
+		k->irr = m->irr;
+		k->imr = m->imr;
+		k->isr = m->isr;
+		k->priority_add = m->priority_add;
+		k->irq_base = m->irq_base;
+		k->read_reg_select = m->read_isr;
+		k->poll = m->poll;
+		k->special_mask = m->special_mask;
+		k->init_state = m->init_state;
+		k->auto_eoi = m->auto_eoi;
+		k->rotate_on_auto_eoi = m->rotate_on_auto_eoi;
+		k->special_fully_nested_mode = m->special_fully_nested;
+		k->init4 = m->icw4_needed;
+		k->elcr = m->elcr;
+		k->elcr_mask = m->elcr_mask;
+		if (ioctl(vm_fd, KVM_SET_IRQCHIP, &chip) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 int kernel_irqchip_create(int vm_fd, const struct logger *log)
 {
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
@@ -73,8 +118,14 @@ int kernel_irqchip_create(int vm_fd, const struct logger *log)
 		return r;
 	}
 	r = kernel_set_routing(vm_fd);
-	if (r)
+	if (r) {
 		log_error(log, "KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
+		return r;
+	}
+	r = kernel_set_pic_firmware_state(vm_fd);
+	if (r)
+		log_error(log, "setting the in-kernel PICs failed: %s",
+			  strerror(-r));
 	return r;
 }
 

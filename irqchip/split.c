@@ -29,6 +29,14 @@
 /* The storm limiter's pause before a deferred re-delivery (as KVM). */
 #define STORM_DELAY_NS 10000000ull
 
+/*
+ * The lost-EOI watchdog (KVM-NOTES, rule 12): a level pin whose Remote
+ * IRR has stood this long gets its vector looked for in every LAPIC; the
+ * wait doubles after each look that finds it still pending or in service.
+ */
+#define EOI_WATCHDOG_NS 5000000ull
+#define EOI_WATCHDOG_MAX_NS 1000000000ull
+
 /* The vCPU whose LVT0 takes ExtINT: the BSP, as firmware leaves it. */
 #define EXTINT_CPU 0
 
@@ -44,7 +52,17 @@ struct irqchip {
 	struct kvm_irq_routing *routing; /* one MSI route per pin */
 	bool routes_dirty;
 	uint64_t deferred[2];	  /* pins the storm limiter holds back */
+	uint64_t defer_deadline;  /* when to retry them; 0 = none */
 	uint64_t line_asserts[IOAPIC_MAX_PINS];
+	uint64_t eois_recovered[IOAPIC_MAX_PINS];
+
+	/* The lost-EOI watchdog. */
+	uint64_t irr_since[IOAPIC_MAX_PINS]; /* Remote IRR set at; 0 = no */
+	uint64_t watch_wait[IOAPIC_MAX_PINS]; /* current wait for the pin */
+	uint64_t watch_deadline;	      /* next look; 0 = none */
+	unsigned int reports_due;	      /* vCPUs yet to answer */
+	uint64_t look_started;
+	uint32_t seen[8];		      /* union of their IRR | ISR */
 
 	/* Read without the lock by the ExtINT vCPU before each KVM_RUN. */
 	atomic_bool extint; /* PIC output high, or an ExtINT entry fired */
@@ -57,6 +75,18 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/* Arms the host timer for the earlier of the storm and watchdog times. */
+static void split_arm_timer(struct irqchip *c)
+{
+	c->host.arm_timer(c->host.vm,
+			  earliest(c->defer_deadline, c->watch_deadline));
 }
 
 /* ---- GSI routes ------------------------------------------------------ */
@@ -115,6 +145,16 @@ static void split_deliver(void *ctx, unsigned int pin, uint64_t entry)
 		return;
 	}
 	split_flush_routes(c);
+	if (entry & IOAPIC_RTE_LEVEL) {
+		uint64_t now = now_ns();
+
+		c->irr_since[pin] = now;
+		c->watch_wait[pin] = EOI_WATCHDOG_NS;
+		if (!c->watch_deadline) {
+			c->watch_deadline = now + EOI_WATCHDOG_NS;
+			split_arm_timer(c);
+		}
+	}
 	/* Level 1 fires an MSI route; level 0 would be ignored (rule 2). */
 	if (ioctl(c->host.vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		log_error(c->host.log, "KVM_IRQ_LINE %u failed: %s", pin,
@@ -133,7 +173,10 @@ static void split_defer(void *ctx, unsigned int pin)
 	struct irqchip *c = ctx;
 
 	c->deferred[pin / 64] |= 1ull << (pin % 64);
-	c->host.arm_timer(c->host.vm, now_ns() + STORM_DELAY_NS);
+	if (!c->defer_deadline) {
+		c->defer_deadline = now_ns() + STORM_DELAY_NS;
+		split_arm_timer(c);
+	}
 }
 
 static const struct ioapic_ops split_ioapic_ops = {
@@ -399,16 +442,111 @@ uint8_t irqchip_extint_ack(struct irqchip *c, unsigned int cpu)
 	return vector;
 }
 
-void irqchip_timer(struct irqchip *c)
+static bool pin_remote_irr(const struct irqchip *c, unsigned int pin)
+{
+	return ioapic_entry(&c->ioapic, pin) & IOAPIC_RTE_REMOTE_IRR;
+}
+
+/* Retries the pins the storm limiter held back. Under lock. */
+static void split_retry_deferred(struct irqchip *c)
 {
 	uint64_t deferred[2];
 
-	pthread_mutex_lock(&c->lock);
 	memcpy(deferred, c->deferred, sizeof(deferred));
 	memset(c->deferred, 0, sizeof(c->deferred));
+	c->defer_deadline = 0;
 	for (unsigned int pin = 0; pin < c->lines; pin++)
 		if (deferred[pin / 64] & (1ull << (pin % 64)))
 			ioapic_retry(&c->ioapic, pin);
+}
+
+/*
+ * The watchdog's turn: if some level pin's Remote IRR is overdue, ask
+ * every vCPU for its LAPIC's pending and in-service vectors. Under lock.
+ */
+static void split_watch(struct irqchip *c, uint64_t now)
+{
+	uint64_t next = 0;
+	bool overdue = false;
+
+	for (unsigned int pin = 0; pin < c->lines; pin++) {
+		uint64_t due;
+
+		if (!pin_remote_irr(c, pin)) {
+			c->irr_since[pin] = 0;
+			continue;
+		}
+		if (!c->irr_since[pin])
+			continue;
+		due = c->irr_since[pin] + c->watch_wait[pin];
+		overdue |= due <= now;
+		next = earliest(next, due > now ? due : now + EOI_WATCHDOG_NS);
+	}
+	c->watch_deadline = next;
+	if (overdue && !c->reports_due && c->host.lapic_check) {
+		c->reports_due = c->host.nr_vcpus;
+		c->look_started = now;
+		memset(c->seen, 0, sizeof(c->seen));
+		c->host.lapic_check(c->host.vm);
+	}
+}
+
+void irqchip_timer(struct irqchip *c)
+{
+	uint64_t now = now_ns();
+
+	if (c->mode == IRQCHIP_KERNEL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (c->defer_deadline && c->defer_deadline <= now)
+		split_retry_deferred(c);
+	if (c->watch_deadline && c->watch_deadline <= now)
+		split_watch(c, now);
+	split_arm_timer(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Completes the EOIs that were lost: an overdue pin whose vector no LAPIC
+ * has pending or in service was EOIed without the exit reaching us.
+ * Others wait twice as long before the next look. Under lock.
+ */
+static void split_recover_eois(struct irqchip *c)
+{
+	for (unsigned int pin = 0; pin < c->lines; pin++) {
+		uint8_t vector = (uint8_t)ioapic_entry(&c->ioapic, pin);
+
+		if (!pin_remote_irr(c, pin) || !c->irr_since[pin] ||
+		    c->irr_since[pin] + c->watch_wait[pin] > c->look_started)
+			continue;
+		if (c->seen[vector / 32] & (1u << (vector % 32))) {
+			c->watch_wait[pin] *= 2;
+			if (c->watch_wait[pin] > EOI_WATCHDOG_MAX_NS)
+				c->watch_wait[pin] = EOI_WATCHDOG_MAX_NS;
+			continue;
+		}
+		c->eois_recovered[pin]++;
+		log_debug(c->host.log, "IOAPIC pin %u: lost EOI of vector 0x%x "
+			  "recovered", pin, vector);
+		ioapic_eoi(&c->ioapic, vector);
+	}
+}
+
+void irqchip_lapic_report(struct irqchip *c, unsigned int cpu,
+			  const uint32_t vectors[8])
+{
+	if (c->mode == IRQCHIP_KERNEL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (c->reports_due) {
+		for (unsigned int i = 0; i < 8; i++)
+			c->seen[i] |= vectors[i];
+		if (--c->reports_due == 0) {
+			split_recover_eois(c);
+			split_watch(c, now_ns());
+			split_arm_timer(c);
+		}
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -429,6 +567,7 @@ int irqchip_line_stats(struct irqchip *c, unsigned int line,
 		.deliveries = s->deliveries,
 		.eois = s->eois,
 		.coalesced = s->coalesced,
+		.eois_recovered = c->eois_recovered[pin],
 	};
 	if (line < PIC_NR_IRQS)
 		ret->deliveries += c->pic.stats.per_irq[line];

@@ -308,7 +308,7 @@ SPLITVM_EXPORT int splitvm_irq_stats(struct splitvm *vm, unsigned int line,
 	if (r)
 		return r;
 	*ret = (struct splitvm_irq_stats){s.asserts, s.deliveries, s.eois,
-					  s.coalesced};
+					  s.coalesced, s.eois_recovered};
 	return 0;
 }
 

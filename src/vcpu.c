@@ -392,6 +392,22 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	}
 }
 
+/* The lost-EOI watchdog's question: which vectors are pending or in
+ * service in this vCPU's LAPIC (IRR at 0x200, ISR at 0x100, SDM 11.8.4)? */
+static void vcpu_report_lapic(struct vcpu *v)
+{
+	struct kvm_lapic_state lapic;
+	uint32_t vectors[8];
+
+	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
+		memset(vectors, 0xff, sizeof(vectors)); /* unknown: keep */
+	else
+		for (unsigned int i = 0; i < 8; i++)
+			vectors[i] = *(uint32_t *)&lapic.regs[0x100 + i * 16] |
+				     *(uint32_t *)&lapic.regs[0x200 + i * 16];
+	irqchip_lapic_report(v->vm->irqchip, v->index, vectors);
+}
+
 /* Handles posted requests. Returns false when the loop must stop. */
 static bool vcpu_handle_requests(struct vcpu *v)
 {
@@ -402,6 +418,8 @@ static bool vcpu_handle_requests(struct vcpu *v)
 	if ((req & VCPU_REQ_NMI) && ioctl(v->fd, KVM_NMI) < 0)
 		log_error(&v->vm->log, "KVM_NMI on vCPU %u failed: %s",
 			  v->index, strerror(errno));
+	if (req & VCPU_REQ_LAPIC)
+		vcpu_report_lapic(v);
 	return true;
 }
 

@@ -21,6 +21,7 @@ enum vcpu_request {
 	VCPU_REQ_STOP = 1u << 0,   /* leave the run loop */
 	VCPU_REQ_NMI = 1u << 1,	   /* KVM_NMI */
 	VCPU_REQ_EXTINT = 1u << 2, /* look at the PIC's output (a kick) */
+	VCPU_REQ_LAPIC = 1u << 3,  /* report LAPIC IRR|ISR to the irqchip */
 };
 
 struct vcpu {

@@ -19,6 +19,7 @@
 #include "fdt_machine.h"
 #include "file.h"
 #include "fw_cfg.h"
+#include "pit.h"
 #include "reset.h"
 #include "shutdown.h"
 #include "uart.h"
@@ -282,8 +283,44 @@ static int vm_map_pio(struct splitvm *vm, uint64_t base, uint64_t size,
 	return r;
 }
 
-static int vm_create_devices(struct splitvm *vm, unsigned int cpus)
+static uint64_t vm_clock(void *ctx)
 {
+	return vm_now_ns();
+}
+
+static void vm_arm_pit(void *vmp, uint64_t deadline)
+{
+	vm_timer_arm(vmp, VM_TIMER_PIT, deadline);
+}
+
+static void vm_fire_pit(struct splitvm *vm)
+{
+	pit_fire(vm->pit);
+}
+
+/* The i8254 of split mode; kernel mode has KVM's (KVM_CREATE_PIT2). */
+static int vm_create_pit(struct splitvm *vm)
+{
+	const struct pit_clock clock = {vm_clock, vm};
+	const struct pit_timer_ops timer = {vm_arm_pit, vm};
+	const struct irq_line irq0 = {irqchip_set_irq, vm->irqchip, PIT_IRQ};
+	int r;
+
+	vm->timers[VM_TIMER_PIT].fire = vm_fire_pit;
+	if ((r = pit_new(&clock, &timer, &irq0, &vm->pit)) ||
+	    (r = vm_add_device(vm, &pit_ops, vm->pit)) ||
+	    (r = vm_map_pio(vm, PIT_BASE, PIT_REGION_SIZE, &pit_ops,
+			    vm->pit)) ||
+	    (r = vm_map_pio(vm, PIT_PORT61, PIT_PORT61_SIZE,
+			    &pit_port61_ops, vm->pit)))
+		return r;
+	return 0;
+}
+
+static int vm_create_devices(struct splitvm *vm,
+			     const struct splitvm_config *cfg)
+{
+	unsigned int cpus = cfg->cpus;
 	const struct vm_end_hook hook = {vm_end_hook_fn, vm};
 	const struct console_sink sink = {console_write, &vm->console};
 	const struct irq_line com1_irq = {irqchip_set_irq, vm->irqchip,
@@ -322,6 +359,8 @@ static int vm_create_devices(struct splitvm *vm, unsigned int cpus)
 	    (r = vm_add_device(vm, &shutdown_port_ops, sd)) ||
 	    (r = vm_map_pio(vm, 0x8900, 1, &shutdown_port_ops, sd)))
 		return r;
+	if (cfg->pit && irqchip_mode(vm->irqchip) == IRQCHIP_SPLIT)
+		return vm_create_pit(vm);
 	return 0;
 }
 
@@ -333,6 +372,14 @@ static void vm_kick_cpu(void *vmp, unsigned int cpu)
 
 	if (cpu < vm->nr_vcpus)
 		vcpu_request(&vm->vcpus[cpu], VCPU_REQ_EXTINT);
+}
+
+static void vm_lapic_check(void *vmp)
+{
+	struct splitvm *vm = vmp;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_request(&vm->vcpus[i], VCPU_REQ_LAPIC);
 }
 
 static void vm_arm_irqchip_timer(void *vmp, uint64_t deadline)
@@ -359,6 +406,8 @@ static int vm_create_irqchip(struct splitvm *vm,
 		.log = &vm->log,
 		.kick = vm_kick_cpu,
 		.arm_timer = vm_arm_irqchip_timer,
+		.lapic_check = vm_lapic_check,
+		.nr_vcpus = cfg->cpus,
 		.vm = vm,
 	};
 
@@ -513,7 +562,7 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 	kvm_set_max_vcpu_id(vm, cfg->cpus);
 	if ((r = vm_create_irqchip(vm, cfg)) || (r = kvm_get_cpuid(vm)) ||
 	    (r = vm_map_ram(vm, cfg->memory)) ||
-	    (r = vm_create_devices(vm, cfg->cpus)) ||
+	    (r = vm_create_devices(vm, cfg)) ||
 	    (r = vm_load_kernel(vm, cfg)))
 		goto err;
 	for (unsigned int i = 0; i < cfg->cpus; i++) {

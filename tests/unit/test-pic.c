@@ -290,6 +290,15 @@ START_TEST(pic_nonspecific_eoi_clears_highest)
 	ck_assert_uint_eq(isr(&p, M_CMD), 0);
 	pic_io_write(&p, M_CMD, OCW2_EOI); /* nothing in service: no-op */
 	ck_assert_uint_eq(isr(&p, M_CMD), 0);
+
+	/* "Highest" follows the rotation, not the bit number. */
+	pic_io_write(&p, M_CMD, OCW2_SET_PRIORITY | 3); /* 4..7, 0..3 */
+	pulse(&p, 0);
+	ck_assert_int_eq(pic_intack(&p), 0x20);
+	pulse(&p, 7);
+	ck_assert_int_eq(pic_intack(&p), 0x27);
+	pic_io_write(&p, M_CMD, OCW2_EOI);
+	ck_assert_uint_eq(isr(&p, M_CMD), 0x01);
 }
 END_TEST
 
@@ -323,7 +332,7 @@ START_TEST(pic_rotate_on_nonspecific_eoi)
 {
 	struct pic p;
 	struct rec r;
-	int v[2];
+	int v[4];
 
 	setup_linux(&p, &r);
 	pulse(&p, 1);
@@ -331,10 +340,15 @@ START_TEST(pic_rotate_on_nonspecific_eoi)
 	pic_io_write(&p, M_CMD, OCW2_ROTATE_EOI); /* IRQ1 becomes lowest */
 	ck_assert_uint_eq(isr(&p, M_CMD), 0);
 	pulse(&p, 0);
+	pulse(&p, 1);
+	pulse(&p, 3);
 	pulse(&p, 7);
-	drain(&p, v, 2);
-	ck_assert_int_eq(v[0], 0x27); /* order now 2..7, 0, 1 */
-	ck_assert_int_eq(v[1], 0x20);
+	/* drain() rotates no further: plain EOIs. Order 2..7, 0, 1. */
+	drain(&p, v, 4);
+	ck_assert_int_eq(v[0], 0x23);
+	ck_assert_int_eq(v[1], 0x27);
+	ck_assert_int_eq(v[2], 0x20);
+	ck_assert_int_eq(v[3], 0x21);
 }
 END_TEST
 
@@ -342,7 +356,7 @@ START_TEST(pic_rotate_on_specific_eoi)
 {
 	struct pic p;
 	struct rec r;
-	int v[2];
+	int v[3];
 
 	setup_linux(&p, &r);
 	pulse(&p, 4);
@@ -350,10 +364,12 @@ START_TEST(pic_rotate_on_specific_eoi)
 	pic_io_write(&p, M_CMD, OCW2_ROTATE_SPECIFIC_EOI | 4);
 	ck_assert_uint_eq(isr(&p, M_CMD), 0);
 	pulse(&p, 3);
+	pulse(&p, 4);
 	pulse(&p, 5);
-	drain(&p, v, 2);
+	drain(&p, v, 3);
 	ck_assert_int_eq(v[0], 0x25); /* order now 5, 6, 7, 0..4 */
 	ck_assert_int_eq(v[1], 0x23);
+	ck_assert_int_eq(v[2], 0x24);
 }
 END_TEST
 
@@ -415,19 +431,19 @@ START_TEST(pic_rotate_in_auto_eoi_mode)
 	pic_io_write(&p, M_CMD, OCW2_ROTATE_AEOI_SET);
 	pulse(&p, 1);
 	ck_assert_int_eq(pic_intack(&p), 0x21); /* IRQ1 now lowest */
-	pulse(&p, 0);
-	pulse(&p, 2 + 1); /* IRQ3 */
+	pulse(&p, 1);
+	pulse(&p, 3);
 	drain(&p, v, 2);
 	ck_assert_int_eq(v[0], 0x23);
-	ck_assert_int_eq(v[1], 0x20); /* and acking 0 made 0 the lowest */
+	ck_assert_int_eq(v[1], 0x21); /* order 2..7, 0, 1 again */
 
 	pic_io_write(&p, M_CMD, OCW2_ROTATE_AEOI_CLEAR);
 	pulse(&p, 4);
 	ck_assert_int_eq(pic_intack(&p), 0x24); /* no rotation now */
 	pulse(&p, 5);
-	pulse(&p, 1);
+	pulse(&p, 3);
 	drain(&p, v, 2);
-	ck_assert_int_eq(v[0], 0x21); /* order still 1..7, 0 */
+	ck_assert_int_eq(v[0], 0x23); /* order still 2..7, 0, 1 */
 	ck_assert_int_eq(v[1], 0x25);
 }
 END_TEST
