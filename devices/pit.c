@@ -105,11 +105,16 @@ struct pit_channel {
 	uint32_t cr;	     /* count register: the last count written */
 	uint32_t count;	     /* the initial count the CE runs through */
 	uint16_t hold;	     /* what reads give while not counting */
-	uint64_t base_ns;    /* the CE was at base_ticks at this time... */
-	uint64_t base_ticks; /* ...in ticks since the count was loaded */
+	/*
+	 * Ticks into the count ("d") are tick_off + the ticks elapsed since
+	 * base_ns, or tick_off alone while paused. A deferred load moves
+	 * tick_off, not base_ns, so the phase stays that of the CLK.
+	 */
+	uint64_t base_ns;
+	int64_t tick_off;
 	bool paused;	     /* gate low in modes 0, 2, 3, 4 */
 	bool reload_pending; /* modes 2, 3: CR goes in at reload_at */
-	uint64_t reload_at;  /* in ticks, as base_ticks */
+	uint64_t reload_at;  /* in ticks into the count */
 	uint32_t gen;	     /* bumped whenever a count is started */
 };
 
@@ -185,18 +190,21 @@ static uint16_t ce_encode(uint32_t v, bool bcd)
 	return r;
 }
 
-/* Ticks counted since the count was loaded. Only meaningful in CH_RUN. */
+/* Ticks into the count ("d"). Only meaningful in CH_RUN. */
 static uint64_t ch_ticks(const struct pit_channel *c, uint64_t now)
 {
-	if (c->paused || now <= c->base_ns)
-		return c->base_ticks;
-	return c->base_ticks + ns_to_ticks(now - c->base_ns);
+	int64_t d = c->tick_off;
+
+	if (!c->paused && now > c->base_ns)
+		d += (int64_t)ns_to_ticks(now - c->base_ns);
+	return d > 0 ? (uint64_t)d : 0;
 }
 
-/* When tick d (>= base_ticks) of the running count starts. */
+/* When tick d of the running, unpaused count starts. */
 static uint64_t ch_tick_time(const struct pit_channel *c, uint64_t d)
 {
-	uint64_t dt = d > c->base_ticks ? ticks_to_ns(d - c->base_ticks) : 0;
+	int64_t rel = (int64_t)d - c->tick_off;
+	uint64_t dt = rel > 0 ? ticks_to_ns((uint64_t)rel) : 0;
 
 	return dt > UINT64_MAX - c->base_ns ? UINT64_MAX : c->base_ns + dt;
 }
@@ -311,7 +319,7 @@ static void ch_start(struct pit_channel *c, uint64_t now)
 	c->count = c->cr;
 	c->state = CH_RUN;
 	c->base_ns = now;
-	c->base_ticks = 0;
+	c->tick_off = 0;
 	/* GATE low disables counting in modes 0, 2, 3 and 4. */
 	c->paused = !c->gate && c->mode != 1 && c->mode != 5;
 	c->reload_pending = false;
@@ -340,18 +348,20 @@ static void ch_defer_reload(struct pit_channel *c, uint64_t now)
 /*
  * The deferred load, at the tick it was due. A mode-3 counter reloaded at
  * the end of its high half goes on with the low half of the new count.
+ * Returns the ticks into the new count at that instant.
  */
-static void ch_apply_reload(struct pit_channel *c)
+static uint64_t ch_apply_reload(struct pit_channel *c)
 {
-	uint64_t at = c->reload_at;
-	bool high_half_ended = c->mode == 3 && at % c->count != 0;
+	uint64_t at = c->reload_at, phase = 0;
 
-	c->base_ns = ch_tick_time(c, at);
+	if (c->mode == 3 && at % c->count != 0)
+		phase = (c->cr + 1) / 2;
 	c->count = c->cr;
-	c->base_ticks = high_half_ended ? (c->count + 1) / 2 : 0;
+	c->tick_off += (int64_t)phase - (int64_t)at;
 	c->reload_pending = false;
 	c->null_count = false;
 	c->gen++;
+	return phase;
 }
 
 /* Applies a deferred load that is due by now. */
@@ -365,7 +375,7 @@ static void ch_pause(struct pit_channel *c, uint64_t now)
 {
 	if (c->paused)
 		return;
-	c->base_ticks = ch_ticks(c, now);
+	c->tick_off = (int64_t)ch_ticks(c, now);
 	c->paused = true;
 }
 
@@ -623,8 +633,8 @@ static uint64_t pit_irq_catch_up(struct pit *p, uint64_t now)
 			p, reload ? c->reload_at : ch_ticks(c, now));
 		if (!reload)
 			return edges;
-		ch_apply_reload(c);
-		p->irq_edge = ch_next_rise(c, c->base_ticks, ch_irq_period(c));
+		p->irq_edge = ch_next_rise(c, ch_apply_reload(c),
+					   ch_irq_period(c));
 	}
 }
 

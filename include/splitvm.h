@@ -298,6 +298,23 @@ int splitvm_irq_set(struct splitvm *vm, unsigned int line, int level);
  */
 int splitvm_nmi(struct splitvm *vm, int cpu);
 
+/**
+ * Sends INIT to vCPU @cpu, as an INIT IPI would: the kernel's LAPIC resets
+ * it; an AP then waits for SIPI (the BSP restarts at the reset vector,
+ * 0xfffffff0, where this machine has no firmware). Done on the vCPU's own
+ * thread with KVM_SET_VCPU_EVENTS. Any thread.
+ * Returns 0, or -EINVAL (vm NULL or no such vCPU).
+ */
+int splitvm_init_cpu(struct splitvm *vm, unsigned int cpu);
+
+/**
+ * Sends a SIPI with @vector to vCPU @cpu: if it waits for SIPI (an AP not
+ * yet started, or after INIT), it starts in real mode at vector << 12;
+ * otherwise the SIPI is ignored, as hardware does. Any thread.
+ * Returns 0, or -EINVAL (vm NULL, no such vCPU, vector > 255).
+ */
+int splitvm_sipi(struct splitvm *vm, unsigned int cpu, unsigned int vector);
+
 /** Counters of one interrupt line (split mode). */
 struct splitvm_irq_stats {
 	uint64_t asserts;    /**< times the line went (or was set) high */

@@ -296,6 +296,24 @@ SPLITVM_EXPORT int splitvm_nmi(struct splitvm *vm, int cpu)
 	return 0;
 }
 
+SPLITVM_EXPORT int splitvm_init_cpu(struct splitvm *vm, unsigned int cpu)
+{
+	if (!vm || cpu >= vm->nr_vcpus)
+		return -EINVAL;
+	vcpu_request(&vm->vcpus[cpu], VCPU_REQ_INIT);
+	return 0;
+}
+
+SPLITVM_EXPORT int splitvm_sipi(struct splitvm *vm, unsigned int cpu,
+				unsigned int vector)
+{
+	if (!vm || cpu >= vm->nr_vcpus || vector > 0xff)
+		return -EINVAL;
+	atomic_store(&vm->vcpus[cpu].sipi_vector, vector);
+	vcpu_request(&vm->vcpus[cpu], VCPU_REQ_SIPI);
+	return 0;
+}
+
 SPLITVM_EXPORT int splitvm_irq_stats(struct splitvm *vm, unsigned int line,
 				     struct splitvm_irq_stats *ret)
 {

@@ -25,6 +25,8 @@
 #define EFER_LMA (1ull << 10)
 
 /* Local APIC register offsets (SDM vol. 3, table 11-1). */
+#define APIC_SVR 0x0f0
+#define APIC_SVR_SUPPRESS_EOI (1u << 12)
 #define APIC_LVT0 0x350
 #define APIC_LVT1 0x360
 #define APIC_DM_NMI 0x400
@@ -399,13 +401,74 @@ static void vcpu_report_lapic(struct vcpu *v)
 	struct kvm_lapic_state lapic;
 	uint32_t vectors[8];
 
-	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
-		memset(vectors, 0xff, sizeof(vectors)); /* unknown: keep */
+	/*
+	 * Unknown, or EOI broadcasts suppressed (SVR bit 12, SDM 10.8.5):
+	 * this vCPU's EOIs never exit by design and must reach the IOAPIC's
+	 * EOI register, so nothing of its may count as lost.
+	 */
+	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0 ||
+	    (*(uint32_t *)&lapic.regs[APIC_SVR] & APIC_SVR_SUPPRESS_EOI))
+		memset(vectors, 0xff, sizeof(vectors));
 	else
 		for (unsigned int i = 0; i < 8; i++)
 			vectors[i] = *(uint32_t *)&lapic.regs[0x100 + i * 16] |
 				     *(uint32_t *)&lapic.regs[0x200 + i * 16];
 	irqchip_lapic_report(v->vm->irqchip, v->index, vectors);
+}
+
+/*
+ * INIT through the vCPU's own ioctl: latching it in the vCPU events
+ * (smi.latched_init, valid with KVM_VCPUEVENT_VALID_SMM) makes the
+ * in-kernel LAPIC process it as if an INIT IPI had come, with KVM's
+ * architectural INIT reset; an AP then waits for SIPI, the BSP restarts
+ * at the reset vector (SDM 9.1, 10.4.7.3).
+ */
+static void vcpu_do_init(struct vcpu *v)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
+		ev.flags = KVM_VCPUEVENT_VALID_SMM;
+		ev.smi.latched_init = 1;
+		if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0)
+			return;
+	}
+	log_error(&v->vm->log, "INIT of vCPU %u failed: %s", v->index,
+		  strerror(errno));
+}
+
+/*
+ * SIPI: a vCPU in wait-for-SIPI (KVM's UNINITIALIZED, as APs start, or
+ * INIT_RECEIVED, after an INIT) starts in real mode at vector << 12, CS =
+ * vector << 8, IP 0 (SDM 10.4.4.1). A vCPU doing anything else ignores it,
+ * as a running CPU ignores a SIPI.
+ */
+static void vcpu_do_sipi(struct vcpu *v)
+{
+	unsigned int vector = atomic_load(&v->sipi_vector) & 0xff;
+	struct kvm_mp_state mp;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0 ||
+	    (mp.mp_state != KVM_MP_STATE_UNINITIALIZED &&
+	     mp.mp_state != KVM_MP_STATE_INIT_RECEIVED))
+		return;
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0 ||
+	    ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
+		goto fail;
+	sregs.cs.selector = (uint16_t)(vector << 8);
+	sregs.cs.base = (uint64_t)vector << 12;
+	regs.rip = 0;
+	mp.mp_state = KVM_MP_STATE_RUNNABLE;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0 ||
+	    ioctl(v->fd, KVM_SET_REGS, &regs) < 0 ||
+	    ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
+		goto fail;
+	return;
+fail:
+	log_error(&v->vm->log, "SIPI to vCPU %u failed: %s", v->index,
+		  strerror(errno));
 }
 
 /* Handles posted requests. Returns false when the loop must stop. */
@@ -420,6 +483,10 @@ static bool vcpu_handle_requests(struct vcpu *v)
 			  v->index, strerror(errno));
 	if (req & VCPU_REQ_LAPIC)
 		vcpu_report_lapic(v);
+	if (req & VCPU_REQ_INIT)
+		vcpu_do_init(v);
+	if (req & VCPU_REQ_SIPI)
+		vcpu_do_sipi(v);
 	return true;
 }
 

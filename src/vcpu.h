@@ -22,6 +22,8 @@ enum vcpu_request {
 	VCPU_REQ_NMI = 1u << 1,	   /* KVM_NMI */
 	VCPU_REQ_EXTINT = 1u << 2, /* look at the PIC's output (a kick) */
 	VCPU_REQ_LAPIC = 1u << 3,  /* report LAPIC IRR|ISR to the irqchip */
+	VCPU_REQ_INIT = 1u << 4,   /* INIT: reset, then wait for SIPI */
+	VCPU_REQ_SIPI = 1u << 5,   /* start at sipi_vector if waiting */
 };
 
 struct vcpu {
@@ -32,6 +34,7 @@ struct vcpu {
 	pthread_t thread;
 	atomic_bool thread_started;
 	atomic_uint requests;
+	atomic_uint sipi_vector; /* for VCPU_REQ_SIPI */
 };
 
 /*

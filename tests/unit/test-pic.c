@@ -826,7 +826,7 @@ START_TEST(pic_icw1_resets_chip)
 	pic_io_write(&p, M_DATA, 0xd0);
 	pic_set_irq(&p, 5, true);    /* level request */
 	pulse(&p, 3);		     /* edge request */
-	pic_set_irq(&p, 7, true);    /* edge line held high */
+	pic_set_irq(&p, 4, true);    /* edge line held high */
 	pic_io_write(&p, M_CMD, OCW3_READ_ISR);
 
 	pic_io_write(&p, M_CMD, 0x11);
@@ -848,8 +848,13 @@ START_TEST(pic_icw1_resets_chip)
 	ck_assert_int_eq(pic_intack(&p), 0x36);
 	pic_io_write(&p, M_CMD, OCW2_EOI);
 	/* Edge sense reset: the held line counts as low now, as in KVM. */
-	pic_set_irq(&p, 7, true);
-	ck_assert_int_eq(pic_intack(&p), 0x37);
+	pic_set_irq(&p, 4, true);
+	ck_assert_int_eq(pic_intack(&p), 0x34);
+	/* Special mask mode is off: the masked level in service blocks. */
+	pic_io_write(&p, M_DATA, 1u << 4);
+	pulse(&p, 6);
+	ck_assert(!pic_output(&p));
+	ck_assert_uint_eq(p.stats.spurious, 0);
 }
 END_TEST
 
