@@ -252,10 +252,22 @@ static void fw_cfg_destroy(void *dev)
 	free(f);
 }
 
+/* A reset selects nothing; the items stay (QEMU's fw_cfg_reset). */
+static void fw_cfg_reset(void *dev)
+{
+	struct fw_cfg *f = dev;
+
+	pthread_mutex_lock(&f->lock);
+	f->cur = -1;
+	f->offset = 0;
+	pthread_mutex_unlock(&f->lock);
+}
+
 const struct device_ops fw_cfg_ops = {
 	.name = "fw_cfg",
 	.read = fw_cfg_read,
 	.write = fw_cfg_write,
+	.reset = fw_cfg_reset,
 	.describe = fw_cfg_describe,
 	.destroy = fw_cfg_destroy,
 };

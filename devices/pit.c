@@ -102,9 +102,9 @@ struct pit_channel {
 
 	/* counting */
 	enum pit_ch_state state;
-	uint32_t cr;	     /* count register: the last count written */
-	uint32_t count;	     /* the initial count the CE runs through */
-	uint16_t hold;	     /* what reads give while not counting */
+	uint32_t cr;	/* count register: the last count written */
+	uint32_t count; /* the initial count the CE runs through */
+	uint16_t hold;	/* what reads give while not counting */
 	/*
 	 * Ticks into the count ("d") are tick_off + the ticks elapsed since
 	 * base_ns, or tick_off alone while paused. A deferred load moves
@@ -123,6 +123,7 @@ struct pit {
 	struct pit_clock clock;
 	struct pit_timer_ops timer;
 	struct irq_line irq0;
+	bool firmware; /* what pit_ops.reset goes back to */
 
 	struct pit_channel ch[3];
 	bool speaker; /* port 0x61 bit 1: only stored */
@@ -141,8 +142,9 @@ static uint64_t ns_to_ticks(uint64_t ns)
 
 static uint64_t ticks_to_ns(uint64_t ticks)
 {
-	unsigned __int128 ns = ((unsigned __int128)ticks * NS_PER_SEC +
-				PIT_FREQ_HZ - 1) / PIT_FREQ_HZ;
+	unsigned __int128 ns =
+		((unsigned __int128)ticks * NS_PER_SEC + PIT_FREQ_HZ - 1) /
+		PIT_FREQ_HZ;
 
 	return ns > UINT64_MAX ? UINT64_MAX : (uint64_t)ns;
 }
@@ -784,8 +786,7 @@ static uint64_t pit_port61_read(void *dev, const struct io_access *a)
 	return val;
 }
 
-static void pit_port61_write(void *dev, const struct io_access *a,
-			     uint64_t val)
+static void pit_port61_write(void *dev, const struct io_access *a, uint64_t val)
 {
 	struct pit *p = dev;
 	uint64_t now;
@@ -808,6 +809,17 @@ static int pit_describe(void *dev, void *fdt, int parent)
 	return r < 0 ? r : 0;
 }
 
+static void pit_ops_reset(void *dev)
+{
+	struct pit *p = dev;
+	bool firmware;
+
+	pthread_mutex_lock(&p->lock);
+	firmware = p->firmware;
+	pthread_mutex_unlock(&p->lock);
+	pit_reset(p, firmware);
+}
+
 static void pit_destroy(void *dev)
 {
 	struct pit *p = dev;
@@ -822,6 +834,7 @@ const struct device_ops pit_ops = {
 	.name = "pit",
 	.read = pit_read,
 	.write = pit_write,
+	.reset = pit_ops_reset,
 	.describe = pit_describe,
 	.destroy = pit_destroy,
 };
@@ -846,12 +859,13 @@ void pit_reset(struct pit *p, bool firmware)
 {
 	uint64_t now = pit_lock(p);
 
+	p->firmware = firmware;
 	for (unsigned int i = 0; i < 3; i++)
 		ch_reset(&p->ch[i], i, now);
 	p->speaker = false;
 	if (firmware) {
-		ch_program(&p->ch[0], RW_WORD << CW_RW_SHIFT | 2 << CW_MODE_SHIFT,
-			   now);
+		ch_program(&p->ch[0],
+			   RW_WORD << CW_RW_SHIFT | 2 << CW_MODE_SHIFT, now);
 		ch_load(&p->ch[0], 0, now);
 	}
 	pit_unlock(p, now);

@@ -9,11 +9,11 @@
 #include "device.h"
 
 #define PIT_BASE 0x40
-#define PIT_REGION_SIZE 4	/* register pit_ops for ports 0x40-0x43 */
+#define PIT_REGION_SIZE 4 /* register pit_ops for ports 0x40-0x43 */
 #define PIT_PORT61 0x61
-#define PIT_PORT61_SIZE 1	/* register pit_port61_ops for port 0x61 */
-#define PIT_IRQ 0		/* ISA IRQ of counter 0's OUT */
-#define PIT_FREQ_HZ 1193182	/* the PC's 14.31818 MHz crystal / 12 */
+#define PIT_PORT61_SIZE 1   /* register pit_port61_ops for port 0x61 */
+#define PIT_IRQ 0	    /* ISA IRQ of counter 0's OUT */
+#define PIT_FREQ_HZ 1193182 /* the PC's 14.31818 MHz crystal / 12 */
 
 /*
  * The shortest period at which IRQ0 is raised in modes 2 and 3: 200 us,
@@ -48,12 +48,13 @@ struct pit_timer_ops {
 
 /*
  * Both tables take the same struct pit * as dev. pit_ops covers ports
- * 0x40-0x43 (offsets 0-3) and owns the PIT: its destroy frees it, and its
- * describe adds the FDT node. pit_port61_ops covers port 0x61 (offset 0,
- * NMI status and control: gate 2, speaker data, refresh toggle, OUT2) and
- * has neither destroy nor describe, so that the PIT is added to the
- * machine's device list once, through pit_ops. Accesses that are not one
- * byte wide are ignored (reads give all ones).
+ * 0x40-0x43 (offsets 0-3) and owns the PIT: its reset redoes the last
+ * pit_reset(), its describe adds the FDT node, its destroy frees it.
+ * pit_port61_ops covers port 0x61 (offset 0, NMI status and control: gate
+ * 2, speaker data, refresh toggle, OUT2) and has no reset, describe nor
+ * destroy, so that the PIT is added to the machine's device list once,
+ * through pit_ops. Accesses that are not one byte wide are ignored (reads
+ * give all ones).
  */
 extern const struct device_ops pit_ops;
 extern const struct device_ops pit_port61_ops;
@@ -91,7 +92,8 @@ int pit_new(const struct pit_clock *clock, const struct pit_timer_ops *timer,
  *	      pit_setup(): mode 2, count 0 = 65536, binary), so IRQ0 runs at
  *	      18.2 Hz from now, as under QEMU with its firmware.
  *
- * Statistics are kept. Arms or disarms the timer accordingly.
+ * pit_ops.reset (VM reset) goes back to the state chosen by the last
+ * call. Statistics are kept. Arms or disarms the timer accordingly.
  */
 void pit_reset(struct pit *p, bool firmware);
 
@@ -119,13 +121,13 @@ void pit_get_stats(struct pit *p, struct pit_stats *ret);
 /* A counter's state now, for the glue's debug output and for tests. */
 struct pit_channel_info {
 	uint32_t initial_count; /* in use: 1-65536 (BCD: 1-10000) */
-	uint16_t value;	    /* the count a read would give now (BCD coded) */
-	uint8_t mode;	    /* 0-5 (6 and 7 act as 2 and 3) */
-	uint8_t rw;	    /* 1 LSB, 2 MSB, 3 LSB then MSB */
+	uint16_t value; /* the count a read would give now (BCD coded) */
+	uint8_t mode;	/* 0-5 (6 and 7 act as 2 and 3) */
+	uint8_t rw;	/* 1 LSB, 2 MSB, 3 LSB then MSB */
 	bool bcd;
 	bool gate;
 	bool out;
-	bool counting;	    /* a count is loaded and was started */
+	bool counting; /* a count is loaded and was started */
 };
 
 /**

@@ -136,10 +136,22 @@ static void reset_destroy(void *dev)
 	free(r);
 }
 
+/* Power-on values: RCR 0, port 0x92 0 (as QEMU). */
+static void reset_reset(void *dev)
+{
+	struct reset *r = dev;
+
+	pthread_mutex_lock(&r->lock);
+	r->rcr = 0;
+	r->port92 = 0;
+	pthread_mutex_unlock(&r->lock);
+}
+
 const struct device_ops reset_ops = {
 	.name = "reset",
 	.read = reset_read,
 	.write = reset_write,
+	.reset = reset_reset,
 	.destroy = reset_destroy,
 };
 

@@ -61,10 +61,20 @@ static void shutdown_port_destroy(void *dev)
 	free(s);
 }
 
+static void shutdown_port_reset(void *dev)
+{
+	struct shutdown_port *sp = dev;
+
+	pthread_mutex_lock(&sp->lock);
+	sp->matched = 0;
+	pthread_mutex_unlock(&sp->lock);
+}
+
 const struct device_ops shutdown_port_ops = {
 	.name = "shutdown",
 	.read = shutdown_port_read,
 	.write = shutdown_port_write,
+	.reset = shutdown_port_reset,
 	.destroy = shutdown_port_destroy,
 };
 

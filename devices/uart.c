@@ -435,10 +435,40 @@ static void uart_destroy(void *dev)
 	free(u);
 }
 
+/*
+ * QEMU's reset state: 9600 baud (divisor 12), OUT2 set, a ready modem on
+ * the inputs, transmitter empty, FIFOs off and empty, no interrupt.
+ */
+static void uart_set_power_on(struct uart *u)
+{
+	u->rx_head = u->rx_count = 0;
+	u->rbr = 0;
+	u->ier = u->fcr = u->lcr = u->scr = 0;
+	u->divisor = 12;
+	u->mcr = MCR_OUT2;
+	u->lsr = LSR_THRE | LSR_TEMT;
+	u->msr = MSR_DCD | MSR_DSR | MSR_CTS;
+	u->thr_pending = false;
+}
+
+static void uart_reset(void *dev)
+{
+	struct uart *u = dev;
+
+	pthread_mutex_lock(&u->lock);
+	uart_set_power_on(u);
+	if (u->irq_level) {
+		u->irq_level = false;
+		irq_line_set(&u->irq, false);
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
 const struct device_ops uart_ops = {
 	.name = "uart",
 	.read = uart_read,
 	.write = uart_write,
+	.reset = uart_reset,
 	.describe = uart_describe,
 	.destroy = uart_destroy,
 };
@@ -459,12 +489,7 @@ int uart_new(const struct console_sink *out, const struct irq_line *irq,
 	if (irq)
 		u->irq = *irq;
 	u->base = UART_COM1_BASE;
-	/* QEMU's reset state: 9600 baud (divisor 12), OUT2 set, a ready
-	 * modem on the inputs, transmitter empty. */
-	u->divisor = 12;
-	u->mcr = MCR_OUT2;
-	u->lsr = LSR_THRE | LSR_TEMT;
-	u->msr = MSR_DCD | MSR_DSR | MSR_CTS;
+	uart_set_power_on(u);
 	*ret = u;
 	return 0;
 }

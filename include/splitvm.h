@@ -282,6 +282,31 @@ int splitvm_run(struct splitvm *vm, struct splitvm_result *ret);
 int splitvm_stop(struct splitvm *vm);
 
 /**
+ * Pauses a running VM: every vCPU stops at its next exit (a halted one is
+ * kicked) and stays stopped until splitvm_resume(). Returns once all are
+ * stopped. Any thread but a VM callback's.
+ * Returns 0, or -EINVAL (vm NULL), -EALREADY (paused), -ESRCH (not
+ * running).
+ */
+int splitvm_pause(struct splitvm *vm);
+
+/**
+ * Lets a paused VM run again.
+ * Returns 0, or -EINVAL (vm NULL), -EALREADY (not paused).
+ */
+int splitvm_resume(struct splitvm *vm);
+
+/**
+ * Resets the machine as its reset line would: interrupt controllers,
+ * devices and vCPUs return to their state at creation (the BSP at the
+ * kernel's entry, APs waiting for SIPI), the kernel and modules are loaded
+ * again; the rest of RAM is kept, as on hardware. The run goes on (a
+ * paused VM stays paused). Any thread but a VM callback's.
+ * Returns 0, or -EINVAL (vm NULL), -ESRCH (not running).
+ */
+int splitvm_reset(struct splitvm *vm);
+
+/**
  * Sets the level of interrupt line @line, as a device would: ISA lines
  * 0-15 reach PIC input n and IOAPIC pin n (line 0, the PIT's, reaches
  * IOAPIC pin 2); lines 16 and up reach only the IOAPIC. A line stays at

@@ -64,6 +64,13 @@ int irqchip_create(const struct irqchip_config *cfg,
 		   const struct irqchip_host *host, struct irqchip **ret);
 void irqchip_destroy(struct irqchip *c);
 
+/*
+ * Puts the chips back in their state at creation (a VM reset, no vCPU
+ * running): IOAPIC entries masked, PICs as firmware leaves them, and in
+ * kernel mode KVM's PIT stopped.
+ */
+void irqchip_reset(struct irqchip *c);
+
 /* Maps the chip's ports and MMIO (split mode; nothing in kernel mode). */
 int irqchip_map(struct irqchip *c, struct bus *pio, struct bus *mmio);
 

@@ -129,6 +129,48 @@ int kernel_irqchip_create(int vm_fd, const struct logger *log)
 	return r;
 }
 
+/* IOAPIC entries masked, ID 0, lines low (82093AA 3.2.4 reset state). */
+static int kernel_reset_ioapic(int vm_fd)
+{
+	struct kvm_irqchip chip = {.chip_id = KVM_IRQCHIP_IOAPIC};
+	struct kvm_ioapic_state *k = &chip.chip.ioapic;
+
+	if (ioctl(vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+		return -errno;
+	k->id = 0;
+	k->irr = 0;
+	k->ioregsel = 0;
+	for (unsigned int i = 0; i < KERNEL_IRQCHIP_LINES; i++)
+		k->redirtbl[i].bits = 1ull << 16;
+	return ioctl(vm_fd, KVM_SET_IRQCHIP, &chip) < 0 ? -errno : 0;
+}
+
+/* Every counter stopped, as after the PIT's power-on. */
+static int kernel_reset_pit(int vm_fd)
+{
+	struct kvm_pit_state2 pit = {0};
+
+	for (unsigned int i = 0; i < 3; i++) {
+		pit.channels[i].mode = 3;
+		pit.channels[i].rw_mode = 3; /* LSB then MSB */
+		pit.channels[i].gate = i != 2;
+	}
+	return ioctl(vm_fd, KVM_SET_PIT2, &pit) < 0 ? -errno : 0;
+}
+
+void kernel_irqchip_reset(int vm_fd, const struct logger *log)
+{
+	int r = kernel_set_pic_firmware_state(vm_fd);
+
+	if (!r)
+		r = kernel_reset_ioapic(vm_fd);
+	if (!r)
+		r = kernel_reset_pit(vm_fd);
+	if (r)
+		log_error(log, "resetting the in-kernel irqchip failed: %s",
+			  strerror(-r));
+}
+
 void kernel_irqchip_set_irq(int vm_fd, unsigned int line, bool level)
 {
 	struct kvm_irq_level irq = {.irq = line, .level = level};

@@ -16,6 +16,12 @@
  */
 int kernel_irqchip_create(int vm_fd, const struct logger *log);
 
+/*
+ * Back to the state of kernel_irqchip_create(): PICs as firmware leaves
+ * them, IOAPIC entries masked, the PIT stopped. Failures are logged.
+ */
+void kernel_irqchip_reset(int vm_fd, const struct logger *log);
+
 /* Sets device line (GSI) to level through KVM_IRQ_LINE. */
 void kernel_irqchip_set_irq(int vm_fd, unsigned int line, bool level);
 

@@ -25,14 +25,18 @@
  *    out). KVM keeps it, except levels with an edge request pending when
  *    some LAPIC accepts ExtINT - a rule a pure model cannot see, and a
  *    kept ISR bit would block its level forever after re-initialization.
+ *  - Polling the slave leaves the master's ISR alone (KVM clears bit 2);
+ *    both withdraw the slave's request from the master's IRR2.
  *  - The output is recomputed after every operation; KVM skips it after
  *    ICW and OCW3 writes until the next line change (timing only).
  * Same as KVM where the datasheet leaves room: ICW1 LTIM, ICW3, ICW4 uPM
  * and buffered bits are ignored (the wiring is fixed: slave on IR2, 8086
  * mode); ICW1 keeps rotate-in-AEOI, a pending poll and the vector base;
- * the power-on state is all zeros and already operational; the slave's
- * INT is fed to the master as a pulse on IR2 whenever the slave has a
- * deliverable request; ELCR writes do not touch IRR.
+ * the power-on state is all zeros and already operational; the master's
+ * IRR2 is set whenever the slave has a deliverable request, and stays
+ * latched if that request goes away (hence spurious IRQ15); the vector of
+ * a spurious INTA is base + 7 with no ISR bit on the chip that had
+ * nothing; ELCR writes do not touch IRR.
  */
 
 #include <string.h>
@@ -45,22 +49,22 @@ enum { MASTER = 0, SLAVE = 1 };
 #define NO_PRIORITY 8u
 #define BIT(n) ((uint8_t)(1u << (n)))
 
-#define ICW1_IC4 0x01	/* ICW4 follows */
-#define ICW1_SNGL 0x02	/* single 8259A: no ICW3 */
-#define ICW1_SEL 0x10	/* even-port write with D4 set is ICW1 */
-#define ICW2_BASE 0xf8	/* T7-T3; the low bits come from the level */
+#define ICW1_IC4 0x01  /* ICW4 follows */
+#define ICW1_SNGL 0x02 /* single 8259A: no ICW3 */
+#define ICW1_SEL 0x10  /* even-port write with D4 set is ICW1 */
+#define ICW2_BASE 0xf8 /* T7-T3; the low bits come from the level */
 #define ICW4_AEOI 0x02
 #define ICW4_SFNM 0x10
-#define OCW3_SEL 0x08	/* even-port write with D4:D3 = 01 is OCW3 */
+#define OCW3_SEL 0x08 /* even-port write with D4:D3 = 01 is OCW3 */
 #define OCW3_RIS 0x01
 #define OCW3_RR 0x02
 #define OCW3_P 0x04
 #define OCW3_SMM 0x20
 #define OCW3_ESMM 0x40
-#define POLL_I 0x80	/* poll byte: an interrupt was pending */
+#define POLL_I 0x80	 /* poll byte: an interrupt was pending */
 #define SPURIOUS_LEVEL 7 /* "default IR7" */
 
-/* OCW2 R, SL, EOI (bits 7:5), datasheet Figure "OCW2". */
+/* OCW2 R, SL, EOI bits (7:5), datasheet "Operation Command Words". */
 enum ocw2_cmd {
 	OCW2_ROTATE_AEOI_CLEAR = 0,
 	OCW2_EOI = 1,
@@ -185,8 +189,9 @@ static void chip_ack(struct pic_chip *c, unsigned int irq)
 /*
  * ICW1 ("Initialization Command Words" a-f): edge sense reset (only level
  * requests survive), IMR cleared, IR7 lowest, special mask off, status
- * read set to IRR, ICW4 functions zeroed if no ICW4 follows. LTIM is
- * ignored: on PC chipsets the ELCR decides edge/level per input.
+ * read set to IRR, ICW4 functions zeroed if no ICW4 follows; and the ISR
+ * cleared, as QEMU does (see the top of the file). LTIM is ignored: on PC
+ * chipsets the ELCR decides edge/level per input.
  */
 static void write_icw1(struct pic_chip *c, uint8_t val)
 {
@@ -278,8 +283,8 @@ static void write_odd(struct pic_chip *c, uint8_t val)
 		if (!c->single_mode)
 			c->init_state = PIC_INIT_ICW3;
 		else
-			c->init_state = c->icw4_needed ? PIC_INIT_ICW4
-						       : PIC_INIT_DONE;
+			c->init_state =
+			    c->icw4_needed ? PIC_INIT_ICW4 : PIC_INIT_DONE;
 		break;
 	case PIC_INIT_ICW3:
 		c->init_state = c->icw4_needed ? PIC_INIT_ICW4 : PIC_INIT_DONE;
@@ -332,14 +337,14 @@ static uint8_t poll_read(struct pic *p, unsigned int idx)
 	return POLL_I | (uint8_t)irq;
 }
 
-/* A poll takes precedence over a register read ("Reading the Status"). */
+/* A poll takes precedence over a register read ("Reading the 8259A Status"). */
 static uint8_t chip_read(struct pic *p, unsigned int idx, bool odd)
 {
 	const struct pic_chip *c = &p->chip[idx];
-	uint8_t val;
 
 	if (c->poll) {
-		val = poll_read(p, idx);
+		uint8_t val = poll_read(p, idx);
+
 		pic_update(p);
 		return val;
 	}
@@ -365,8 +370,7 @@ uint8_t pic_io_read(struct pic *p, uint16_t port)
 	}
 }
 
-static void chip_write(struct pic *p, unsigned int idx, bool odd,
-		       uint8_t val)
+static void chip_write(struct pic *p, unsigned int idx, bool odd, uint8_t val)
 {
 	if (odd)
 		write_odd(&p->chip[idx], val);
@@ -457,14 +461,16 @@ static void program_like_firmware(struct pic *p)
 		uint16_t port;
 		uint8_t val;
 	} seq[] = {
-		{PIC_MASTER_CMD, 0x11},	{PIC_SLAVE_CMD, 0x11},
-		{PIC_MASTER_DATA, PIC_FW_MASTER_BASE},
-		{PIC_SLAVE_DATA, PIC_FW_SLAVE_BASE},
-		{PIC_MASTER_DATA, BIT(PIC_CASCADE_IRQ)},
-		{PIC_SLAVE_DATA, PIC_CASCADE_IRQ},
-		{PIC_MASTER_DATA, 0x01},	{PIC_SLAVE_DATA, 0x01},
-		{PIC_MASTER_DATA, PIC_FW_MASTER_IMR},
-		{PIC_SLAVE_DATA, PIC_FW_SLAVE_IMR},
+	    {PIC_MASTER_CMD, 0x11},
+	    {PIC_SLAVE_CMD, 0x11},
+	    {PIC_MASTER_DATA, PIC_FW_MASTER_BASE},
+	    {PIC_SLAVE_DATA, PIC_FW_SLAVE_BASE},
+	    {PIC_MASTER_DATA, BIT(PIC_CASCADE_IRQ)},
+	    {PIC_SLAVE_DATA, PIC_CASCADE_IRQ},
+	    {PIC_MASTER_DATA, 0x01},
+	    {PIC_SLAVE_DATA, 0x01},
+	    {PIC_MASTER_DATA, PIC_FW_MASTER_IMR},
+	    {PIC_SLAVE_DATA, PIC_FW_SLAVE_IMR},
 	};
 
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)

@@ -18,14 +18,14 @@
 #include <stdint.h>
 
 #define PIC_NR_IRQS 16
-#define PIC_CASCADE_IRQ 2	/* master input wired to the slave's INT */
+#define PIC_CASCADE_IRQ 2 /* master input wired to the slave's INT */
 
-#define PIC_MASTER_CMD 0x20	/* even port: ICW1, OCW2, OCW3; IRR/ISR/poll */
-#define PIC_MASTER_DATA 0x21	/* odd port: ICW2-4, OCW1 (IMR) */
+#define PIC_MASTER_CMD 0x20  /* even port: ICW1, OCW2, OCW3; IRR/ISR/poll */
+#define PIC_MASTER_DATA 0x21 /* odd port: ICW2-4, OCW1 (IMR) */
 #define PIC_SLAVE_CMD 0xa0
 #define PIC_SLAVE_DATA 0xa1
-#define PIC_ELCR_MASTER 0x4d0	/* edge (0) / level (1) for IRQ0-7 */
-#define PIC_ELCR_SLAVE 0x4d1	/* same for IRQ8-15 */
+#define PIC_ELCR_MASTER 0x4d0 /* edge (0) / level (1) for IRQ0-7 */
+#define PIC_ELCR_SLAVE 0x4d1  /* same for IRQ8-15 */
 
 /* ELCR bits that can be set: IRQ0, 1, 2, 8 and 13 are always edge. */
 #define PIC_ELCR_MASK_MASTER 0xf8
@@ -40,8 +40,8 @@
  */
 #define PIC_FW_MASTER_BASE 0x08
 #define PIC_FW_SLAVE_BASE 0x70
-#define PIC_FW_MASTER_IMR 0xb8	/* open: 0, 1, 2, 6 */
-#define PIC_FW_SLAVE_IMR 0x8e	/* open: 8, 12, 13, 14 */
+#define PIC_FW_MASTER_IMR 0xb8 /* open: 0, 1, 2, 6 */
+#define PIC_FW_SLAVE_IMR 0x8e  /* open: 8, 12, 13, 14 */
 
 /* Callbacks of the glue; called with the glue's lock held. */
 struct pic_ops {
@@ -55,7 +55,7 @@ struct pic_ops {
 
 /* What the next odd-port write is (datasheet: "Initialization"). */
 enum pic_init_state {
-	PIC_INIT_DONE = 0,	/* odd port writes the IMR (OCW1) */
+	PIC_INIT_DONE = 0, /* odd port writes the IMR (OCW1) */
 	PIC_INIT_ICW2,
 	PIC_INIT_ICW3,
 	PIC_INIT_ICW4,
@@ -63,37 +63,37 @@ enum pic_init_state {
 
 /* One 8259A. Bit n of every mask is the chip's input IRn. */
 struct pic_chip {
-	uint8_t irr;		/* interrupt request register */
-	uint8_t isr;		/* in-service register */
-	uint8_t imr;		/* interrupt mask register (OCW1) */
-	uint8_t last_irr;	/* input levels the edge detector last saw */
-	uint8_t elcr;		/* 1 = level-triggered input */
-	uint8_t elcr_mask;	/* writable ELCR bits */
-	uint8_t irq_base;	/* ICW2, low 3 bits clear: vector of IR0 */
-	uint8_t priority_add;	/* the input with the highest priority */
-	uint8_t init_state;	/* enum pic_init_state */
-	bool icw4_needed;	/* ICW1 IC4 */
-	bool single_mode;	/* ICW1 SNGL: no ICW3 */
-	bool auto_eoi;		/* ICW4 AEOI */
+	uint8_t irr;		   /* interrupt request register */
+	uint8_t isr;		   /* in-service register */
+	uint8_t imr;		   /* interrupt mask register (OCW1) */
+	uint8_t last_irr;	   /* input levels the edge detector last saw */
+	uint8_t elcr;		   /* 1 = level-triggered input */
+	uint8_t elcr_mask;	   /* writable ELCR bits */
+	uint8_t irq_base;	   /* ICW2, low 3 bits clear: vector of IR0 */
+	uint8_t priority_add;	   /* the input with the highest priority */
+	uint8_t init_state;	   /* enum pic_init_state */
+	bool icw4_needed;	   /* ICW1 IC4 */
+	bool single_mode;	   /* ICW1 SNGL: no ICW3 */
+	bool auto_eoi;		   /* ICW4 AEOI */
 	bool special_fully_nested; /* ICW4 SFNM (honoured on the master) */
-	bool rotate_on_auto_eoi; /* OCW2 R=1 SL=0 EOI=0 */
-	bool special_mask;	/* OCW3 ESMM/SMM */
-	bool poll;		/* OCW3 P: next read is a poll */
-	bool read_isr;		/* OCW3 RR/RIS: even port reads ISR, not IRR */
+	bool rotate_on_auto_eoi;   /* OCW2 R=1 SL=0 EOI=0 */
+	bool special_mask;	   /* OCW3 ESMM/SMM */
+	bool poll;		   /* OCW3 P: next read is a poll */
+	bool read_isr;		   /* OCW3 RR/RIS: even port reads ISR */
 };
 
 struct pic_stats {
-	uint64_t intacks;	/* pic_intack() calls */
-	uint64_t spurious;	/* of which answered IRQ7 or IRQ15 by default */
-	uint64_t polls;		/* poll reads that acknowledged an input */
+	uint64_t intacks;  /* pic_intack() calls */
+	uint64_t spurious; /* of which answered IRQ7 or IRQ15 by default */
+	uint64_t polls;	   /* poll reads that acknowledged an input */
 	uint64_t per_irq[PIC_NR_IRQS]; /* acknowledged (INTA or poll) */
 };
 
 struct pic {
-	struct pic_chip chip[2];	/* [0] master, [1] slave */
+	struct pic_chip chip[2]; /* [0] master, [1] slave */
 	const struct pic_ops *ops;
 	void *ctx;
-	bool output;			/* the master's INT pin */
+	bool output; /* the master's INT pin */
 	struct pic_stats stats;
 };
 
@@ -129,8 +129,10 @@ void pic_reset(struct pic *p, bool firmware_state);
  * pic_set_irq() - sets the level of ISA IRQ line @irq (0-15).
  * @p: the PIC.
  * @irq: ISA IRQ; 0-7 are master inputs, 8-15 slave inputs. Others are
- *	 ignored. IRQ2 is the master's cascade input; like KVM, a device
- *	 level on it goes through the same edge detector.
+ *	 ignored. IRQ2 is the master's cascade input: as in KVM, a level
+ *	 given for it is edge-detected like any master input and shares
+ *	 IRR2 with the slave's request (an unmasked IR2 with a silent slave
+ *	 then yields a spurious IRQ15 vector).
  * @level: the line's level.
  *
  * Edge inputs latch IRR on a low-to-high change only; level inputs (ELCR)
@@ -148,6 +150,9 @@ void pic_set_irq(struct pic *p, unsigned int irq, bool level);
  *
  * Call it only when the vector can be injected at once (interrupt window
  * open, KVM_INTERRUPT about to be issued): it changes the chip's state.
+ * The output may still be high afterwards (AEOI mode with another request
+ * ready, a level input re-requesting in AEOI mode) and then no callback
+ * fires, since nothing changed: read pic_output() after every call.
  *
  * Returns the vector. With nothing deliverable on the master - in
  * particular when the output is low - it returns the master's base + 7

@@ -358,6 +358,26 @@ int irqchip_create(const struct irqchip_config *cfg,
 	return 0;
 }
 
+void irqchip_reset(struct irqchip *c)
+{
+	if (c->mode == IRQCHIP_KERNEL) {
+		kernel_irqchip_reset(c->host.vm_fd, c->host.log);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	ioapic_reset(&c->ioapic);
+	pic_reset(&c->pic, true);
+	memset(c->deferred, 0, sizeof(c->deferred));
+	memset(c->irr_since, 0, sizeof(c->irr_since));
+	c->defer_deadline = c->watch_deadline = 0;
+	c->reports_due = 0;
+	c->ioapic_extint = false;
+	atomic_store(&c->extint, pic_output(&c->pic));
+	split_flush_routes(c);
+	split_arm_timer(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
 void irqchip_destroy(struct irqchip *c)
 {
 	if (!c)

@@ -277,6 +277,21 @@ SPLITVM_EXPORT int splitvm_stop(struct splitvm *vm)
 	return 0;
 }
 
+SPLITVM_EXPORT int splitvm_pause(struct splitvm *vm)
+{
+	return vm ? vm_pause(vm) : -EINVAL;
+}
+
+SPLITVM_EXPORT int splitvm_resume(struct splitvm *vm)
+{
+	return vm ? vm_resume(vm) : -EINVAL;
+}
+
+SPLITVM_EXPORT int splitvm_reset(struct splitvm *vm)
+{
+	return vm ? vm_reset(vm) : -EINVAL;
+}
+
 SPLITVM_EXPORT int splitvm_irq_set(struct splitvm *vm, unsigned int line,
 				   int level)
 {

@@ -28,6 +28,8 @@ struct device_ops {
 	const char *name;
 	uint64_t (*read)(void *dev, const struct io_access *a);
 	void (*write)(void *dev, const struct io_access *a, uint64_t val);
+	/* Back to the power-on state, on a VM reset; no vCPU runs (may be NULL). */
+	void (*reset)(void *dev);
 	/* Adds the device's node to the machine-description FDT (may be NULL). */
 	int (*describe)(void *dev, void *fdt, int parent);
 	/* Frees the device (may be NULL when the device is not heap-owned). */

@@ -163,6 +163,41 @@ static int vcpu_set_signal_mask(struct vcpu *v)
 	return 0;
 }
 
+static int vcpu_save_initial(struct vcpu *v)
+{
+	struct vcpu_initial *i = calloc(1, sizeof(*i));
+
+	if (!i)
+		return -ENOMEM;
+	v->initial = i;
+	if (ioctl(v->fd, KVM_GET_REGS, &i->regs) < 0 ||
+	    ioctl(v->fd, KVM_GET_SREGS, &i->sregs) < 0 ||
+	    ioctl(v->fd, KVM_GET_LAPIC, &i->lapic) < 0 ||
+	    ioctl(v->fd, KVM_GET_MP_STATE, &i->mp_state) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * A VM reset, on the vCPU's own thread: the registers, LAPIC and run state
+ * it was created with (the BSP at the kernel's entry, APs waiting for
+ * SIPI), and no event left pending.
+ */
+static void vcpu_do_reset(struct vcpu *v)
+{
+	struct vcpu_initial *i = v->initial;
+	struct kvm_vcpu_events ev = {.flags = KVM_VCPUEVENT_VALID_NMI_PENDING};
+
+	v->run->request_interrupt_window = 0;
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ||
+	    ioctl(v->fd, KVM_SET_SREGS, &i->sregs) < 0 ||
+	    ioctl(v->fd, KVM_SET_REGS, &i->regs) < 0 ||
+	    ioctl(v->fd, KVM_SET_LAPIC, &i->lapic) < 0 ||
+	    ioctl(v->fd, KVM_SET_MP_STATE, &i->mp_state) < 0)
+		vm_fail(v->vm, (int)v->index, -errno,
+			"resetting a vCPU failed");
+}
+
 int vcpu_init(struct vcpu *v, struct splitvm *vm, unsigned int index,
 	      const struct boot_plan *plan)
 {
@@ -190,11 +225,15 @@ int vcpu_init(struct vcpu *v, struct splitvm *vm, unsigned int index,
 		r = vcpu_set_entry_state(v, plan);
 	if (!r && index == 0)
 		r = vcpu_set_virtual_wire(v);
+	if (!r)
+		r = vcpu_save_initial(v);
 	return r;
 }
 
 void vcpu_destroy(struct vcpu *v)
 {
+	free(v->initial);
+	v->initial = NULL;
 	if (v->run)
 		munmap(v->run, v->vm->run_size);
 	if (v->fd >= 0)
@@ -478,6 +517,10 @@ static bool vcpu_handle_requests(struct vcpu *v)
 
 	if (req & VCPU_REQ_STOP)
 		return false;
+	if (req & VCPU_REQ_PAUSE && !vm_park(v->vm, v))
+		return false;
+	if (req & VCPU_REQ_RESET)
+		vcpu_do_reset(v);
 	if ((req & VCPU_REQ_NMI) && ioctl(v->fd, KVM_NMI) < 0)
 		log_error(&v->vm->log, "KVM_NMI on vCPU %u failed: %s",
 			  v->index, strerror(errno));

@@ -24,6 +24,16 @@ enum vcpu_request {
 	VCPU_REQ_LAPIC = 1u << 3,  /* report LAPIC IRR|ISR to the irqchip */
 	VCPU_REQ_INIT = 1u << 4,   /* INIT: reset, then wait for SIPI */
 	VCPU_REQ_SIPI = 1u << 5,   /* start at sipi_vector if waiting */
+	VCPU_REQ_RESET = 1u << 6,  /* back to the state it was created in */
+	VCPU_REQ_PAUSE = 1u << 7,  /* park until the VM resumes */
+};
+
+/* A vCPU's registers as created: what a VM reset restores. */
+struct vcpu_initial {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_lapic_state lapic;
+	struct kvm_mp_state mp_state;
 };
 
 struct vcpu {
@@ -35,6 +45,7 @@ struct vcpu {
 	atomic_bool thread_started;
 	atomic_uint requests;
 	atomic_uint sipi_vector; /* for VCPU_REQ_SIPI */
+	struct vcpu_initial *initial;
 };
 
 /*

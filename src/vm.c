@@ -438,64 +438,65 @@ static int vm_build_fdt(struct splitvm *vm, void *buf, const char *cmdline)
 	return r;
 }
 
-static int vm_load_kernel(struct splitvm *vm, const struct splitvm_config *cfg)
+/*
+ * Maps the kernel and the modules (initrd first, as module 0) and builds
+ * the machine description: all a load needs, kept until the VM is
+ * destroyed so that a reset can load them again.
+ */
+static int vm_prepare_boot(struct splitvm *vm,
+			   const struct splitvm_config *cfg)
 {
-	struct mapped_file kernel, files[CONFIG_MAX_MODULES + 1];
-	struct boot_module mods[CONFIG_MAX_MODULES + 1];
-	unsigned int nr = 0;
-	void *fdt = NULL;
+	const char *paths[CONFIG_MAX_MODULES + 1];
+	unsigned int n = 0;
 	int r;
 
 	if (!cfg->kernel) {
 		log_error(&vm->log, "no kernel given");
 		return -EINVAL;
 	}
-	r = file_map(cfg->kernel, "kernel", vm->mem.size, &kernel, &vm->log);
+	r = file_map(cfg->kernel, "kernel", vm->mem.size, &vm->kernel_file,
+		     &vm->log);
 	if (r)
 		return r;
-	const char *paths[CONFIG_MAX_MODULES + 1];
-	unsigned int nr_paths = 0;
-
 	if (cfg->initrd)
-		paths[nr_paths++] = cfg->initrd;
+		paths[n++] = cfg->initrd;
 	for (unsigned int i = 0; i < cfg->nr_modules; i++)
-		paths[nr_paths++] = cfg->modules[i];
-	for (; nr < nr_paths; nr++) {
+		paths[n++] = cfg->modules[i];
+	for (unsigned int i = 0; i < n; i++) {
+		struct mapped_file *f = &vm->module_files[i];
 		char what[32];
 
-		snprintf(what, sizeof(what), "module %u", nr);
-		r = file_map(paths[nr], what, vm->mem.size, &files[nr],
-			     &vm->log);
+		snprintf(what, sizeof(what), "module %u", i);
+		r = file_map(paths[i], what, vm->mem.size, f, &vm->log);
 		if (r)
-			goto out;
-		mods[nr] = (struct boot_module){files[nr].data, files[nr].size,
-						paths[nr]};
+			return r;
+		vm->modules[i] = (struct boot_module){f->data, f->size,
+						      paths[i]};
+		vm->boot.nr_modules = i + 1;
 	}
-	fdt = calloc(1, FDT_MAX_SIZE);
-	if (!fdt) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = vm_build_fdt(vm, fdt, cfg->cmdline);
+	vm->fdt = calloc(1, FDT_MAX_SIZE);
+	if (!vm->fdt)
+		return -ENOMEM;
+	r = vm_build_fdt(vm, vm->fdt, cfg->cmdline);
 	if (r)
-		goto out;
-	const struct boot_input in = {
-		.kernel = kernel.data,
-		.kernel_size = kernel.size,
-		.kernel_name = cfg->kernel,
-		.cmdline = cfg->cmdline,
-		.modules = mods,
-		.nr_modules = nr,
-		.fdt = fdt,
-		.fdt_size = fdt_totalsize(fdt),
-	};
-	r = boot_load(&vm->mem, &in, &vm->plan, &vm->log);
-out:
-	free(fdt);
-	while (nr--)
-		file_unmap(&files[nr]);
-	file_unmap(&kernel);
-	return r;
+		return r;
+	vm->boot.kernel = vm->kernel_file.data;
+	vm->boot.kernel_size = vm->kernel_file.size;
+	vm->boot.kernel_name = cfg->kernel;
+	vm->boot.cmdline = vm->cmdline;
+	vm->boot.modules = vm->modules;
+	vm->boot.fdt = vm->fdt;
+	vm->boot.fdt_size = fdt_totalsize(vm->fdt);
+	return 0;
+}
+
+static void vm_release_boot(struct splitvm *vm)
+{
+	for (unsigned int i = 0; i < vm->boot.nr_modules; i++)
+		file_unmap(&vm->module_files[i]);
+	file_unmap(&vm->kernel_file);
+	free(vm->fdt);
+	free(vm->cmdline);
 }
 
 /* ---- Life cycle ------------------------------------------------------ */
@@ -512,7 +513,9 @@ static int vm_init_sync(struct splitvm *vm)
 
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (pthread_cond_init(&vm->ended, &attr)) {
+	if (pthread_cond_init(&vm->ended, &attr) ||
+	    pthread_cond_init(&vm->parked_cond, NULL) ||
+	    pthread_cond_init(&vm->resume_cond, NULL)) {
 		pthread_condattr_destroy(&attr);
 		pthread_mutex_destroy(&vm->console.lock);
 		pthread_mutex_destroy(&vm->lock);
@@ -562,8 +565,15 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 	kvm_set_max_vcpu_id(vm, cfg->cpus);
 	if ((r = vm_create_irqchip(vm, cfg)) || (r = kvm_get_cpuid(vm)) ||
 	    (r = vm_map_ram(vm, cfg->memory)) ||
-	    (r = vm_create_devices(vm, cfg)) ||
-	    (r = vm_load_kernel(vm, cfg)))
+	    (r = vm_create_devices(vm, cfg)))
+		goto err;
+	if (cfg->cmdline && !(vm->cmdline = strdup(cfg->cmdline))) {
+		r = -ENOMEM;
+		goto err;
+	}
+	if ((r = vm_prepare_boot(vm, cfg)))
+		goto err;
+	if ((r = boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log)))
 		goto err;
 	for (unsigned int i = 0; i < cfg->cpus; i++) {
 		r = vcpu_init(&vm->vcpus[i], vm, i, &vm->plan);
@@ -625,6 +635,8 @@ bool vm_end(struct splitvm *vm, enum splitvm_outcome outcome, uint32_t code,
 			vcpu_request(&vm->vcpus[i], VCPU_REQ_STOP);
 		atomic_store(&vm->io_stop, true);
 		vm_io_wake(vm);
+		pthread_cond_broadcast(&vm->resume_cond);
+		pthread_cond_broadcast(&vm->parked_cond);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	return decided;
@@ -644,6 +656,7 @@ void vm_vcpu_done(struct splitvm *vm)
 	pthread_mutex_lock(&vm->lock);
 	if (--vm->running == 0)
 		pthread_cond_broadcast(&vm->ended);
+	pthread_cond_broadcast(&vm->parked_cond);
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -736,6 +749,82 @@ static void *vm_io_thread(void *arg)
 			io_feed_serial(vm, &in_open);
 	}
 	return NULL;
+}
+
+bool vm_park(struct splitvm *vm, struct vcpu *v)
+{
+	bool go_on;
+
+	pthread_mutex_lock(&vm->lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->parked_cond);
+	while (vm->paused && vm->result.outcome == SPLITVM_OUTCOME_RUNNING)
+		pthread_cond_wait(&vm->resume_cond, &vm->lock);
+	vm->parked--;
+	go_on = vm->result.outcome == SPLITVM_OUTCOME_RUNNING;
+	pthread_mutex_unlock(&vm->lock);
+	return go_on;
+}
+
+int vm_pause(struct splitvm *vm)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->started || vm->result.outcome != SPLITVM_OUTCOME_RUNNING)
+		r = -ESRCH;
+	else if (vm->paused)
+		r = -EALREADY;
+	if (r) {
+		pthread_mutex_unlock(&vm->lock);
+		return r;
+	}
+	vm->paused = true;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_request(&vm->vcpus[i], VCPU_REQ_PAUSE);
+	while (vm->parked < vm->running &&
+	       vm->result.outcome == SPLITVM_OUTCOME_RUNNING)
+		pthread_cond_wait(&vm->parked_cond, &vm->lock);
+	if (vm->result.outcome != SPLITVM_OUTCOME_RUNNING)
+		r = -ESRCH;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+int vm_resume(struct splitvm *vm)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->paused)
+		r = -EALREADY;
+	vm->paused = false;
+	pthread_cond_broadcast(&vm->resume_cond);
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+int vm_reset(struct splitvm *vm)
+{
+	int r = vm_pause(vm);
+
+	if (r == -EALREADY)
+		r = 0; /* already paused by the caller: stays paused after */
+	else if (r)
+		return r;
+	else
+		r = 1; /* paused here: resume after */
+	irqchip_reset(vm->irqchip);
+	for (unsigned int i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i].ops->reset)
+			vm->devices[i].ops->reset(vm->devices[i].dev);
+	if (boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log) < 0)
+		vm_fail(vm, -1, -EIO, "reloading the kernel on reset failed");
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_request(&vm->vcpus[i], VCPU_REQ_RESET);
+	if (r == 1)
+		vm_resume(vm);
+	return 0;
 }
 
 int vm_start(struct splitvm *vm)
@@ -837,6 +926,7 @@ void vm_destroy(struct splitvm *vm)
 			vm->devices[i].ops->destroy(vm->devices[i].dev);
 	free(vm->devices);
 	irqchip_destroy(vm->irqchip);
+	vm_release_boot(vm);
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	if (vm->mem.host)
@@ -849,6 +939,8 @@ void vm_destroy(struct splitvm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	pthread_cond_destroy(&vm->ended);
+	pthread_cond_destroy(&vm->parked_cond);
+	pthread_cond_destroy(&vm->resume_cond);
 	pthread_mutex_destroy(&vm->console.lock);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);

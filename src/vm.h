@@ -12,6 +12,7 @@
 #include "bus.h"
 #include "vm_config.h"
 #include "device.h"
+#include "file.h"
 #include "guest_mem.h"
 #include "irqchip.h"
 #include "log.h"
@@ -64,6 +65,13 @@ struct splitvm {
 	struct pit *pit;
 	struct console console;
 	struct boot_plan plan;
+	/* What the kernel was loaded from, kept for a reset to load again. */
+	struct mapped_file kernel_file;
+	struct mapped_file module_files[CONFIG_MAX_MODULES + 1];
+	struct boot_module modules[CONFIG_MAX_MODULES + 1];
+	struct boot_input boot;
+	void *fdt;
+	char *cmdline;
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	int kick_signal;
@@ -73,6 +81,10 @@ struct splitvm {
 	/* Run state, under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t ended;
+	pthread_cond_t parked_cond; /* a vCPU parked, or the run ended */
+	pthread_cond_t resume_cond; /* pause lifted, or the run ended */
+	bool paused;
+	unsigned int parked;	/* vCPU threads parked by a pause */
 	bool started;
 	bool joined;
 	unsigned int running; /* vCPU threads not yet done */
@@ -103,6 +115,25 @@ bool vm_end(struct splitvm *vm, enum splitvm_outcome outcome, uint32_t code,
 
 /* Ends the run with outcome ERROR: the monitor failed with err (< 0). */
 void vm_fail(struct splitvm *vm, int cpu, int err, const char *detail);
+
+/*
+ * Stops every vCPU at its next exit and waits until all are parked (or
+ * the run has ended). Returns 0, -EALREADY (paused), -ESRCH (not
+ * running).
+ */
+int vm_pause(struct splitvm *vm);
+int vm_resume(struct splitvm *vm);
+
+/*
+ * Resets the machine as a reset line would: chips, devices and vCPUs to
+ * their state at creation, the kernel loaded again; RAM otherwise kept.
+ * The run goes on. Returns 0 or a negative errno.
+ */
+int vm_reset(struct splitvm *vm);
+
+/* A vCPU thread parks here while the VM is paused. Returns false if the
+ * run ended meanwhile. */
+bool vm_park(struct splitvm *vm, struct vcpu *v);
 
 /* Called by each vCPU thread as it leaves its run loop. */
 void vm_vcpu_done(struct splitvm *vm);

@@ -359,6 +359,58 @@ START_TEST(boot_destroy_running_vm)
 }
 END_TEST
 
+/* Pause parks every vCPU, even one spinning with IF=0, and resume lets
+ * them go; neither disturbs the run's outcome. */
+START_TEST(boot_pause_resume)
+{
+	struct boot *b = boot_new("spin.elf", NULL);
+
+	ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 3), 0);
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+	ck_assert_int_eq(splitvm_pause(b->vm), -ESRCH);
+	ck_assert_int_eq(splitvm_start(b->vm), 0);
+	for (int i = 0; i < 20; i++) {
+		ck_assert_int_eq(splitvm_pause(b->vm), 0);
+		ck_assert_int_eq(splitvm_pause(b->vm), -EALREADY);
+		ck_assert_int_eq(splitvm_wait(b->vm, 0, &b->res), -ETIMEDOUT);
+		ck_assert_int_eq(splitvm_resume(b->vm), 0);
+		ck_assert_int_eq(splitvm_resume(b->vm), -EALREADY);
+	}
+	/* Stopping a paused VM ends it too. */
+	ck_assert_int_eq(splitvm_pause(b->vm), 0);
+	ck_assert_int_eq(splitvm_stop(b->vm), 0);
+	ck_assert_int_eq(splitvm_wait(b->vm, 30000, &b->res), 0);
+	ck_assert_int_eq(b->res.outcome, SPLITVM_OUTCOME_STOPPED);
+	ck_assert_int_eq(splitvm_pause(b->vm), -ESRCH);
+	boot_free(b);
+}
+END_TEST
+
+/* The interrupt and vCPU calls check their arguments. */
+START_TEST(boot_irq_and_cpu_calls_check_arguments)
+{
+	struct boot *b = boot_new("hang.elf", NULL);
+	struct splitvm_irq_stats st;
+
+	ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+	ck_assert_int_eq(splitvm_irq_set(b->vm, 24, 1), -EINVAL);
+	ck_assert_int_eq(splitvm_irq_set(NULL, 3, 1), -EINVAL);
+	ck_assert_int_eq(splitvm_irq_set(b->vm, 23, 1), 0);
+	ck_assert_int_eq(splitvm_irq_stats(b->vm, 23, &st), 0);
+	ck_assert_uint_eq(st.asserts, 1);
+	ck_assert_uint_eq(st.deliveries, 0); /* the entry is masked */
+	ck_assert_int_eq(splitvm_irq_stats(b->vm, 24, &st), -EINVAL);
+	ck_assert_int_eq(splitvm_nmi(b->vm, 2), -EINVAL);
+	ck_assert_int_eq(splitvm_nmi(b->vm, -2), -EINVAL);
+	ck_assert_int_eq(splitvm_init_cpu(b->vm, 2), -EINVAL);
+	ck_assert_int_eq(splitvm_sipi(b->vm, 1, 256), -EINVAL);
+	ck_assert_int_eq(splitvm_sipi(b->vm, 1, 0x10), 0);
+	ck_assert_int_eq(splitvm_reset(b->vm), -ESRCH);
+	boot_free(b);
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -376,6 +428,8 @@ static Suite *boot_suite(void)
 		boot_serial_input_reaches_guest,
 		boot_bad_images_fail_create_with_reason,
 		boot_destroy_running_vm,
+		boot_pause_resume,
+		boot_irq_and_cpu_calls_check_arguments,
 	};
 
 	tcase_set_timeout(tc, 120);

@@ -13,7 +13,7 @@
 
 #define T0 1000000000ull /* the fake clock starts at 1 s */
 #define NS_PER_SEC 1000000000ull
-#define MIN_TICKS 239	 /* PIT_MIN_IRQ_PERIOD_NS in PIT clocks, rounded up */
+#define MIN_TICKS 239 /* PIT_MIN_IRQ_PERIOD_NS in PIT clocks, rounded up */
 #define NR_RECORDED 64
 
 #define P61_GATE2 0x01
@@ -131,6 +131,17 @@ static void program(struct fake *f, unsigned int ch, unsigned int mode,
 	pio_out(f, 0x43, (uint8_t)(ch << 6 | 0x30 | mode << 1 | bcd));
 	pio_out(f, (uint16_t)(0x40 + ch), (uint8_t)count);
 	pio_out(f, (uint16_t)(0x40 + ch), (uint8_t)(count >> 8));
+}
+
+/* Writes count in the format of control word cw (RW = 10: the MSB alone). */
+static void write_count(struct fake *f, unsigned int ch, uint8_t cw,
+			uint16_t count)
+{
+	uint16_t port = (uint16_t)(0x40 + ch);
+
+	pio_out(f, port, (uint8_t)count);
+	if (((cw >> 4) & 3) == 3)
+		pio_out(f, port, (uint8_t)(count >> 8));
 }
 
 /* Counter Latch Command, then LSB and MSB (the counter is in RW = 11). */
@@ -457,17 +468,9 @@ START_TEST(pit_readback_status_fields)
 
 		fx_init(&f);
 		pio_out(&f, 0x43, cases[i].cw);
-		if (cases[i].count >= 0) {
-			unsigned int rw = (cases[i].cw >> 4) & 3;
-
-			if (rw != 2)
-				pio_out(&f, 0x41, (uint8_t)cases[i].count);
-			if (rw != 1)
-				pio_out(&f, 0x41,
-					(uint8_t)(cases[i].count >> 8 |
-						  (rw == 2 ? cases[i].count
-							   : 0)));
-		}
+		if (cases[i].count >= 0)
+			write_count(&f, 1, cases[i].cw,
+				    (uint16_t)cases[i].count);
 		fx_at(&f, T0, cases[i].ticks);
 		ck_assert_msg(read_status(&f, 1) == cases[i].status,
 			      "case %zu: %#x", i, read_status(&f, 1));
@@ -870,14 +873,18 @@ START_TEST(pit_linux_quick_calibration_reads)
 }
 END_TEST
 
-/* Runs the host timer n times at its deadline; checks one pulse each. */
-static void expect_periodic(struct fake *f, uint64_t start, uint64_t period,
-			    unsigned int n)
+/*
+ * Runs the host timer n times at its deadline, expected at tick
+ * first + k * period from start; checks one pulse each.
+ */
+static void expect_edges(struct fake *f, uint64_t start, uint64_t first,
+			 uint64_t period, unsigned int n)
 {
-	for (unsigned int k = 1; k <= n; k++) {
+	for (unsigned int k = 0; k < n; k++) {
 		unsigned int rises = f->rises;
 
-		ck_assert_uint_eq(f->deadline, start + tick_ns(k * period));
+		ck_assert_uint_eq(f->deadline,
+				  start + tick_ns(first + k * period));
 		f->now = f->deadline - 1;
 		fire_if_due(f);
 		pit_fire(f->pit); /* early: nothing */
@@ -887,6 +894,12 @@ static void expect_periodic(struct fake *f, uint64_t start, uint64_t period,
 		ck_assert_uint_eq(f->rises, rises + 1);
 	}
 	assert_pulses_only(f);
+}
+
+static void expect_periodic(struct fake *f, uint64_t start, uint64_t period,
+			    unsigned int n)
+{
+	expect_edges(f, start, period, period, n);
 }
 
 /* Mode 2: one IRQ0 pulse per period, deadlines on period boundaries. */
@@ -1063,6 +1076,13 @@ START_TEST(pit_irq0_reprogram_rearms)
 	program(&f, 0, 3, 1000, false);
 	ck_assert_uint_eq(f.deadline, f.now + tick_ns(1000));
 	ck_assert_uint_eq(f.past_deadlines, 0);
+	/* each control word stops counter 0 until its count is written */
+	ck_assert_uint_eq(f.nr_arms, 5);
+	ck_assert_uint_eq(f.arms[0], T0 + tick_ns(1193));
+	ck_assert_uint_eq(f.arms[1], 0);
+	ck_assert_uint_eq(f.arms[2], t1 + tick_ns(2386));
+	ck_assert_uint_eq(f.arms[3], 0);
+	ck_assert_uint_eq(f.arms[4], f.now + tick_ns(1000));
 	fx_fini(&f);
 }
 END_TEST
@@ -1108,6 +1128,54 @@ START_TEST(pit_irq0_mode2_new_count_at_period_end)
 	ck_assert_uint_eq(f.deadline, T0 + tick_ns(3000));
 	fx_at(&f, T0, 1500);
 	ck_assert_uint_eq(read_latched(&f, 0), 1500);
+	fx_fini(&f);
+}
+END_TEST
+
+/*
+ * Mode 3 on counter 0: a new count loaded at the end of the high half is
+ * followed by its own low half, so IRQ0 comes on the new count's phase;
+ * the timer wakes for the load, not for the old count's next edge.
+ */
+START_TEST(pit_irq0_mode3_new_count_at_half_cycle)
+{
+	struct fake f;
+
+	fx_init(&f);
+	program(&f, 0, 3, 2000, false);
+	fx_at(&f, T0, 100);
+	pio_out(&f, 0x40, 400 & 0xff);
+	pio_out(&f, 0x40, 400 >> 8);
+	ck_assert_uint_eq(f.deadline, T0 + tick_ns(1000));
+	f.now = f.deadline;
+	fire_if_due(&f);
+	ck_assert_uint_eq(f.rises, 0);
+	expect_edges(&f, T0, 1200, 400, 3);
+	ck_assert_uint_eq(stats(&f).lost_ticks, 0);
+	fx_fini(&f);
+}
+END_TEST
+
+/*
+ * pit_fire() before the deadline (a host timer on a coarser or slightly
+ * different clock) re-arms the same deadline rather than losing it.
+ */
+START_TEST(pit_irq0_early_fire_rearms)
+{
+	struct fake f;
+	uint64_t due;
+
+	fx_init(&f);
+	program(&f, 0, 2, 1193, false);
+	due = f.deadline;
+	f.now = due - 1000;
+	f.deadline = 0; /* the host timer went off, early */
+	pit_fire(f.pit);
+	ck_assert_uint_eq(f.rises, 0);
+	ck_assert_uint_eq(f.deadline, due);
+	f.now = due;
+	fire_if_due(&f);
+	ck_assert_uint_eq(f.rises, 1);
 	fx_fini(&f);
 }
 END_TEST
@@ -1303,7 +1371,7 @@ static unsigned int random_probe(struct fake *f, uint64_t *s)
 	return ch;
 }
 
-#define OP_CH0_WRITE 1u	 /* may have reprogrammed counter 0 */
+#define OP_CH0_WRITE 1u   /* may have reprogrammed counter 0 */
 #define OP_TWO_REGIMES 2u /* IRQ0 may come from the new programming too */
 
 static unsigned int random_op(struct fake *f, uint64_t *s)
@@ -1370,8 +1438,8 @@ static void check_irq0(struct fake *f, struct irq_watch *w, unsigned int op,
 
 	ck_assert_int_eq(pit_get_channel(f->pit, 0, &ci), 0);
 	if (f->rises != w->rises && !(op & OP_TWO_REGIMES)) {
-		ck_assert_msg(w->interrupting, "op %u: IRQ0 from a quiet "
-			      "counter 0", i);
+		ck_assert_msg(w->interrupting, "op %u: IRQ0, counter 0 quiet",
+			      i);
 		ck_assert_msg(!w->oneshot || !w->oneshot_fired,
 			      "op %u: second IRQ0 of a one-shot", i);
 		ck_assert_msg(!w->oneshot || f->rises - w->rises == 1,
@@ -1384,8 +1452,8 @@ static void check_irq0(struct fake *f, struct irq_watch *w, unsigned int op,
 	w->interrupting = ch0_interrupting(&ci);
 	w->oneshot = ci.mode == 0 || ci.mode == 4;
 	if (f->deadline)
-		ck_assert_msg(w->interrupting, "op %u: armed for a quiet "
-			      "counter 0", i);
+		ck_assert_msg(w->interrupting, "op %u: armed, counter 0 quiet",
+			      i);
 	if (w->interrupting && !w->oneshot)
 		ck_assert_msg(f->deadline, "op %u: periodic, not armed", i);
 	ck_assert_uint_eq(f->past_deadlines, 0);
@@ -1573,6 +1641,7 @@ UNIT_SUITE("pit", pit_mode_waveforms, pit_counting_starts_at_count_write,
 	   pit_irq0_lost_ticks_not_reinjected, pit_irq0_short_period_clamped,
 	   pit_irq0_reprogram_rearms, pit_irq0_late_edge_delivered_on_reprogram,
 	   pit_irq0_mode2_new_count_at_period_end,
+	   pit_irq0_mode3_new_count_at_half_cycle, pit_irq0_early_fire_rearms,
 	   pit_mode3_new_count_at_half_cycle, pit_power_on_state,
 	   pit_firmware_reset, pit_control_port_reads_float,
 	   pit_wide_accesses_ignored, pit_garbage_writes, pit_random_ops,
