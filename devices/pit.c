@@ -641,10 +641,14 @@ static uint64_t pit_irq_catch_up(struct pit *p, uint64_t now)
 }
 
 /*
- * One pulse for any number of edges: like KVM's in-kernel PIT without
- * reinjection (and unlike its default), ticks the guest missed are not
- * replayed, which would only make a late guest later. The PIC and IOAPIC
- * take IRQ0 as an edge (ELCR forces IRQ0 to edge).
+ * One pulse (high, then low, as KVM's pit_do_work() sets IRQ 0) for any
+ * number of edges: like KVM's in-kernel PIT without reinjection (unlike
+ * its default), ticks the guest missed are not replayed, which would only
+ * make a late guest later. The PIC and IOAPIC take IRQ0 as an edge (ELCR
+ * forces IRQ0 to edge). Linux's IOAPIC timer check (check_timer(), via
+ * timer_irq_works()) only needs several ticks to arrive within ten tick
+ * periods, through IOAPIC pin 2 or the PIC, which this keeps true however
+ * late the host timer runs.
  */
 static void pit_irq_deliver(struct pit *p, uint64_t edges)
 {
@@ -669,7 +673,9 @@ static void pit_update(struct pit *p, uint64_t now)
  * rising edges (IRQ0 is edge-triggered on a PC): every period in modes 2
  * and 3, once at terminal count in mode 0, at the end of the strobe in
  * mode 4. Modes 1 and 5 need a gate trigger that counter 0's tied-high
- * gate never gives, so they never interrupt.
+ * gate never gives, so they never interrupt. (Linux's i8253 clockevent
+ * uses mode 2 for periodic ticks, mode 4 for one-shot ones, and stops the
+ * counter with a bare mode-0 control word, 0x30, which here disarms.)
  */
 static void pit_irq_schedule(struct pit *p, uint64_t now)
 {

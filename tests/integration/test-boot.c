@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,6 +412,66 @@ START_TEST(boot_irq_and_cpu_calls_check_arguments)
 }
 END_TEST
 
+static unsigned int count(const char *haystack, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (const char *p = haystack; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* Waits (bounded) until the console holds needle at least n times. */
+static bool wait_console(struct boot *b, const char *needle, unsigned int n)
+{
+	for (int i = 0; i < 3000; i++) {
+		bool ok;
+		struct timespec ts = {0, 10 * 1000 * 1000};
+
+		pthread_mutex_lock(&b->lock);
+		ok = count(b->console, needle) >= n;
+		pthread_mutex_unlock(&b->lock);
+		if (ok)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* A reset reloads the kernel and restarts the BSP at its entry; APs go
+ * back to waiting for SIPI. The guest boots again, as on a reboot. */
+static void reset_reboots(enum splitvm_irqchip mode)
+{
+	struct boot *b = boot_new("hang.elf", NULL);
+
+	ck_assert_int_eq(splitvm_config_set_irqchip(b->cfg, mode), 0);
+	ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+	ck_assert_int_eq(splitvm_start(b->vm), 0);
+	ck_assert_msg(wait_console(b, "hang:", 1), "no first boot: %s",
+		      b->console);
+	ck_assert_int_eq(splitvm_reset(b->vm), 0);
+	ck_assert_msg(wait_console(b, "hang:", 2), "no second boot: %s",
+		      b->console);
+	/* A reset while paused keeps the VM paused until resumed. */
+	ck_assert_int_eq(splitvm_pause(b->vm), 0);
+	ck_assert_int_eq(splitvm_reset(b->vm), 0);
+	ck_assert_int_eq(splitvm_resume(b->vm), 0);
+	ck_assert_msg(wait_console(b, "hang:", 3), "no third boot: %s",
+		      b->console);
+	ck_assert_int_eq(splitvm_stop(b->vm), 0);
+	ck_assert_int_eq(splitvm_wait(b->vm, -1, &b->res), 0);
+	ck_assert_int_eq(b->res.outcome, SPLITVM_OUTCOME_STOPPED);
+	boot_free(b);
+}
+
+START_TEST(boot_reset_reboots_the_guest)
+{
+	reset_reboots(SPLITVM_IRQCHIP_SPLIT);
+	reset_reboots(SPLITVM_IRQCHIP_KERNEL);
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -430,6 +491,7 @@ static Suite *boot_suite(void)
 		boot_destroy_running_vm,
 		boot_pause_resume,
 		boot_irq_and_cpu_calls_check_arguments,
+		boot_reset_reboots_the_guest,
 	};
 
 	tcase_set_timeout(tc, 120);
