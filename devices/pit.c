@@ -646,9 +646,9 @@ static uint64_t pit_irq_catch_up(struct pit *p, uint64_t now)
  * its default), ticks the guest missed are not replayed, which would only
  * make a late guest later. The PIC and IOAPIC take IRQ0 as an edge (ELCR
  * forces IRQ0 to edge). Linux's IOAPIC timer check (check_timer(), via
- * timer_irq_works()) only needs several ticks to arrive within ten tick
- * periods, through IOAPIC pin 2 or the PIC, which this keeps true however
- * late the host timer runs.
+ * timer_irq_works()) wants more than four ticks during a delay of ten or
+ * more tick periods, through IOAPIC pin 2 or the PIC: true as long as the
+ * host timer is not late by more than about a period.
  */
 static void pit_irq_deliver(struct pit *p, uint64_t edges)
 {

@@ -307,6 +307,54 @@ int splitvm_resume(struct splitvm *vm);
 int splitvm_reset(struct splitvm *vm);
 
 /**
+ * Copies len bytes of guest RAM at guest-physical address gpa to buf, or
+ * buf to guest RAM. Any thread; the guest may be running (no ordering
+ * with its accesses is promised unless it is paused).
+ * Returns 0, or -EINVAL (NULL arguments), -EFAULT (the range is not all
+ * RAM).
+ */
+int splitvm_mem_read(struct splitvm *vm, uint64_t gpa, void *buf,
+		     size_t len);
+int splitvm_mem_write(struct splitvm *vm, uint64_t gpa, const void *buf,
+		      size_t len);
+
+/**
+ * Reads or writes vCPU @cpu's registers (those of struct splitvm_regs;
+ * writing changes the general registers, rip, rflags, cr0-cr4 and efer,
+ * not the segments). The VM must be paused (splitvm_pause()) or not yet
+ * started; the vCPU's own thread does the work.
+ * Returns 0, or -EINVAL (NULL, no such vCPU), -EBUSY (running),
+ * -ESRCH (ended), or KVM's errno.
+ */
+int splitvm_get_regs(struct splitvm *vm, unsigned int cpu,
+		     struct splitvm_regs *ret);
+int splitvm_set_regs(struct splitvm *vm, unsigned int cpu,
+		     const struct splitvm_regs *regs);
+
+/** What a VM did so far, summed over its vCPUs. */
+struct splitvm_stats {
+	uint64_t exits_io;	   /**< port I/O exits */
+	uint64_t exits_mmio;	   /**< MMIO exits */
+	uint64_t exits_ioapic_eoi; /**< EOIs of level vectors (split mode) */
+	uint64_t exits_irq_window; /**< interrupt windows opened for ExtINT */
+	uint64_t exits_intr;	   /**< kicks: requests, stops, NMIs... */
+	uint64_t exits_hlt;
+	uint64_t exits_other;
+	uint64_t extint_injected;  /**< PIC vectors injected (KVM_INTERRUPT) */
+	uint64_t nmi_injected;	   /**< NMIs injected (KVM_NMI) */
+	uint64_t unclaimed_pio;	   /**< port accesses no device took */
+	uint64_t unclaimed_mmio;   /**< MMIO accesses no device took */
+	/** Interrupts the IOAPIC and PIC sent, per vector (split mode). */
+	uint64_t vectors[256];
+};
+
+/**
+ * Reads the statistics. Any thread.
+ * Returns 0, or -EINVAL (NULL arguments).
+ */
+int splitvm_get_stats(struct splitvm *vm, struct splitvm_stats *ret);
+
+/**
  * Sets the level of interrupt line @line, as a device would: ISA lines
  * 0-15 reach PIC input n and IOAPIC pin n (line 0, the PIT's, reaches
  * IOAPIC pin 2); lines 16 and up reach only the IOAPIC. A line stays at

@@ -109,6 +109,9 @@ void irqchip_timer(struct irqchip *c);
 void irqchip_lapic_report(struct irqchip *c, unsigned int cpu,
 			  const uint32_t vectors[8]);
 
+/* Interrupts sent per vector, by the IOAPIC and the PIC (split mode). */
+void irqchip_vector_stats(struct irqchip *c, uint64_t ret[256]);
+
 /* Counters of a line. Returns 0, -EINVAL (no such line), -ENOTSUP (kernel). */
 int irqchip_line_stats(struct irqchip *c, unsigned int line,
 		       struct irqchip_line_stats *ret);

@@ -54,6 +54,7 @@ struct irqchip {
 	uint64_t deferred[2];	  /* pins the storm limiter holds back */
 	uint64_t defer_deadline;  /* when to retry them; 0 = none */
 	uint64_t line_asserts[IOAPIC_MAX_PINS];
+	uint64_t vectors[256];	  /* interrupts sent, per vector */
 	uint64_t eois_recovered[IOAPIC_MAX_PINS];
 
 	/* The lost-EOI watchdog. */
@@ -145,6 +146,7 @@ static void split_deliver(void *ctx, unsigned int pin, uint64_t entry)
 		return;
 	}
 	split_flush_routes(c);
+	c->vectors[entry & IOAPIC_RTE_VECTOR]++;
 	if (entry & IOAPIC_RTE_LEVEL) {
 		uint64_t now = now_ns();
 
@@ -457,6 +459,7 @@ uint8_t irqchip_extint_ack(struct irqchip *c, unsigned int cpu)
 	pthread_mutex_lock(&c->lock);
 	c->ioapic_extint = false;
 	vector = (uint8_t)pic_intack(&c->pic);
+	c->vectors[vector]++;
 	atomic_store(&c->extint, pic_output(&c->pic));
 	pthread_mutex_unlock(&c->lock);
 	return vector;
@@ -567,6 +570,13 @@ void irqchip_lapic_report(struct irqchip *c, unsigned int cpu,
 			split_arm_timer(c);
 		}
 	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void irqchip_vector_stats(struct irqchip *c, uint64_t ret[256])
+{
+	pthread_mutex_lock(&c->lock);
+	memcpy(ret, c->vectors, sizeof(c->vectors));
 	pthread_mutex_unlock(&c->lock);
 }
 

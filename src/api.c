@@ -292,6 +292,66 @@ SPLITVM_EXPORT int splitvm_reset(struct splitvm *vm)
 	return vm ? vm_reset(vm) : -EINVAL;
 }
 
+SPLITVM_EXPORT int splitvm_mem_read(struct splitvm *vm, uint64_t gpa,
+				    void *buf, size_t len)
+{
+	if (!vm || !buf)
+		return -EINVAL;
+	return guest_mem_read(&vm->mem, gpa, buf, len);
+}
+
+SPLITVM_EXPORT int splitvm_mem_write(struct splitvm *vm, uint64_t gpa,
+				     const void *buf, size_t len)
+{
+	if (!vm || !buf)
+		return -EINVAL;
+	return guest_mem_write(&vm->mem, gpa, buf, len);
+}
+
+SPLITVM_EXPORT int splitvm_get_regs(struct splitvm *vm, unsigned int cpu,
+				    struct splitvm_regs *ret)
+{
+	if (!vm || !ret || cpu >= vm->nr_vcpus)
+		return -EINVAL;
+	return vm_call(vm, cpu, vcpu_read_regs, ret);
+}
+
+SPLITVM_EXPORT int splitvm_set_regs(struct splitvm *vm, unsigned int cpu,
+				    const struct splitvm_regs *regs)
+{
+	if (!vm || !regs || cpu >= vm->nr_vcpus)
+		return -EINVAL;
+	return vm_call(vm, cpu, vcpu_write_regs, (void *)regs);
+}
+
+SPLITVM_EXPORT int splitvm_get_stats(struct splitvm *vm,
+				     struct splitvm_stats *ret)
+{
+	uint64_t sum[VCPU_NR_STATS] = {0};
+
+	if (!vm || !ret)
+		return -EINVAL;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		for (unsigned int s = 0; s < VCPU_NR_STATS; s++)
+			sum[s] += atomic_load_explicit(&vm->vcpus[i].stats[s],
+						       memory_order_relaxed);
+	*ret = (struct splitvm_stats){
+		.exits_io = sum[VCPU_STAT_IO],
+		.exits_mmio = sum[VCPU_STAT_MMIO],
+		.exits_ioapic_eoi = sum[VCPU_STAT_IOAPIC_EOI],
+		.exits_irq_window = sum[VCPU_STAT_IRQ_WINDOW],
+		.exits_intr = sum[VCPU_STAT_INTR],
+		.exits_hlt = sum[VCPU_STAT_HLT],
+		.exits_other = sum[VCPU_STAT_OTHER],
+		.extint_injected = sum[VCPU_STAT_EXTINT_INJECTED],
+		.nmi_injected = sum[VCPU_STAT_NMI_INJECTED],
+		.unclaimed_pio = atomic_load(&vm->pio.unclaimed),
+		.unclaimed_mmio = atomic_load(&vm->mmio.unclaimed),
+	};
+	irqchip_vector_stats(vm->irqchip, ret->vectors);
+	return 0;
+}
+
 SPLITVM_EXPORT int splitvm_irq_set(struct splitvm *vm, unsigned int line,
 				   int level)
 {

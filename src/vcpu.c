@@ -275,6 +275,15 @@ static void vcpu_consume_kick(struct vcpu *v)
 		;
 }
 
+static void stat_inc(struct vcpu *v, enum vcpu_stat s)
+{
+	/* One writer, the vCPU's thread: no locked add needed. */
+	atomic_store_explicit(&v->stats[s],
+			      atomic_load_explicit(&v->stats[s],
+						   memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
 static void vcpu_get_regs(struct vcpu *v, struct splitvm_regs *out)
 {
 	struct kvm_regs r;
@@ -300,6 +309,40 @@ static void vcpu_get_regs(struct vcpu *v, struct splitvm_regs *out)
 		out->es = s.es.selector;
 		out->ss = s.ss.selector;
 	}
+}
+
+int vcpu_read_regs(struct vcpu *v, void *regs)
+{
+	vcpu_get_regs(v, regs);
+	return 0;
+}
+
+/* Sets what struct splitvm_regs holds; the rest of the state stays. */
+int vcpu_write_regs(struct vcpu *v, void *regsp)
+{
+	const struct splitvm_regs *in = regsp;
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	r = (struct kvm_regs){
+		.rax = in->rax, .rbx = in->rbx, .rcx = in->rcx,
+		.rdx = in->rdx, .rsi = in->rsi, .rdi = in->rdi,
+		.rbp = in->rbp, .rsp = in->rsp, .r8 = in->r8,
+		.r9 = in->r9, .r10 = in->r10, .r11 = in->r11,
+		.r12 = in->r12, .r13 = in->r13, .r14 = in->r14,
+		.r15 = in->r15, .rip = in->rip, .rflags = in->rflags | 2,
+	};
+	s.cr0 = in->cr0;
+	s.cr2 = in->cr2;
+	s.cr3 = in->cr3;
+	s.cr4 = in->cr4;
+	s.efer = in->efer;
+	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0 ||
+	    ioctl(v->fd, KVM_SET_REGS, &r) < 0)
+		return -errno;
+	return 0;
 }
 
 /* Ends the run with an outcome the guest caused, dumping its registers. */
@@ -386,17 +429,25 @@ static bool vcpu_handle_exit(struct vcpu *v)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+		stat_inc(v, VCPU_STAT_IO);
 		vcpu_exit_io(v);
 		return true;
 	case KVM_EXIT_MMIO:
+		stat_inc(v, VCPU_STAT_MMIO);
 		vcpu_exit_mmio(v);
 		return true;
 	case KVM_EXIT_IOAPIC_EOI:
+		stat_inc(v, VCPU_STAT_IOAPIC_EOI);
 		irqchip_eoi(v->vm->irqchip, v->index, run->eoi.vector);
 		return true;
-	case KVM_EXIT_INTR:
 	case KVM_EXIT_IRQ_WINDOW_OPEN: /* vcpu_inject_extint() looks next */
+		stat_inc(v, VCPU_STAT_IRQ_WINDOW);
+		return true;
+	case KVM_EXIT_INTR:
+		stat_inc(v, VCPU_STAT_INTR);
+		return true;
 	case KVM_EXIT_HLT: /* in-kernel LAPIC: HLT stays in the kernel */
+		stat_inc(v, VCPU_STAT_HLT);
 		return true;
 	case KVM_EXIT_SHUTDOWN:
 		snprintf(detail, sizeof(detail), "triple fault on vCPU %u",
@@ -425,6 +476,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_exit_system_event(v);
 		return false;
 	default:
+		stat_inc(v, VCPU_STAT_OTHER);
 		snprintf(detail, sizeof(detail),
 			 "unexpected KVM exit %u on vCPU %u", run->exit_reason,
 			 v->index);
@@ -521,9 +573,13 @@ static bool vcpu_handle_requests(struct vcpu *v)
 		return false;
 	if (req & VCPU_REQ_RESET)
 		vcpu_do_reset(v);
-	if ((req & VCPU_REQ_NMI) && ioctl(v->fd, KVM_NMI) < 0)
-		log_error(&v->vm->log, "KVM_NMI on vCPU %u failed: %s",
-			  v->index, strerror(errno));
+	if (req & VCPU_REQ_NMI) {
+		if (ioctl(v->fd, KVM_NMI) < 0)
+			log_error(&v->vm->log, "KVM_NMI on vCPU %u failed: %s",
+				  v->index, strerror(errno));
+		else
+			stat_inc(v, VCPU_STAT_NMI_INJECTED);
+	}
 	if (req & VCPU_REQ_LAPIC)
 		vcpu_report_lapic(v);
 	if (req & VCPU_REQ_INIT)
@@ -558,6 +614,8 @@ static void vcpu_inject_extint(struct vcpu *v)
 	if (ioctl(v->fd, KVM_INTERRUPT, &irq) < 0)
 		log_error(&v->vm->log, "KVM_INTERRUPT 0x%x on vCPU %u: %s",
 			  irq.irq, v->index, strerror(errno));
+	else
+		stat_inc(v, VCPU_STAT_EXTINT_INJECTED);
 	run->request_interrupt_window =
 		irqchip_extint_pending(chip, v->index);
 }

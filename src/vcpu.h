@@ -11,6 +11,7 @@
 #include "boot.h"
 
 struct splitvm;
+struct vcpu;
 
 /*
  * Work another thread asks of a vCPU. Only the vCPU's own thread issues
@@ -36,6 +37,28 @@ struct vcpu_initial {
 	struct kvm_mp_state mp_state;
 };
 
+/* Exits by reason, counted by the vCPU's own thread, read by anyone. */
+enum vcpu_stat {
+	VCPU_STAT_IO,
+	VCPU_STAT_MMIO,
+	VCPU_STAT_IOAPIC_EOI,
+	VCPU_STAT_IRQ_WINDOW,
+	VCPU_STAT_INTR, /* kicks and signals */
+	VCPU_STAT_HLT,
+	VCPU_STAT_OTHER,
+	VCPU_STAT_EXTINT_INJECTED,
+	VCPU_STAT_NMI_INJECTED,
+	VCPU_NR_STATS,
+};
+
+/* Work a paused vCPU's thread does for another thread (see vm_call()). */
+struct vcpu_call {
+	int (*fn)(struct vcpu *v, void *arg);
+	void *arg;
+	int result;
+	bool done;
+};
+
 struct vcpu {
 	struct splitvm *vm;
 	unsigned int index; /* also its APIC ID */
@@ -46,7 +69,13 @@ struct vcpu {
 	atomic_uint requests;
 	atomic_uint sipi_vector; /* for VCPU_REQ_SIPI */
 	struct vcpu_initial *initial;
+	struct vcpu_call *call;	/* under vm->lock */
+	_Atomic uint64_t stats[VCPU_NR_STATS];
 };
+
+/* Registers as the public API shows them; on the vCPU's thread. */
+int vcpu_read_regs(struct vcpu *v, void *regs);
+int vcpu_write_regs(struct vcpu *v, void *regs);
 
 /*
  * Creates vCPU index in the VM: KVM_CREATE_VCPU, the kvm_run mapping,

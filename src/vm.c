@@ -758,12 +758,53 @@ bool vm_park(struct splitvm *vm, struct vcpu *v)
 	pthread_mutex_lock(&vm->lock);
 	vm->parked++;
 	pthread_cond_broadcast(&vm->parked_cond);
-	while (vm->paused && vm->result.outcome == SPLITVM_OUTCOME_RUNNING)
-		pthread_cond_wait(&vm->resume_cond, &vm->lock);
+	while (vm->paused && vm->result.outcome == SPLITVM_OUTCOME_RUNNING) {
+		struct vcpu_call *c = v->call;
+
+		if (!c) {
+			pthread_cond_wait(&vm->resume_cond, &vm->lock);
+			continue;
+		}
+		/* Work asked of this vCPU's thread while it is parked. */
+		v->call = NULL;
+		pthread_mutex_unlock(&vm->lock);
+		c->result = c->fn(v, c->arg);
+		pthread_mutex_lock(&vm->lock);
+		c->done = true;
+		pthread_cond_broadcast(&vm->parked_cond);
+	}
 	vm->parked--;
 	go_on = vm->result.outcome == SPLITVM_OUTCOME_RUNNING;
 	pthread_mutex_unlock(&vm->lock);
 	return go_on;
+}
+
+int vm_call(struct splitvm *vm, unsigned int cpu,
+	    int (*fn)(struct vcpu *v, void *arg), void *arg)
+{
+	struct vcpu *v = &vm->vcpus[cpu];
+	struct vcpu_call c = {fn, arg, 0, false};
+	int r;
+
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->started) {
+		/* No vCPU thread yet: the caller's is the only one. */
+		pthread_mutex_unlock(&vm->lock);
+		return fn(v, arg);
+	}
+	if (!vm->paused || vm->parked < vm->running ||
+	    vm->result.outcome != SPLITVM_OUTCOME_RUNNING) {
+		pthread_mutex_unlock(&vm->lock);
+		return -EBUSY;
+	}
+	v->call = &c;
+	pthread_cond_broadcast(&vm->resume_cond);
+	while (!c.done && vm->result.outcome == SPLITVM_OUTCOME_RUNNING)
+		pthread_cond_wait(&vm->parked_cond, &vm->lock);
+	r = c.done ? c.result : -ESRCH;
+	v->call = NULL;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
 }
 
 int vm_pause(struct splitvm *vm)

@@ -131,6 +131,14 @@ int vm_resume(struct splitvm *vm);
  */
 int vm_reset(struct splitvm *vm);
 
+/*
+ * Runs fn on vCPU cpu's own thread while the VM is paused (or directly
+ * before it starts), so that no other thread issues its ioctls.
+ * Returns fn's result, or -EBUSY (running, not paused), -ESRCH (ended).
+ */
+int vm_call(struct splitvm *vm, unsigned int cpu,
+	    int (*fn)(struct vcpu *v, void *arg), void *arg);
+
 /* A vCPU thread parks here while the VM is paused. Returns false if the
  * run ended meanwhile. */
 bool vm_park(struct splitvm *vm, struct vcpu *v);

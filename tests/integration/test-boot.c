@@ -472,6 +472,50 @@ START_TEST(boot_reset_reboots_the_guest)
 }
 END_TEST
 
+/* Registers and memory of a paused guest can be read and changed; the
+ * statistics count what the guest did. */
+START_TEST(boot_regs_memory_and_stats)
+{
+	struct boot *b = boot_new("hang.elf", NULL);
+	struct splitvm_regs regs, again;
+	struct splitvm_stats st;
+	uint8_t buf[16] = "splitvm-memtest", back[16];
+
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+	/* Before start: the entry state the loader chose (multiboot). */
+	ck_assert_int_eq(splitvm_get_regs(b->vm, 0, &regs), 0);
+	ck_assert_uint_eq(regs.rax, 0x2badb002);
+	ck_assert_uint_ge(regs.rip, 0x100000); /* the kernel loads at 1 MiB */
+	ck_assert_int_eq(splitvm_start(b->vm), 0);
+	ck_assert_msg(wait_console(b, "hang:", 1), "no boot");
+	ck_assert_int_eq(splitvm_get_regs(b->vm, 0, &regs), -EBUSY);
+	ck_assert_int_eq(splitvm_pause(b->vm), 0);
+	ck_assert_int_eq(splitvm_get_regs(b->vm, 0, &regs), 0);
+	ck_assert_uint_ne(regs.cr0 & 0x80000000u, 0); /* paging: long mode */
+	ck_assert_uint_eq(regs.rflags & 0x200, 0);    /* cli; hlt */
+	regs.r15 = 0x1122334455667788ull;
+	ck_assert_int_eq(splitvm_set_regs(b->vm, 0, &regs), 0);
+	ck_assert_int_eq(splitvm_get_regs(b->vm, 0, &again), 0);
+	ck_assert_uint_eq(again.r15, 0x1122334455667788ull);
+	ck_assert_uint_eq(again.rip, regs.rip);
+	ck_assert_int_eq(splitvm_get_regs(b->vm, 1, &again), -EINVAL);
+
+	ck_assert_int_eq(splitvm_mem_write(b->vm, 0x7000, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(splitvm_mem_read(b->vm, 0x7000, back, sizeof(back)), 0);
+	ck_assert_mem_eq(buf, back, sizeof(buf));
+	ck_assert_int_eq(splitvm_mem_read(b->vm, 0xfec00000, back, 4), -EFAULT);
+	ck_assert_int_eq(splitvm_mem_read(b->vm, (64 << 20) - 2, back, 4),
+			 -EFAULT);
+	ck_assert_int_eq(splitvm_resume(b->vm), 0);
+
+	ck_assert_int_eq(splitvm_get_stats(b->vm, &st), 0);
+	ck_assert_uint_gt(st.exits_io, 10); /* the serial line, at least */
+	ck_assert_int_eq(splitvm_stop(b->vm), 0);
+	ck_assert_int_eq(splitvm_wait(b->vm, -1, &b->res), 0);
+	boot_free(b);
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -492,6 +536,7 @@ static Suite *boot_suite(void)
 		boot_pause_resume,
 		boot_irq_and_cpu_calls_check_arguments,
 		boot_reset_reboots_the_guest,
+		boot_regs_memory_and_stats,
 	};
 
 	tcase_set_timeout(tc, 120);
