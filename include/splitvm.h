@@ -231,6 +231,60 @@ int splitvm_config_set_ioapic(struct splitvm_config *cfg, unsigned int pins,
  */
 int splitvm_config_set_pit(struct splitvm_config *cfg, int enabled);
 
+/** What happened to an interrupt; see struct splitvm_event. */
+enum splitvm_event_type {
+	/** A device (or the host) set a line: line, level. */
+	SPLITVM_EVENT_LINE = 0,
+	/** The IOAPIC sent pin @line's message: vector, cpu = destination
+	 *  field, value = delivery mode (0 fixed ... 7 ExtINT). */
+	SPLITVM_EVENT_ROUTED,
+	/** The PIC's vector was injected (KVM_INTERRUPT): cpu, vector. */
+	SPLITVM_EVENT_INJECTED,
+	/** An EOI cleared pin @line's Remote IRR: vector, cpu (or -1 when the
+	 *  EOI came through the IOAPIC's EOI register or the watchdog). */
+	SPLITVM_EVENT_EOI,
+	/** The guest changed redirection entry @line: value = the entry. */
+	SPLITVM_EVENT_REDIRECTION,
+	/** The guest wrote a PIC or ELCR port: value = port << 8 | byte. */
+	SPLITVM_EVENT_PIC,
+	/** An NMI was injected (KVM_NMI) on cpu. */
+	SPLITVM_EVENT_NMI,
+	SPLITVM_EVENT_TYPES
+};
+
+/** One step in an interrupt's life. Fields a type does not use are -1. */
+struct splitvm_event {
+	enum splitvm_event_type type;
+	uint64_t time_ns; /**< monotonic time since splitvm_start() */
+	int cpu;
+	int line;
+	int vector;
+	int level;
+	uint64_t value;
+};
+
+/**
+ * Receives interrupt events. Called on the thread where the event happened
+ * (a vCPU thread, the I/O thread, or a thread calling splitvm_irq_set()),
+ * never with a splitvm lock held: it may call any splitvm function but
+ * splitvm_destroy() and the pause/reset calls. Keep it short: the guest
+ * waits.
+ */
+typedef void (*splitvm_event_fn)(void *userdata,
+				 const struct splitvm_event *event);
+
+/**
+ * Subscribes @fn to the event types in @mask (bit 1 << type; 0 turns the
+ * stream off). In kernel irqchip mode only LINE and NMI events exist.
+ * Returns 0, or -EINVAL (cfg NULL).
+ */
+int splitvm_config_set_event_handler(struct splitvm_config *cfg,
+				     unsigned int mask, splitvm_event_fn fn,
+				     void *userdata);
+
+/** A name for an event type ("line", "routed", ...). */
+const char *splitvm_event_name(enum splitvm_event_type type);
+
 /* ------------------------------------------------------------------ */
 /* Virtual machines                                                    */
 

@@ -12,6 +12,7 @@
 
 #include "bus.h"
 #include "log.h"
+#include "splitvm.h"
 
 struct irqchip;
 struct vcpu;
@@ -43,6 +44,9 @@ struct irqchip_host {
 	 * irqchip_lapic_report() (the lost-EOI watchdog).
 	 */
 	void (*lapic_check)(void *vm);
+	/* Receives events whose type is in event_mask, with no lock held. */
+	void (*event)(void *vm, const struct splitvm_event *ev);
+	unsigned int event_mask;
 	unsigned int nr_vcpus;
 	void *vm;
 };

@@ -65,6 +65,12 @@ struct irqchip {
 	uint64_t look_started;
 	uint32_t seen[8];		      /* union of their IRR | ISR */
 
+	/* Events recorded under the lock, handed out after it is dropped. */
+	struct splitvm_event events[32];
+	unsigned int nr_events;
+	uint64_t events_dropped;
+	int eoi_cpu; /* the vCPU whose EOI exit is being handled, or -1 */
+
 	/* Read without the lock by the ExtINT vCPU before each KVM_RUN. */
 	atomic_bool extint; /* PIC output high, or an ExtINT entry fired */
 	bool ioapic_extint; /* an IOAPIC ExtINT-mode message is owed */
@@ -88,6 +94,46 @@ static void split_arm_timer(struct irqchip *c)
 {
 	c->host.arm_timer(c->host.vm,
 			  earliest(c->defer_deadline, c->watch_deadline));
+}
+
+/* ---- Lock and events ------------------------------------------------- */
+
+static void split_lock(struct irqchip *c)
+{
+	pthread_mutex_lock(&c->lock);
+}
+
+/* Records an event for the embedder, if it asked for this type. */
+static void split_event(struct irqchip *c, enum splitvm_event_type type,
+			int cpu, int line, int vector, int level,
+			uint64_t value)
+{
+	if (!(c->host.event_mask & (1u << type)))
+		return;
+	if (c->nr_events == sizeof(c->events) / sizeof(c->events[0])) {
+		c->events_dropped++;
+		return;
+	}
+	c->events[c->nr_events++] = (struct splitvm_event){
+		type, now_ns(), cpu, line, vector, level, value,
+	};
+}
+
+/*
+ * Drops the lock, then hands out the events recorded under it: the
+ * handler may call back into the chip (splitvm_irq_set()...).
+ */
+static void split_unlock(struct irqchip *c)
+{
+	struct splitvm_event ev[sizeof(c->events) / sizeof(c->events[0])];
+	unsigned int n = c->nr_events;
+
+	if (n)
+		memcpy(ev, c->events, n * sizeof(ev[0]));
+	c->nr_events = 0;
+	pthread_mutex_unlock(&c->lock);
+	for (unsigned int i = 0; i < n; i++)
+		c->host.event(c->host.vm, &ev[i]);
 }
 
 /* ---- GSI routes ------------------------------------------------------ */
@@ -133,6 +179,10 @@ static void split_deliver(void *ctx, unsigned int pin, uint64_t entry)
 			    IOAPIC_RTE_DELMODE_SHIFT;
 	struct kvm_irq_level irq = {.irq = pin, .level = 1};
 
+	split_event(c, SPLITVM_EVENT_ROUTED,
+		    (int)(entry >> IOAPIC_RTE_DEST_SHIFT), (int)pin,
+		    (int)(entry & IOAPIC_RTE_VECTOR), -1, mode);
+
 	/*
 	 * ExtINT: the CPU fetches the vector from the PIC with an INTA cycle
 	 * (virtual wire through the IOAPIC, MP spec 3.6.2.2). KVM's LAPIC
@@ -168,6 +218,17 @@ static void split_route_changed(void *ctx, unsigned int pin)
 	struct irqchip *c = ctx;
 
 	c->routes_dirty = true;
+	split_event(c, SPLITVM_EVENT_REDIRECTION, -1, (int)pin, -1, -1,
+		    ioapic_entry(&c->ioapic, pin));
+}
+
+static void split_eoi(void *ctx, unsigned int pin)
+{
+	struct irqchip *c = ctx;
+
+	split_event(c, SPLITVM_EVENT_EOI, c->eoi_cpu, (int)pin,
+		    (int)(ioapic_entry(&c->ioapic, pin) & IOAPIC_RTE_VECTOR),
+		    -1, 0);
 }
 
 static void split_defer(void *ctx, unsigned int pin)
@@ -184,6 +245,7 @@ static void split_defer(void *ctx, unsigned int pin)
 static const struct ioapic_ops split_ioapic_ops = {
 	.deliver = split_deliver,
 	.route_changed = split_route_changed,
+	.eoi = split_eoi,
 	.defer = split_defer,
 };
 
@@ -208,9 +270,9 @@ static uint64_t split_ioapic_read(void *dev, const struct io_access *a)
 	struct irqchip *c = dev;
 	uint32_t v;
 
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
 	v = ioapic_mmio_read(&c->ioapic, a->offset, a->len);
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 	return v;
 }
 
@@ -219,10 +281,10 @@ static void split_ioapic_write(void *dev, const struct io_access *a,
 {
 	struct irqchip *c = dev;
 
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
 	ioapic_mmio_write(&c->ioapic, a->offset, a->len, (uint32_t)val);
 	split_flush_routes(c);
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 }
 
 static const struct device_ops split_ioapic_dev = {
@@ -239,9 +301,9 @@ static uint64_t split_pic_read(void *dev, const struct io_access *a)
 
 	if (a->len != 1)
 		return io_all_ones(a->len);
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
 	v = pic_io_read(&c->pic, (uint16_t)a->addr);
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 	return v;
 }
 
@@ -252,9 +314,11 @@ static void split_pic_write(void *dev, const struct io_access *a,
 
 	if (a->len != 1)
 		return;
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
+	split_event(c, SPLITVM_EVENT_PIC, a->vcpu, -1, -1, -1,
+		    (a->addr << 8) | (val & 0xff));
 	pic_io_write(&c->pic, (uint16_t)a->addr, (uint8_t)val);
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 }
 
 static const struct device_ops split_pic_dev = {
@@ -329,6 +393,9 @@ int irqchip_create(const struct irqchip_config *cfg,
 		return -ENOMEM;
 	c->mode = cfg->mode;
 	c->host = *host;
+	c->eoi_cpu = -1;
+	if (!c->host.event)
+		c->host.event_mask = 0;
 	if (pthread_mutex_init(&c->lock, NULL)) {
 		free(c);
 		return -ENOMEM;
@@ -366,7 +433,7 @@ void irqchip_reset(struct irqchip *c)
 		kernel_irqchip_reset(c->host.vm_fd, c->host.log);
 		return;
 	}
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
 	ioapic_reset(&c->ioapic);
 	pic_reset(&c->pic, true);
 	memset(c->deferred, 0, sizeof(c->deferred));
@@ -377,7 +444,7 @@ void irqchip_reset(struct irqchip *c)
 	atomic_store(&c->extint, pic_output(&c->pic));
 	split_flush_routes(c);
 	split_arm_timer(c);
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 }
 
 void irqchip_destroy(struct irqchip *c)
@@ -423,9 +490,16 @@ void irqchip_set_irq(void *chip, unsigned int line, bool level)
 		return;
 	if (c->mode == IRQCHIP_KERNEL) {
 		kernel_irqchip_set_irq(c->host.vm_fd, line, level);
+		if (c->host.event_mask & (1u << SPLITVM_EVENT_LINE)) {
+			struct splitvm_event ev = {SPLITVM_EVENT_LINE, now_ns(),
+						   -1, (int)line, -1, level, 0};
+
+			c->host.event(c->host.vm, &ev);
+		}
 		return;
 	}
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
+	split_event(c, SPLITVM_EVENT_LINE, -1, (int)line, -1, level, 0);
 	if (level)
 		c->line_asserts[line]++;
 	if (line < PIC_NR_IRQS)
@@ -434,16 +508,18 @@ void irqchip_set_irq(void *chip, unsigned int line, bool level)
 		ioapic_set_irq(&c->ioapic, 2, level);
 	else if (line != PIC_CASCADE_IRQ)
 		ioapic_set_irq(&c->ioapic, line, level);
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 }
 
 void irqchip_eoi(struct irqchip *c, unsigned int cpu, uint8_t vector)
 {
 	if (c->mode == IRQCHIP_KERNEL)
 		return;
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
+	c->eoi_cpu = (int)cpu;
 	ioapic_eoi(&c->ioapic, vector);
-	pthread_mutex_unlock(&c->lock);
+	c->eoi_cpu = -1;
+	split_unlock(c);
 }
 
 bool irqchip_extint_pending(const struct irqchip *c, unsigned int cpu)
@@ -456,12 +532,13 @@ uint8_t irqchip_extint_ack(struct irqchip *c, unsigned int cpu)
 {
 	uint8_t vector;
 
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
 	c->ioapic_extint = false;
 	vector = (uint8_t)pic_intack(&c->pic);
 	c->vectors[vector]++;
+	split_event(c, SPLITVM_EVENT_INJECTED, (int)cpu, -1, vector, -1, 0);
 	atomic_store(&c->extint, pic_output(&c->pic));
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 	return vector;
 }
 
@@ -520,13 +597,13 @@ void irqchip_timer(struct irqchip *c)
 
 	if (c->mode == IRQCHIP_KERNEL)
 		return;
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
 	if (c->defer_deadline && c->defer_deadline <= now)
 		split_retry_deferred(c);
 	if (c->watch_deadline && c->watch_deadline <= now)
 		split_watch(c, now);
 	split_arm_timer(c);
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 }
 
 /*
@@ -560,7 +637,7 @@ void irqchip_lapic_report(struct irqchip *c, unsigned int cpu,
 {
 	if (c->mode == IRQCHIP_KERNEL)
 		return;
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
 	if (c->reports_due) {
 		for (unsigned int i = 0; i < 8; i++)
 			c->seen[i] |= vectors[i];
@@ -570,14 +647,14 @@ void irqchip_lapic_report(struct irqchip *c, unsigned int cpu,
 			split_arm_timer(c);
 		}
 	}
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 }
 
 void irqchip_vector_stats(struct irqchip *c, uint64_t ret[256])
 {
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
 	memcpy(ret, c->vectors, sizeof(c->vectors));
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 }
 
 int irqchip_line_stats(struct irqchip *c, unsigned int line,
@@ -590,7 +667,7 @@ int irqchip_line_stats(struct irqchip *c, unsigned int line,
 		return -EINVAL;
 	if (c->mode == IRQCHIP_KERNEL)
 		return -ENOTSUP;
-	pthread_mutex_lock(&c->lock);
+	split_lock(c);
 	s = &c->ioapic.stats[pin];
 	*ret = (struct irqchip_line_stats){
 		.asserts = c->line_asserts[line],
@@ -601,6 +678,6 @@ int irqchip_line_stats(struct irqchip *c, unsigned int line,
 	};
 	if (line < PIC_NR_IRQS)
 		ret->deliveries += c->pic.stats.per_irq[line];
-	pthread_mutex_unlock(&c->lock);
+	split_unlock(c);
 	return 0;
 }

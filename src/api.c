@@ -38,6 +38,23 @@ SPLITVM_EXPORT const char *splitvm_outcome_name(enum splitvm_outcome outcome)
 	return names[outcome];
 }
 
+SPLITVM_EXPORT const char *splitvm_event_name(enum splitvm_event_type type)
+{
+	static const char *const names[] = {
+		[SPLITVM_EVENT_LINE] = "line",
+		[SPLITVM_EVENT_ROUTED] = "routed",
+		[SPLITVM_EVENT_INJECTED] = "injected",
+		[SPLITVM_EVENT_EOI] = "eoi",
+		[SPLITVM_EVENT_REDIRECTION] = "redirection",
+		[SPLITVM_EVENT_PIC] = "pic",
+		[SPLITVM_EVENT_NMI] = "nmi",
+	};
+
+	if ((unsigned int)type >= SPLITVM_EVENT_TYPES)
+		return "unknown";
+	return names[type];
+}
+
 /* ---- Configuration --------------------------------------------------- */
 
 SPLITVM_EXPORT int splitvm_config_new(struct splitvm_config **ret)
@@ -196,6 +213,19 @@ SPLITVM_EXPORT int splitvm_config_set_kick_signal(struct splitvm_config *cfg,
 	    (signo < SIGRTMIN || signo > SIGRTMAX))
 		return -EINVAL;
 	cfg->kick_signal = signo;
+	return 0;
+}
+
+SPLITVM_EXPORT int splitvm_config_set_event_handler(struct splitvm_config *cfg,
+						    unsigned int mask,
+						    splitvm_event_fn fn,
+						    void *userdata)
+{
+	if (!cfg)
+		return -EINVAL;
+	cfg->event_mask = fn ? mask : 0;
+	cfg->event_fn = fn;
+	cfg->event_data = userdata;
 	return 0;
 }
 

@@ -53,6 +53,9 @@ static const char usage_text[] =
 	"  --ioapic-pins N       IOAPIC pins in split mode, 1-120 (default 24)\n"
 	"  --ioapic-version V    0x20 (default, with EOI register) or 0x11\n"
 	"  --no-pit              no i8254 PIT (split mode)\n"
+	"  --trace FILE          write every interrupt event (line set, routed,\n"
+	"                        injected, EOI, entry/PIC writes, NMI) to FILE,\n"
+	"                        one JSON object a line\n"
 	"  --verbose             log what the monitor does (repeat for more)\n"
 	"\n"
 	"Exit status:\n"
@@ -68,8 +71,15 @@ static const char usage_text[] =
 	"  126           splitvm itself failed (bad image, no /dev/kvm, ...)\n"
 	"  130           interrupted by SIGINT, SIGTERM or SIGHUP\n";
 
+/* The --trace file; events come from several threads at once. */
+struct trace {
+	FILE *f;
+	pthread_mutex_t lock;
+};
+
 struct cli {
 	struct splitvm_config *cfg;
+	struct trace trace;
 	const char *serial;
 	int verbose;
 	unsigned int ioapic_pins;
@@ -168,6 +178,21 @@ static void cli_log(void *userdata, enum splitvm_log_level level,
 	fprintf(stderr, "splitvm: %s%s\n", tags[level], message);
 }
 
+/* One JSON object a line: what happened, where, when (ns from start). */
+static void trace_event(void *userdata, const struct splitvm_event *ev)
+{
+	struct trace *t = userdata;
+
+	pthread_mutex_lock(&t->lock);
+	fprintf(t->f,
+		"{\"t\":%llu,\"event\":\"%s\",\"cpu\":%d,\"line\":%d,"
+		"\"vector\":%d,\"level\":%d,\"value\":%llu}\n",
+		(unsigned long long)ev->time_ns, splitvm_event_name(ev->type),
+		ev->cpu, ev->line, ev->vector, ev->level,
+		(unsigned long long)ev->value);
+	pthread_mutex_unlock(&t->lock);
+}
+
 /* Applies one option of 'run'. Returns 0 or an exit status. */
 static int cli_option(struct cli *cli, int opt, const char *arg)
 {
@@ -242,6 +267,18 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 	case 'N':
 		r = splitvm_config_set_pit(cfg, 0);
 		break;
+	case 'T':
+		if (cli->trace.f)
+			fclose(cli->trace.f);
+		cli->trace.f = fopen(arg, "we");
+		if (!cli->trace.f) {
+			fprintf(stderr, "splitvm: --trace: cannot open '%s': %s\n",
+				arg, strerror(errno));
+			return EXIT_MONITOR_ERROR;
+		}
+		r = splitvm_config_set_event_handler(cfg, ~0u, trace_event,
+						     &cli->trace);
+		break;
 	case 'v':
 		cli->verbose++;
 		break;
@@ -272,6 +309,7 @@ static int cli_parse_run(struct cli *cli, int argc, char **argv)
 		{"ioapic-pins", required_argument, NULL, 'P'},
 		{"ioapic-version", required_argument, NULL, 'V'},
 		{"no-pit", no_argument, NULL, 'N'},
+		{"trace", required_argument, NULL, 'T'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -435,6 +473,7 @@ static int cli_boot(struct cli *cli)
 static int cli_run(int argc, char **argv)
 {
 	struct cli cli = {
+		.trace = {NULL, PTHREAD_MUTEX_INITIALIZER},
 		.serial = "stdio",
 		.ioapic_pins = 24,
 		.ioapic_version = 0x20,
@@ -456,6 +495,10 @@ static int cli_run(int argc, char **argv)
 		r = cli_boot(&cli);
 	}
 	splitvm_config_free(cli.cfg);
+	if (cli.trace.f && fclose(cli.trace.f) && !r) {
+		fprintf(stderr, "splitvm: --trace: %s\n", strerror(errno));
+		r = EXIT_MONITOR_ERROR;
+	}
 	return r;
 }
 

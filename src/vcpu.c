@@ -562,6 +562,15 @@ fail:
 		  strerror(errno));
 }
 
+static void vcpu_injected_nmi(struct vcpu *v)
+{
+	const struct splitvm_event ev = {SPLITVM_EVENT_NMI, vm_now_ns(),
+					 (int)v->index, -1, 2, -1, 0};
+
+	stat_inc(v, VCPU_STAT_NMI_INJECTED);
+	vm_event(v->vm, &ev);
+}
+
 /* Handles posted requests. Returns false when the loop must stop. */
 static bool vcpu_handle_requests(struct vcpu *v)
 {
@@ -578,7 +587,7 @@ static bool vcpu_handle_requests(struct vcpu *v)
 			log_error(&v->vm->log, "KVM_NMI on vCPU %u failed: %s",
 				  v->index, strerror(errno));
 		else
-			stat_inc(v, VCPU_STAT_NMI_INJECTED);
+			vcpu_injected_nmi(v);
 	}
 	if (req & VCPU_REQ_LAPIC)
 		vcpu_report_lapic(v);

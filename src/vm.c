@@ -382,6 +382,22 @@ static void vm_lapic_check(void *vmp)
 		vcpu_request(&vm->vcpus[i], VCPU_REQ_LAPIC);
 }
 
+void vm_event(struct splitvm *vm, const struct splitvm_event *ev)
+{
+	struct splitvm_event e = *ev;
+
+	if (!(vm->event_mask & (1u << ev->type)))
+		return;
+	e.time_ns = ev->time_ns > vm->start_ns ? ev->time_ns - vm->start_ns
+					       : 0;
+	vm->event_fn(vm->event_data, &e);
+}
+
+static void vm_irqchip_event(void *vmp, const struct splitvm_event *ev)
+{
+	vm_event(vmp, ev);
+}
+
 static void vm_arm_irqchip_timer(void *vmp, uint64_t deadline)
 {
 	vm_timer_arm(vmp, VM_TIMER_IRQCHIP, deadline);
@@ -407,6 +423,8 @@ static int vm_create_irqchip(struct splitvm *vm,
 		.kick = vm_kick_cpu,
 		.arm_timer = vm_arm_irqchip_timer,
 		.lapic_check = vm_lapic_check,
+		.event = vm_irqchip_event,
+		.event_mask = vm->event_mask,
 		.nr_vcpus = cfg->cpus,
 		.vm = vm,
 	};
@@ -536,6 +554,9 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 	vm->kvm_fd = vm->vm_fd = vm->io_wake_fd = -1;
 	vm->kick_signal = cfg->kick_signal;
 	vm->timeout_ms = cfg->timeout_ms;
+	vm->event_mask = cfg->event_fn ? cfg->event_mask : 0;
+	vm->event_fn = cfg->event_fn;
+	vm->event_data = cfg->event_data;
 	vm->serial_in_fd = cfg->serial_in_fd;
 	vm->nr_vcpus = cfg->cpus;
 	vm->console.fn = cfg->console_fn;

@@ -76,6 +76,9 @@ struct splitvm {
 	struct vcpu *vcpus;
 	int kick_signal;
 	uint64_t timeout_ms;
+	unsigned int event_mask;
+	splitvm_event_fn event_fn;
+	void *event_data;
 	int serial_in_fd;
 
 	/* Run state, under lock. */
@@ -148,6 +151,9 @@ void vm_vcpu_done(struct splitvm *vm);
 
 /* Arms timer id at deadline (monotonic ns; 0 disarms). Any thread. */
 void vm_timer_arm(struct splitvm *vm, enum vm_timer_id id, uint64_t deadline);
+
+/* Hands an event (time_ns absolute) to the embedder, if subscribed. */
+void vm_event(struct splitvm *vm, const struct splitvm_event *ev);
 
 /* Monotonic clock in ns. */
 uint64_t vm_now_ns(void);

@@ -34,6 +34,9 @@ struct splitvm_config {
 	unsigned int ioapic_pins;
 	uint8_t ioapic_version;
 	bool pit;
+	unsigned int event_mask;
+	splitvm_event_fn event_fn;
+	void *event_data;
 };
 
 #endif /* SPLITVM_VM_CONFIG_H */
