@@ -36,7 +36,7 @@
  */
 
 struct testdev {
-	pthread_mutex_t lock; /* guards everything below the hooks */
+	pthread_mutex_t lock;	/* guards the latch, levels, counters, iomem */
 	struct irq_line router; /* .line unused: set per write */
 	struct testdev_hooks hooks;
 	unsigned int nr_lines;

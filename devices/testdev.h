@@ -45,11 +45,11 @@ struct testdev_hooks {
 };
 
 struct testdev_stats {
-	uint64_t latch_writes;	/* writes reaching the 0xe0/0xe8 latch */
-	uint64_t flushes;	/* flush requests (4-byte writes to 0xe4) */
-	uint64_t flush_errors;	/* ... for which the hook failed */
-	uint64_t line_writes;	/* line writes, all lines together */
-	uint64_t ignored;	/* accesses of a width or to a port not served */
+	uint64_t latch_writes; /* writes reaching the 0xe0/0xe8 latch */
+	uint64_t flushes;      /* flush requests (4-byte writes to 0xe4) */
+	uint64_t flush_errors; /* ... for which the hook failed */
+	uint64_t line_writes;  /* line writes, all lines together */
+	uint64_t ignored;      /* accesses of a width or to a port not served */
 };
 
 /*

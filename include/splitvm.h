@@ -231,6 +231,40 @@ int splitvm_config_set_ioapic(struct splitvm_config *cfg, unsigned int pins,
  */
 int splitvm_config_set_pit(struct splitvm_config *cfg, int enabled);
 
+/** The address spaces a device can sit in. */
+enum splitvm_space {
+	SPLITVM_SPACE_PIO = 0, /**< x86 I/O ports */
+	SPLITVM_SPACE_MMIO,    /**< guest-physical memory, outside RAM */
+};
+
+/**
+ * A device model of the embedder's. Both callbacks are called on vCPU
+ * threads, possibly several at once: the model does its own locking.
+ * offset is from the region's base; len is 1, 2, 4 or 8; cpu is the vCPU.
+ * read returns the value (its low len bytes count). Either may be NULL
+ * (reads then give all ones, writes are dropped). The callbacks may call
+ * splitvm_irq_set() and the other interrupt calls.
+ */
+struct splitvm_device_ops {
+	uint64_t (*read)(void *userdata, uint64_t offset, unsigned int len,
+			 int cpu);
+	void (*write)(void *userdata, uint64_t offset, unsigned int len,
+		      uint64_t value, int cpu);
+};
+
+/**
+ * Adds a device at [base, base + size) of space; ops is copied. It must
+ * not overlap splitvm's own devices (splitvm_create() then fails with
+ * -EEXIST and says which) nor, for MMIO, guest RAM.
+ * Returns 0, or -EINVAL (NULL ops, size 0, range wraps, unknown space),
+ * -E2BIG (more than 32 devices).
+ */
+int splitvm_config_add_device(struct splitvm_config *cfg,
+			      enum splitvm_space space, uint64_t base,
+			      uint64_t size,
+			      const struct splitvm_device_ops *ops,
+			      void *userdata);
+
 /** What happened to an interrupt; see struct splitvm_event. */
 enum splitvm_event_type {
 	/** A device (or the host) set a line: line, level. */

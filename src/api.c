@@ -216,6 +216,23 @@ SPLITVM_EXPORT int splitvm_config_set_kick_signal(struct splitvm_config *cfg,
 	return 0;
 }
 
+SPLITVM_EXPORT int splitvm_config_add_device(struct splitvm_config *cfg,
+					     enum splitvm_space space,
+					     uint64_t base, uint64_t size,
+					     const struct splitvm_device_ops *ops,
+					     void *userdata)
+{
+	if (!cfg || !ops || size == 0 || base + size - 1 < base ||
+	    (space != SPLITVM_SPACE_PIO && space != SPLITVM_SPACE_MMIO) ||
+	    (space == SPLITVM_SPACE_PIO && base + size > 0x10000))
+		return -EINVAL;
+	if (cfg->nr_user_devices == CONFIG_MAX_USER_DEVICES)
+		return -E2BIG;
+	cfg->user_devices[cfg->nr_user_devices++] =
+		(struct user_device){space, base, size, *ops, userdata};
+	return 0;
+}
+
 SPLITVM_EXPORT int splitvm_config_set_event_handler(struct splitvm_config *cfg,
 						    unsigned int mask,
 						    splitvm_event_fn fn,

@@ -298,6 +298,71 @@ static void vm_fire_pit(struct splitvm *vm)
 	pit_fire(vm->pit);
 }
 
+/* ---- The embedder's devices ------------------------------------------ */
+
+static uint64_t user_device_read(void *dev, const struct io_access *a)
+{
+	const struct user_device *u = dev;
+
+	if (!u->ops.read)
+		return io_all_ones(a->len);
+	return u->ops.read(u->userdata, a->offset, a->len, a->vcpu);
+}
+
+static void user_device_write(void *dev, const struct io_access *a,
+			      uint64_t val)
+{
+	const struct user_device *u = dev;
+
+	if (u->ops.write)
+		u->ops.write(u->userdata, a->offset, a->len, val, a->vcpu);
+}
+
+static const struct device_ops user_device_ops = {
+	.name = "user device",
+	.read = user_device_read,
+	.write = user_device_write,
+};
+
+/* MMIO devices may not hide RAM: KVM would never exit for them. */
+static int vm_map_user_devices(struct splitvm *vm,
+			       const struct splitvm_config *cfg)
+{
+	vm->user_devices = calloc(cfg->nr_user_devices + 1,
+				  sizeof(*vm->user_devices));
+	if (!vm->user_devices)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < cfg->nr_user_devices; i++) {
+		struct user_device *u = &vm->user_devices[i];
+		bool mmio = cfg->user_devices[i].space == SPLITVM_SPACE_MMIO;
+		int r;
+
+		*u = cfg->user_devices[i];
+		if (mmio && (u->base < vm->mem.low_size ||
+			     (u->base + u->size > GUEST_HIGH_RAM_START &&
+			      u->base < GUEST_HIGH_RAM_START + vm->mem.size -
+						vm->mem.low_size))) {
+			log_error(&vm->log,
+				  "device %u: MMIO 0x%llx+0x%llx overlaps RAM",
+				  i, (unsigned long long)u->base,
+				  (unsigned long long)u->size);
+			return -EEXIST;
+		}
+		r = bus_register(mmio ? &vm->mmio : &vm->pio, u->base, u->size,
+				 &user_device_ops, u);
+		if (r) {
+			log_error(&vm->log,
+				  "device %u: %s 0x%llx+0x%llx overlaps another "
+				  "device",
+				  i, mmio ? "MMIO" : "ports",
+				  (unsigned long long)u->base,
+				  (unsigned long long)u->size);
+			return r;
+		}
+	}
+	return 0;
+}
+
 /* The i8254 of split mode; kernel mode has KVM's (KVM_CREATE_PIT2). */
 static int vm_create_pit(struct splitvm *vm)
 {
@@ -359,9 +424,10 @@ static int vm_create_devices(struct splitvm *vm,
 	    (r = vm_add_device(vm, &shutdown_port_ops, sd)) ||
 	    (r = vm_map_pio(vm, 0x8900, 1, &shutdown_port_ops, sd)))
 		return r;
-	if (cfg->pit && irqchip_mode(vm->irqchip) == IRQCHIP_SPLIT)
-		return vm_create_pit(vm);
-	return 0;
+	if (cfg->pit && irqchip_mode(vm->irqchip) == IRQCHIP_SPLIT &&
+	    (r = vm_create_pit(vm)))
+		return r;
+	return vm_map_user_devices(vm, cfg);
 }
 
 /* ---- Interrupt controller ---------------------------------------------- */
@@ -987,6 +1053,7 @@ void vm_destroy(struct splitvm *vm)
 		if (vm->devices[i].ops->destroy)
 			vm->devices[i].ops->destroy(vm->devices[i].dev);
 	free(vm->devices);
+	free(vm->user_devices);
 	irqchip_destroy(vm->irqchip);
 	vm_release_boot(vm);
 	bus_free(&vm->pio);

@@ -59,6 +59,7 @@ struct splitvm {
 	struct bus pio;
 	struct bus mmio;
 	struct device_slot *devices;
+	struct user_device *user_devices;
 	unsigned int nr_devices;
 	struct uart *uart;
 	struct irqchip *irqchip;

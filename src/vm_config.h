@@ -10,10 +10,20 @@
 #include "splitvm.h"
 
 #define CONFIG_MAX_MODULES 64
+#define CONFIG_MAX_USER_DEVICES 32
 #define CONFIG_MAX_CMDLINE 4095
 #define CONFIG_MAX_CPUS 255
 #define CONFIG_MIN_MEMORY (2ull << 20)
 #define CONFIG_MAX_MEMORY (1ull << 40)
+
+/* A device of the embedder's (splitvm_config_add_device()). */
+struct user_device {
+	enum splitvm_space space;
+	uint64_t base;
+	uint64_t size;
+	struct splitvm_device_ops ops;
+	void *userdata;
+};
 
 struct splitvm_config {
 	char *kernel;
@@ -34,6 +44,8 @@ struct splitvm_config {
 	unsigned int ioapic_pins;
 	uint8_t ioapic_version;
 	bool pit;
+	struct user_device user_devices[CONFIG_MAX_USER_DEVICES];
+	unsigned int nr_user_devices;
 	unsigned int event_mask;
 	splitvm_event_fn event_fn;
 	void *event_data;

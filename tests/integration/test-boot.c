@@ -516,6 +516,53 @@ START_TEST(boot_regs_memory_and_stats)
 }
 END_TEST
 
+static uint64_t dummy_read(void *ud, uint64_t off, unsigned int len, int cpu)
+{
+	return 0;
+}
+
+/* The embedder's devices may not overlap splitvm's, nor RAM. */
+START_TEST(boot_user_devices_checked)
+{
+	static const struct splitvm_device_ops ops = {.read = dummy_read};
+	static const struct {
+		enum splitvm_space space;
+		uint64_t base, size;
+		int config, create;
+	} cases[] = {
+		{SPLITVM_SPACE_PIO, 0x3f8, 8, 0, -EEXIST},	/* COM1 */
+		{SPLITVM_SPACE_PIO, 0xf0, 8, 0, -EEXIST},	/* debug-exit */
+		{SPLITVM_SPACE_MMIO, 0x100000, 0x1000, 0, -EEXIST}, /* RAM */
+		{SPLITVM_SPACE_MMIO, 0xfec00000, 16, 0, -EEXIST}, /* IOAPIC */
+		{SPLITVM_SPACE_PIO, 0xfff0, 0x20, -EINVAL, 0},	/* > 64K */
+		{SPLITVM_SPACE_MMIO, ~0ull, 2, -EINVAL, 0},	/* wraps */
+		{SPLITVM_SPACE_PIO, 0x300, 0, -EINVAL, 0},	/* empty */
+		{SPLITVM_SPACE_PIO, 0x300, 16, 0, 0},		/* free */
+		{SPLITVM_SPACE_MMIO, 0xd0000000, 0x1000, 0, 0}, /* hole */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct boot *b = boot_new("demo.elf", NULL);
+		int r;
+
+		r = splitvm_config_add_device(b->cfg, cases[i].space,
+					      cases[i].base, cases[i].size,
+					      &ops, NULL);
+		ck_assert_msg(r == cases[i].config, "case %zu: config %d", i,
+			      r);
+		if (!r) {
+			r = splitvm_create(b->cfg, &b->vm);
+			ck_assert_msg(r == cases[i].create,
+				      "case %zu: create %d", i, r);
+			if (r)
+				ck_assert_msg(strlen(b->log) > 0,
+					      "case %zu: no reason", i);
+		}
+		boot_free(b);
+	}
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -537,6 +584,7 @@ static Suite *boot_suite(void)
 		boot_irq_and_cpu_calls_check_arguments,
 		boot_reset_reboots_the_guest,
 		boot_regs_memory_and_stats,
+		boot_user_devices_checked,
 	};
 
 	tcase_set_timeout(tc, 120);
