@@ -476,6 +476,50 @@ int splitvm_init_cpu(struct splitvm *vm, unsigned int cpu);
  */
 int splitvm_sipi(struct splitvm *vm, unsigned int cpu, unsigned int vector);
 
+/** The IOAPIC as the guest sees it, plus its input lines. */
+struct splitvm_ioapic_state {
+	uint32_t id;	  /**< ID register (bits 27:24 hold the ID) */
+	uint32_t version; /**< version register (pins - 1 in bits 23:16) */
+	unsigned int pins;
+	uint64_t entries[120]; /**< redirection entries; pins are valid */
+	uint8_t lines[120];    /**< input levels (1 = asserted) */
+};
+
+/** One 8259A of the pair. */
+struct splitvm_pic_chip_state {
+	uint8_t irr, isr, imr;
+	uint8_t elcr;
+	uint8_t vector_base;
+	uint8_t priority_add; /**< the input with the highest priority */
+	uint8_t auto_eoi, special_mask, special_fully_nested, poll;
+	uint8_t init_state;   /**< 0 ready; 1-3 waiting for ICW2-ICW4 */
+};
+
+/** Both PICs: [0] master, [1] slave. */
+struct splitvm_pic_state {
+	struct splitvm_pic_chip_state chip[2];
+};
+
+/** The PIT's three counters. */
+struct splitvm_pit_state {
+	struct {
+		uint32_t count; /**< loaded count, 1-65536 */
+		uint8_t mode;	/**< 0-5 */
+		uint8_t bcd;
+		uint8_t gate;
+	} channel[3];
+};
+
+/**
+ * Snapshots of the chips, in either irqchip mode (kernel mode reads KVM's
+ * own). Any thread; they are consistent for each chip.
+ * Returns 0, or -EINVAL (NULL), -ENODEV (no PIT: --no-pit), or KVM's errno.
+ */
+int splitvm_get_ioapic_state(struct splitvm *vm,
+			     struct splitvm_ioapic_state *ret);
+int splitvm_get_pic_state(struct splitvm *vm, struct splitvm_pic_state *ret);
+int splitvm_get_pit_state(struct splitvm *vm, struct splitvm_pit_state *ret);
+
 /** Counters of one interrupt line (split mode). */
 struct splitvm_irq_stats {
 	uint64_t asserts;    /**< times the line went (or was set) high */

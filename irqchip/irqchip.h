@@ -113,6 +113,12 @@ void irqchip_timer(struct irqchip *c);
 void irqchip_lapic_report(struct irqchip *c, unsigned int cpu,
 			  const uint32_t vectors[8]);
 
+/* Snapshots for the API; from KVM in kernel mode. 0 or -errno. */
+int irqchip_ioapic_state(struct irqchip *c, struct splitvm_ioapic_state *ret);
+int irqchip_pic_state(struct irqchip *c, struct splitvm_pic_state *ret);
+/* Kernel mode only (split mode's PIT is a device): KVM_GET_PIT2. */
+int irqchip_kernel_pit_state(struct irqchip *c, struct splitvm_pit_state *ret);
+
 /* Interrupts sent per vector, by the IOAPIC and the PIC (split mode). */
 void irqchip_vector_stats(struct irqchip *c, uint64_t ret[256]);
 

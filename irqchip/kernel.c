@@ -171,6 +171,60 @@ void kernel_irqchip_reset(int vm_fd, const struct logger *log)
 			  strerror(-r));
 }
 
+int kernel_irqchip_ioapic_state(int vm_fd, struct splitvm_ioapic_state *ret)
+{
+	struct kvm_irqchip chip = {.chip_id = KVM_IRQCHIP_IOAPIC};
+	const struct kvm_ioapic_state *k = &chip.chip.ioapic;
+
+	if (ioctl(vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+		return -errno;
+	ret->id = k->id << 24;
+	ret->version = 0x11 | (KERNEL_IRQCHIP_LINES - 1) << 16;
+	ret->pins = KERNEL_IRQCHIP_LINES;
+	for (unsigned int pin = 0; pin < KERNEL_IRQCHIP_LINES; pin++) {
+		ret->entries[pin] = k->redirtbl[pin].bits;
+		ret->lines[pin] = (k->irr >> pin) & 1;
+	}
+	return 0;
+}
+
+int kernel_irqchip_pic_state(int vm_fd, struct splitvm_pic_state *ret)
+{
+	for (unsigned int i = 0; i < 2; i++) {
+		struct kvm_irqchip chip = {
+			.chip_id = i ? KVM_IRQCHIP_PIC_SLAVE
+				     : KVM_IRQCHIP_PIC_MASTER,
+		};
+		const struct kvm_pic_state *k = &chip.chip.pic;
+
+		if (ioctl(vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+			return -errno;
+		ret->chip[i] = (struct splitvm_pic_chip_state){
+			k->irr, k->isr, k->imr, k->elcr, k->irq_base,
+			k->priority_add, k->auto_eoi, k->special_mask,
+			k->special_fully_nested_mode, k->poll, k->init_state,
+		};
+	}
+	return 0;
+}
+
+int kernel_irqchip_pit_state(int vm_fd, struct splitvm_pit_state *ret)
+{
+	struct kvm_pit_state2 pit;
+
+	if (ioctl(vm_fd, KVM_GET_PIT2, &pit) < 0)
+		return -errno;
+	for (unsigned int i = 0; i < 3; i++) {
+		const struct kvm_pit_channel_state *c = &pit.channels[i];
+
+		ret->channel[i].count = c->count ? c->count : 0x10000;
+		ret->channel[i].mode = c->mode;
+		ret->channel[i].bcd = c->bcd;
+		ret->channel[i].gate = c->gate;
+	}
+	return 0;
+}
+
 void kernel_irqchip_set_irq(int vm_fd, unsigned int line, bool level)
 {
 	struct kvm_irq_level irq = {.irq = line, .level = level};

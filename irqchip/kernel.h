@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "log.h"
+#include "splitvm.h"
 
 /* The in-kernel IOAPIC has 24 pins (KVM_IOAPIC_NUM_PINS). */
 #define KERNEL_IRQCHIP_LINES 24
@@ -21,6 +22,11 @@ int kernel_irqchip_create(int vm_fd, const struct logger *log);
  * them, IOAPIC entries masked, the PIT stopped. Failures are logged.
  */
 void kernel_irqchip_reset(int vm_fd, const struct logger *log);
+
+/* Snapshots of KVM's chips (KVM_GET_IRQCHIP, KVM_GET_PIT2). 0 or -errno. */
+int kernel_irqchip_ioapic_state(int vm_fd, struct splitvm_ioapic_state *ret);
+int kernel_irqchip_pic_state(int vm_fd, struct splitvm_pic_state *ret);
+int kernel_irqchip_pit_state(int vm_fd, struct splitvm_pit_state *ret);
 
 /* Sets device line (GSI) to level through KVM_IRQ_LINE. */
 void kernel_irqchip_set_irq(int vm_fd, unsigned int line, bool level);

@@ -650,6 +650,50 @@ void irqchip_lapic_report(struct irqchip *c, unsigned int cpu,
 	split_unlock(c);
 }
 
+int irqchip_ioapic_state(struct irqchip *c, struct splitvm_ioapic_state *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (c->mode == IRQCHIP_KERNEL)
+		return kernel_irqchip_ioapic_state(c->host.vm_fd, ret);
+	split_lock(c);
+	ret->id = (uint32_t)c->ioapic.id << 24;
+	ret->version = (uint32_t)c->ioapic.version |
+		       (c->ioapic.pins - 1) << 16;
+	ret->pins = c->ioapic.pins;
+	for (unsigned int pin = 0; pin < c->ioapic.pins; pin++) {
+		ret->entries[pin] = ioapic_entry(&c->ioapic, pin);
+		ret->lines[pin] = c->ioapic.line[pin];
+	}
+	split_unlock(c);
+	return 0;
+}
+
+int irqchip_pic_state(struct irqchip *c, struct splitvm_pic_state *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (c->mode == IRQCHIP_KERNEL)
+		return kernel_irqchip_pic_state(c->host.vm_fd, ret);
+	split_lock(c);
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct pic_chip *m = &c->pic.chip[i];
+
+		ret->chip[i] = (struct splitvm_pic_chip_state){
+			m->irr, m->isr, m->imr, m->elcr, m->irq_base,
+			m->priority_add, m->auto_eoi, m->special_mask,
+			m->special_fully_nested, m->poll, m->init_state,
+		};
+	}
+	split_unlock(c);
+	return 0;
+}
+
+int irqchip_kernel_pit_state(struct irqchip *c, struct splitvm_pit_state *ret)
+{
+	if (c->mode != IRQCHIP_KERNEL)
+		return -ENODEV;
+	return kernel_irqchip_pit_state(c->host.vm_fd, ret);
+}
+
 void irqchip_vector_stats(struct irqchip *c, uint64_t ret[256])
 {
 	split_lock(c);

@@ -70,9 +70,8 @@ static struct boot *boot_new(const char *guest, const char *cmdline)
 	if (cmdline)
 		ck_assert_int_eq(splitvm_config_set_cmdline(b->cfg, cmdline),
 				 0);
-	ck_assert_int_eq(splitvm_config_set_console_handler(b->cfg,
-							    on_console, b),
-			 0);
+	ck_assert_int_eq(
+	    splitvm_config_set_console_handler(b->cfg, on_console, b), 0);
 	ck_assert_int_eq(splitvm_config_set_log_handler(b->cfg, on_log, b,
 							SPLITVM_LOG_WARNING),
 			 0);
@@ -312,8 +311,7 @@ START_TEST(boot_serial_input_reaches_guest)
 	ck_assert_int_eq(pipe(fds), 0);
 	ck_assert_int_eq(write(fds[1], line, sizeof(line) - 1),
 			 (ssize_t)sizeof(line) - 1);
-	ck_assert_int_eq(splitvm_config_set_serial_fds(b->cfg, -1, fds[0]),
-			 0);
+	ck_assert_int_eq(splitvm_config_set_serial_fds(b->cfg, -1, fds[0]), 0);
 	boot_run(b);
 	assert_exit(b, 0);
 	ck_assert_ptr_nonnull(strstr(b->console, "ping from the host"));
@@ -501,7 +499,8 @@ START_TEST(boot_regs_memory_and_stats)
 	ck_assert_int_eq(splitvm_get_regs(b->vm, 1, &again), -EINVAL);
 
 	ck_assert_int_eq(splitvm_mem_write(b->vm, 0x7000, buf, sizeof(buf)), 0);
-	ck_assert_int_eq(splitvm_mem_read(b->vm, 0x7000, back, sizeof(back)), 0);
+	ck_assert_int_eq(splitvm_mem_read(b->vm, 0x7000, back, sizeof(back)),
+			 0);
 	ck_assert_mem_eq(buf, back, sizeof(buf));
 	ck_assert_int_eq(splitvm_mem_read(b->vm, 0xfec00000, back, 4), -EFAULT);
 	ck_assert_int_eq(splitvm_mem_read(b->vm, (64 << 20) - 2, back, 4),
@@ -530,15 +529,15 @@ START_TEST(boot_user_devices_checked)
 		uint64_t base, size;
 		int config, create;
 	} cases[] = {
-		{SPLITVM_SPACE_PIO, 0x3f8, 8, 0, -EEXIST},	/* COM1 */
-		{SPLITVM_SPACE_PIO, 0xf0, 8, 0, -EEXIST},	/* debug-exit */
-		{SPLITVM_SPACE_MMIO, 0x100000, 0x1000, 0, -EEXIST}, /* RAM */
-		{SPLITVM_SPACE_MMIO, 0xfec00000, 16, 0, -EEXIST}, /* IOAPIC */
-		{SPLITVM_SPACE_PIO, 0xfff0, 0x20, -EINVAL, 0},	/* > 64K */
-		{SPLITVM_SPACE_MMIO, ~0ull, 2, -EINVAL, 0},	/* wraps */
-		{SPLITVM_SPACE_PIO, 0x300, 0, -EINVAL, 0},	/* empty */
-		{SPLITVM_SPACE_PIO, 0x300, 16, 0, 0},		/* free */
-		{SPLITVM_SPACE_MMIO, 0xd0000000, 0x1000, 0, 0}, /* hole */
+	    {SPLITVM_SPACE_PIO, 0x3f8, 8, 0, -EEXIST},		/* COM1 */
+	    {SPLITVM_SPACE_PIO, 0xf0, 8, 0, -EEXIST},		/* debug-exit */
+	    {SPLITVM_SPACE_MMIO, 0x100000, 0x1000, 0, -EEXIST}, /* RAM */
+	    {SPLITVM_SPACE_MMIO, 0xfec00000, 16, 0, -EEXIST},	/* IOAPIC */
+	    {SPLITVM_SPACE_PIO, 0xfff0, 0x20, -EINVAL, 0},	/* > 64K */
+	    {SPLITVM_SPACE_MMIO, ~0ull, 2, -EINVAL, 0},		/* wraps */
+	    {SPLITVM_SPACE_PIO, 0x300, 0, -EINVAL, 0},		/* empty */
+	    {SPLITVM_SPACE_PIO, 0x300, 16, 0, 0},		/* free */
+	    {SPLITVM_SPACE_MMIO, 0xd0000000, 0x1000, 0, 0},	/* hole */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -563,28 +562,64 @@ START_TEST(boot_user_devices_checked)
 }
 END_TEST
 
+/* Both irqchip modes start their chips in the same, firmware-left state. */
+START_TEST(boot_chip_snapshots_agree_across_modes)
+{
+	struct splitvm_pic_state pic[2];
+	struct splitvm_ioapic_state io[2];
+	struct splitvm_pit_state pit;
+
+	for (int m = 0; m < 2; m++) {
+		struct boot *b = boot_new("hang.elf", NULL);
+
+		ck_assert_int_eq(splitvm_config_set_irqchip(
+				     b->cfg, m ? SPLITVM_IRQCHIP_KERNEL
+					       : SPLITVM_IRQCHIP_SPLIT),
+				 0);
+		ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+		ck_assert_int_eq(splitvm_get_pic_state(b->vm, &pic[m]), 0);
+		ck_assert_int_eq(splitvm_get_ioapic_state(b->vm, &io[m]), 0);
+		ck_assert_int_eq(splitvm_get_pit_state(b->vm, &pit), 0);
+		ck_assert_int_eq(splitvm_get_pit_state(NULL, &pit), -EINVAL);
+		boot_free(b);
+	}
+	ck_assert_mem_eq(&pic[0], &pic[1], sizeof(pic[0]));
+	ck_assert_uint_eq(pic[0].chip[0].vector_base, 0x08);
+	ck_assert_uint_eq(pic[0].chip[1].vector_base, 0x70);
+	ck_assert_uint_eq(io[0].pins, 24);
+	ck_assert_uint_eq(io[1].pins, 24);
+	ck_assert_uint_eq(io[0].version, 0x170020);
+	ck_assert_uint_eq(io[1].version, 0x170011);
+	for (unsigned int pin = 0; pin < 24; pin++) {
+		ck_assert_uint_eq(io[0].entries[pin] & 0x10000, 0x10000);
+		ck_assert_uint_eq(io[1].entries[pin] & 0x10000, 0x10000);
+	}
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
 	TCase *tc = tcase_create("boot");
 	const TTest *tests[] = {
-		boot_demo_greets_and_passes,
-		boot_exit_code_reaches_result,
-		boot_multiboot_info_modules_and_memory,
-		boot_elf64_gets_fdt,
-		boot_triple_fault_is_an_outcome_with_registers,
-		boot_timeout_ends_halted_guest,
-		boot_stop_from_another_thread,
-		boot_wait_times_out_while_running,
-		boot_concurrent_vms_keep_their_results,
-		boot_serial_input_reaches_guest,
-		boot_bad_images_fail_create_with_reason,
-		boot_destroy_running_vm,
-		boot_pause_resume,
-		boot_irq_and_cpu_calls_check_arguments,
-		boot_reset_reboots_the_guest,
-		boot_regs_memory_and_stats,
-		boot_user_devices_checked,
+	    boot_demo_greets_and_passes,
+	    boot_exit_code_reaches_result,
+	    boot_multiboot_info_modules_and_memory,
+	    boot_elf64_gets_fdt,
+	    boot_triple_fault_is_an_outcome_with_registers,
+	    boot_timeout_ends_halted_guest,
+	    boot_stop_from_another_thread,
+	    boot_wait_times_out_while_running,
+	    boot_concurrent_vms_keep_their_results,
+	    boot_serial_input_reaches_guest,
+	    boot_bad_images_fail_create_with_reason,
+	    boot_destroy_running_vm,
+	    boot_pause_resume,
+	    boot_irq_and_cpu_calls_check_arguments,
+	    boot_reset_reboots_the_guest,
+	    boot_regs_memory_and_stats,
+	    boot_user_devices_checked,
+	    boot_chip_snapshots_agree_across_modes,
 	};
 
 	tcase_set_timeout(tc, 120);
