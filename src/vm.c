@@ -22,6 +22,7 @@
 #include "pit.h"
 #include "reset.h"
 #include "shutdown.h"
+#include "testdev.h"
 #include "uart.h"
 #include "vm.h"
 
@@ -298,6 +299,47 @@ static void vm_fire_pit(struct splitvm *vm)
 	pit_fire(vm->pit);
 }
 
+/*
+ * The test device's page flush (port 0xe4): taking the page's access away
+ * and giving it back fires KVM's MMU notifier, so KVM drops its mapping
+ * and the guest's next access faults it in again, as kvm-unit-tests
+ * expect. MADV_DONTNEED would zero the page instead.
+ */
+static int vm_testdev_flush(void *vmp, uint64_t gpa)
+{
+	struct splitvm *vm = vmp;
+	void *page = guest_mem_ptr(&vm->mem, gpa & ~0xfffull, 4096);
+
+	if (!page)
+		return -EFAULT;
+	if (mprotect(page, 4096, PROT_NONE) < 0 ||
+	    mprotect(page, 4096, PROT_READ | PROT_WRITE) < 0)
+		return -errno;
+	return 0;
+}
+
+/* QEMU's pc-testdev: latch and flush ports, one line port per IOAPIC pin,
+ * 64 KiB of MMIO scratch. */
+static int vm_create_testdev(struct splitvm *vm)
+{
+	const struct irq_line lines = {irqchip_set_irq, vm->irqchip, 0};
+	const struct testdev_hooks hooks = {vm_testdev_flush, vm};
+	struct testdev *td;
+	int r;
+
+	if ((r = testdev_new(&lines, irqchip_lines(vm->irqchip), &hooks,
+			     &td)) ||
+	    (r = vm_add_device(vm, &testdev_port_ops, td)) ||
+	    (r = vm_map_pio(vm, TESTDEV_PORT_BASE, TESTDEV_PORT_SIZE,
+			    &testdev_port_ops, td)) ||
+	    (r = vm_map_pio(vm, TESTDEV_IRQ_BASE, testdev_nr_lines(td),
+			    &testdev_irq_ops, td)) ||
+	    (r = bus_register(&vm->mmio, TESTDEV_IOMEM_BASE,
+			      TESTDEV_IOMEM_SIZE, &testdev_mmio_ops, td)))
+		return r;
+	return 0;
+}
+
 /* ---- The embedder's devices ------------------------------------------ */
 
 static uint64_t user_device_read(void *dev, const struct io_access *a)
@@ -426,6 +468,8 @@ static int vm_create_devices(struct splitvm *vm,
 		return r;
 	if (cfg->pit && irqchip_mode(vm->irqchip) == IRQCHIP_SPLIT &&
 	    (r = vm_create_pit(vm)))
+		return r;
+	if ((r = vm_create_testdev(vm)))
 		return r;
 	return vm_map_user_devices(vm, cfg);
 }
