@@ -71,7 +71,7 @@ static struct boot *boot_new(const char *guest, const char *cmdline)
 		ck_assert_int_eq(splitvm_config_set_cmdline(b->cfg, cmdline),
 				 0);
 	ck_assert_int_eq(
-	    splitvm_config_set_console_handler(b->cfg, on_console, b), 0);
+		splitvm_config_set_console_handler(b->cfg, on_console, b), 0);
 	ck_assert_int_eq(splitvm_config_set_log_handler(b->cfg, on_log, b,
 							SPLITVM_LOG_WARNING),
 			 0);
@@ -100,11 +100,11 @@ static void boot_free(struct boot *b)
 static void assert_exit(const struct boot *b, uint32_t code)
 {
 	ck_assert_msg(b->res.outcome == SPLITVM_OUTCOME_EXIT,
-		      "outcome %s (%s); console:\n%s",
-		      splitvm_outcome_name(b->res.outcome), b->res.detail,
-		      b->console);
+			  "outcome %s (%s); console:\n%s",
+			  splitvm_outcome_name(b->res.outcome), b->res.detail,
+			  b->console);
 	ck_assert_msg(b->res.exit_code == code, "exit code %u; console:\n%s",
-		      b->res.exit_code, b->console);
+			  b->res.exit_code, b->console);
 }
 
 START_TEST(boot_demo_greets_and_passes)
@@ -447,16 +447,16 @@ static void reset_reboots(enum splitvm_irqchip mode)
 	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
 	ck_assert_int_eq(splitvm_start(b->vm), 0);
 	ck_assert_msg(wait_console(b, "hang:", 1), "no first boot: %s",
-		      b->console);
+			  b->console);
 	ck_assert_int_eq(splitvm_reset(b->vm), 0);
 	ck_assert_msg(wait_console(b, "hang:", 2), "no second boot: %s",
-		      b->console);
+			  b->console);
 	/* A reset while paused keeps the VM paused until resumed. */
 	ck_assert_int_eq(splitvm_pause(b->vm), 0);
 	ck_assert_int_eq(splitvm_reset(b->vm), 0);
 	ck_assert_int_eq(splitvm_resume(b->vm), 0);
 	ck_assert_msg(wait_console(b, "hang:", 3), "no third boot: %s",
-		      b->console);
+			  b->console);
 	ck_assert_int_eq(splitvm_stop(b->vm), 0);
 	ck_assert_int_eq(splitvm_wait(b->vm, -1, &b->res), 0);
 	ck_assert_int_eq(b->res.outcome, SPLITVM_OUTCOME_STOPPED);
@@ -529,15 +529,15 @@ START_TEST(boot_user_devices_checked)
 		uint64_t base, size;
 		int config, create;
 	} cases[] = {
-	    {SPLITVM_SPACE_PIO, 0x3f8, 8, 0, -EEXIST},		/* COM1 */
-	    {SPLITVM_SPACE_PIO, 0xf0, 8, 0, -EEXIST},		/* debug-exit */
-	    {SPLITVM_SPACE_MMIO, 0x100000, 0x1000, 0, -EEXIST}, /* RAM */
-	    {SPLITVM_SPACE_MMIO, 0xfec00000, 16, 0, -EEXIST},	/* IOAPIC */
-	    {SPLITVM_SPACE_PIO, 0xfff0, 0x20, -EINVAL, 0},	/* > 64K */
-	    {SPLITVM_SPACE_MMIO, ~0ull, 2, -EINVAL, 0},		/* wraps */
-	    {SPLITVM_SPACE_PIO, 0x300, 0, -EINVAL, 0},		/* empty */
-	    {SPLITVM_SPACE_PIO, 0x300, 16, 0, 0},		/* free */
-	    {SPLITVM_SPACE_MMIO, 0xd0000000, 0x1000, 0, 0},	/* hole */
+		{SPLITVM_SPACE_PIO, 0x3f8, 8, 0, -EEXIST},		/* COM1 */
+		{SPLITVM_SPACE_PIO, 0xf0, 8, 0, -EEXIST},		/* debug-exit */
+		{SPLITVM_SPACE_MMIO, 0x100000, 0x1000, 0, -EEXIST}, /* RAM */
+		{SPLITVM_SPACE_MMIO, 0xfec00000, 16, 0, -EEXIST},	/* IOAPIC */
+		{SPLITVM_SPACE_PIO, 0xfff0, 0x20, -EINVAL, 0},	/* > 64K */
+		{SPLITVM_SPACE_MMIO, ~0ull, 2, -EINVAL, 0},		/* wraps */
+		{SPLITVM_SPACE_PIO, 0x300, 0, -EINVAL, 0},		/* empty */
+		{SPLITVM_SPACE_PIO, 0x300, 16, 0, 0},		/* free */
+		{SPLITVM_SPACE_MMIO, 0xd0000000, 0x1000, 0, 0},	/* hole */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -545,17 +545,17 @@ START_TEST(boot_user_devices_checked)
 		int r;
 
 		r = splitvm_config_add_device(b->cfg, cases[i].space,
-					      cases[i].base, cases[i].size,
-					      &ops, NULL);
+						  cases[i].base, cases[i].size,
+						  &ops, NULL);
 		ck_assert_msg(r == cases[i].config, "case %zu: config %d", i,
-			      r);
+				  r);
 		if (!r) {
 			r = splitvm_create(b->cfg, &b->vm);
 			ck_assert_msg(r == cases[i].create,
-				      "case %zu: create %d", i, r);
+					  "case %zu: create %d", i, r);
 			if (r)
 				ck_assert_msg(strlen(b->log) > 0,
-					      "case %zu: no reason", i);
+						  "case %zu: no reason", i);
 		}
 		boot_free(b);
 	}
@@ -573,8 +573,8 @@ START_TEST(boot_chip_snapshots_agree_across_modes)
 		struct boot *b = boot_new("hang.elf", NULL);
 
 		ck_assert_int_eq(splitvm_config_set_irqchip(
-				     b->cfg, m ? SPLITVM_IRQCHIP_KERNEL
-					       : SPLITVM_IRQCHIP_SPLIT),
+					 b->cfg, m ? SPLITVM_IRQCHIP_KERNEL
+						   : SPLITVM_IRQCHIP_SPLIT),
 				 0);
 		ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
 		ck_assert_int_eq(splitvm_get_pic_state(b->vm, &pic[m]), 0);
@@ -597,29 +597,91 @@ START_TEST(boot_chip_snapshots_agree_across_modes)
 }
 END_TEST
 
+static unsigned int open_fds(void)
+{
+	char path[64];
+	unsigned int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+/* A harness runs many VMs at once: 100 in one process, each its verdict. */
+START_TEST(boot_hundred_vms_at_once)
+{
+	enum { N = 100 };
+	struct boot **b = calloc(N, sizeof(*b));
+
+	ck_assert_ptr_nonnull(b);
+	for (unsigned int i = 0; i < N; i++) {
+		char cmd[32];
+
+		snprintf(cmd, sizeof(cmd), "exit=%u", i);
+		b[i] = boot_new("exitcode.elf", cmd);
+		ck_assert_int_eq(splitvm_config_set_memory(b[i]->cfg, 8 << 20),
+				 0);
+		ck_assert_int_eq(splitvm_create(b[i]->cfg, &b[i]->vm), 0);
+		ck_assert_int_eq(splitvm_start(b[i]->vm), 0);
+	}
+	for (unsigned int i = 0; i < N; i++) {
+		ck_assert_int_eq(splitvm_wait(b[i]->vm, -1, &b[i]->res), 0);
+		assert_exit(b[i], i);
+		ck_assert_ptr_nonnull(strstr(b[i]->console, "exiting with"));
+		boot_free(b[i]);
+	}
+	free(b);
+}
+END_TEST
+
+/* Creating and destroying VMs in a loop leaks no descriptor (memory is
+ * checked by the sanitizer build's leak checker). */
+START_TEST(boot_create_destroy_loop_leaks_nothing)
+{
+	unsigned int before = open_fds();
+
+	for (int i = 0; i < 200; i++) {
+		struct boot *b = boot_new("exitcode.elf", "exit=3");
+
+		ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 1 + i % 2), 0);
+		ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+		if (i % 2) {
+			ck_assert_int_eq(splitvm_run(b->vm, &b->res), 0);
+			assert_exit(b, 3);
+		}
+		boot_free(b);
+	}
+	ck_assert_uint_eq(open_fds(), before);
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
 	TCase *tc = tcase_create("boot");
 	const TTest *tests[] = {
-	    boot_demo_greets_and_passes,
-	    boot_exit_code_reaches_result,
-	    boot_multiboot_info_modules_and_memory,
-	    boot_elf64_gets_fdt,
-	    boot_triple_fault_is_an_outcome_with_registers,
-	    boot_timeout_ends_halted_guest,
-	    boot_stop_from_another_thread,
-	    boot_wait_times_out_while_running,
-	    boot_concurrent_vms_keep_their_results,
-	    boot_serial_input_reaches_guest,
-	    boot_bad_images_fail_create_with_reason,
-	    boot_destroy_running_vm,
-	    boot_pause_resume,
-	    boot_irq_and_cpu_calls_check_arguments,
-	    boot_reset_reboots_the_guest,
-	    boot_regs_memory_and_stats,
-	    boot_user_devices_checked,
-	    boot_chip_snapshots_agree_across_modes,
+		boot_demo_greets_and_passes,
+		boot_exit_code_reaches_result,
+		boot_multiboot_info_modules_and_memory,
+		boot_elf64_gets_fdt,
+		boot_triple_fault_is_an_outcome_with_registers,
+		boot_timeout_ends_halted_guest,
+		boot_stop_from_another_thread,
+		boot_wait_times_out_while_running,
+		boot_concurrent_vms_keep_their_results,
+		boot_serial_input_reaches_guest,
+		boot_bad_images_fail_create_with_reason,
+		boot_destroy_running_vm,
+		boot_pause_resume,
+		boot_irq_and_cpu_calls_check_arguments,
+		boot_reset_reboots_the_guest,
+		boot_regs_memory_and_stats,
+		boot_user_devices_checked,
+		boot_chip_snapshots_agree_across_modes,
+		boot_hundred_vms_at_once,
+		boot_create_destroy_loop_leaks_nothing,
 	};
 
 	tcase_set_timeout(tc, 120);
