@@ -231,6 +231,36 @@ int splitvm_config_set_ioapic(struct splitvm_config *cfg, unsigned int pins,
  */
 int splitvm_config_set_pit(struct splitvm_config *cfg, int enabled);
 
+/** What the sandbox does with a system call outside a thread's list. */
+enum splitvm_sandbox {
+	SPLITVM_SANDBOX_OFF = 0, /**< no sandbox (the library's default) */
+	SPLITVM_SANDBOX_ERRNO,	 /**< the call fails with EPERM */
+	SPLITVM_SANDBOX_TRAP,	 /**< SIGSYS to the thread (the host's handler
+				      reports it; the CLI's does) */
+	SPLITVM_SANDBOX_KILL,	 /**< the process is killed */
+};
+
+/**
+ * Confines each of the VM's threads with a seccomp allowlist for its role
+ * once its setup is done: a vCPU thread may use its vCPU's KVM ioctls and
+ * those of interrupt delivery, memory, locks, signals, clocks and reads
+ * and writes on open descriptors, nothing else (no open, exec, socket...);
+ * the I/O thread likewise. The embedder's callbacks run on these threads
+ * and are confined alike. Needs libseccomp at build time.
+ * Returns 0, or -EINVAL (unknown action), -ENOTSUP (built without
+ * libseccomp).
+ */
+int splitvm_config_set_sandbox(struct splitvm_config *cfg,
+			       enum splitvm_sandbox action);
+
+/**
+ * Confines the calling thread as the CLI confines its main thread once
+ * the VM runs: interrupt and snapshot calls, waiting, and destroying the
+ * VM remain possible. For hosts that dedicate a thread to one VM.
+ * Returns 0, or -EINVAL, -ENOTSUP, or libseccomp's errno.
+ */
+int splitvm_sandbox_control_thread(enum splitvm_sandbox action);
+
 /** The address spaces a device can sit in. */
 enum splitvm_space {
 	SPLITVM_SPACE_PIO = 0, /**< x86 I/O ports */

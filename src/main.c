@@ -56,6 +56,9 @@ static const char usage_text[] =
 	"  --trace FILE          write every interrupt event (line set, routed,\n"
 	"                        injected, EOI, entry/PIC writes, NMI) to FILE,\n"
 	"                        one JSON object a line\n"
+	"  --no-sandbox          run without the seccomp allowlists (on by\n"
+	"                        default: a refused system call ends splitvm\n"
+	"                        with status 126 and says which)\n"
 	"  --verbose             log what the monitor does (repeat for more)\n"
 	"\n"
 	"Exit status:\n"
@@ -84,6 +87,7 @@ struct cli {
 	int verbose;
 	unsigned int ioapic_pins;
 	unsigned int ioapic_version;
+	bool sandbox;
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -279,6 +283,9 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 		r = splitvm_config_set_event_handler(cfg, ~0u, trace_event,
 						     &cli->trace);
 		break;
+	case 'S':
+		cli->sandbox = false;
+		break;
 	case 'v':
 		cli->verbose++;
 		break;
@@ -310,6 +317,7 @@ static int cli_parse_run(struct cli *cli, int argc, char **argv)
 		{"ioapic-version", required_argument, NULL, 'V'},
 		{"no-pit", no_argument, NULL, 'N'},
 		{"trace", required_argument, NULL, 'T'},
+		{"no-sandbox", no_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -419,6 +427,48 @@ static int cli_verdict(const struct splitvm_result *res)
 	}
 }
 
+/*
+ * SIGSYS from the sandbox: a splitvm thread made a system call its role's
+ * allowlist refuses. Say which, then end: the monitor cannot be trusted
+ * to go on. Only async-signal-safe calls here.
+ */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	char msg[96] = "splitvm: sandbox refused system call ";
+	size_t len = strlen(msg);
+	char digits[12];
+	int n = 0, nr = si->si_syscall;
+
+	do
+		digits[n++] = (char)('0' + nr % 10);
+	while ((nr /= 10) && n < (int)sizeof(digits));
+	while (n)
+		msg[len++] = digits[--n];
+	msg[len++] = '\n';
+	if (write(STDERR_FILENO, msg, len) < 0)
+		_exit(EXIT_MONITOR_ERROR);
+	_exit(EXIT_MONITOR_ERROR);
+}
+
+static int cli_sandbox(struct cli *cli)
+{
+	struct sigaction sa = {.sa_sigaction = on_sigsys,
+			       .sa_flags = SA_SIGINFO};
+	int r;
+
+	if (!cli->sandbox)
+		return 0;
+	sigaction(SIGSYS, &sa, NULL);
+	r = splitvm_config_set_sandbox(cli->cfg, SPLITVM_SANDBOX_TRAP);
+	if (r) {
+		fprintf(stderr, "splitvm: the sandbox is not available (%s); "
+				"use --no-sandbox\n",
+			strerror(-r));
+		return EXIT_MONITOR_ERROR;
+	}
+	return 0;
+}
+
 /* Turns SIGINT/SIGTERM/SIGHUP into splitvm_stop(), off the signal path. */
 struct signal_watch {
 	pthread_t thread;
@@ -455,7 +505,12 @@ static int cli_boot(struct cli *cli)
 	if (r)
 		return EXIT_MONITOR_ERROR; /* the log said why */
 	watching = pthread_create(&w.thread, NULL, signal_thread, &w) == 0;
-	r = splitvm_run(w.vm, &res);
+	r = splitvm_start(w.vm);
+	/* From here the main thread only waits, reports and tears down. */
+	if (!r && cli->sandbox)
+		r = splitvm_sandbox_control_thread(SPLITVM_SANDBOX_TRAP);
+	if (!r)
+		r = splitvm_wait(w.vm, -1, &res);
 	if (watching) {
 		__atomic_store_n(&w.done, true, __ATOMIC_RELEASE);
 		pthread_kill(w.thread, SIGTERM); /* blocked: only wakes it */
@@ -477,6 +532,7 @@ static int cli_run(int argc, char **argv)
 		.serial = "stdio",
 		.ioapic_pins = 24,
 		.ioapic_version = 0x20,
+		.sandbox = true,
 	};
 	int r;
 
@@ -485,6 +541,8 @@ static int cli_run(int argc, char **argv)
 	r = cli_parse_run(&cli, argc, argv);
 	if (!r)
 		r = cli_serial(&cli);
+	if (!r)
+		r = cli_sandbox(&cli);
 	if (!r) {
 		enum splitvm_log_level level =
 			cli.verbose >= 2   ? SPLITVM_LOG_DEBUG

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "sandbox.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -633,7 +634,13 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	char detail[96];
+	int r;
 
+	if (v->vm->sandbox && (r = sandbox_enter(SANDBOX_VCPU, v->vm->sandbox))) {
+		vm_fail(v->vm, (int)v->index, r, "the vCPU sandbox failed");
+		vm_vcpu_done(v->vm);
+		return NULL;
+	}
 	while (vcpu_handle_requests(v)) {
 		if (v->run->request_interrupt_window ||
 		    irqchip_extint_pending(v->vm->irqchip, v->index))

@@ -21,6 +21,7 @@
 #include "fw_cfg.h"
 #include "pit.h"
 #include "reset.h"
+#include "sandbox.h"
 #include "shutdown.h"
 #include "testdev.h"
 #include "uart.h"
@@ -664,6 +665,7 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 	vm->kvm_fd = vm->vm_fd = vm->io_wake_fd = -1;
 	vm->kick_signal = cfg->kick_signal;
 	vm->timeout_ms = cfg->timeout_ms;
+	vm->sandbox = cfg->sandbox;
 	vm->event_mask = cfg->event_fn ? cfg->event_mask : 0;
 	vm->event_fn = cfg->event_fn;
 	vm->event_data = cfg->event_data;
@@ -837,7 +839,12 @@ static void *vm_io_thread(void *arg)
 				 ? vm->start_ns + vm->timeout_ms * 1000000ull
 				 : 0;
 	bool in_open = vm->serial_in_fd >= 0;
+	int r;
 
+	if (vm->sandbox && (r = sandbox_enter(SANDBOX_IO, vm->sandbox))) {
+		vm_fail(vm, -1, r, "the I/O thread's sandbox failed");
+		return NULL;
+	}
 	while (!atomic_load(&vm->io_stop)) {
 		uint64_t now = vm_now_ns();
 		uint64_t next = vm_run_timers(vm, now);

@@ -77,6 +77,7 @@ struct splitvm {
 	struct vcpu *vcpus;
 	int kick_signal;
 	uint64_t timeout_ms;
+	enum splitvm_sandbox sandbox;
 	unsigned int event_mask;
 	splitvm_event_fn event_fn;
 	void *event_data;

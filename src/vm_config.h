@@ -46,6 +46,7 @@ struct splitvm_config {
 	bool pit;
 	struct user_device user_devices[CONFIG_MAX_USER_DEVICES];
 	unsigned int nr_user_devices;
+	enum splitvm_sandbox sandbox;
 	unsigned int event_mask;
 	splitvm_event_fn event_fn;
 	void *event_data;

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The sandbox: a libseccomp allowlist per thread role. A guest can only
+ * reach the monitor through exits, so what a vCPU thread may do once it
+ * runs is all a compromised device model could do: no open, no exec, no
+ * socket, and ioctl only with the KVM requests listed here.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+
+#include "config.h"
+#include "sandbox.h"
+
+#if HAVE_SECCOMP
+#include <seccomp.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * What every thread of the VM needs: memory (malloc, thread stacks; the
+ * embedder's callbacks run on these threads too), locks, clocks, signals
+ * for kicks (pthread_kill is getpid + tgkill), writes to the console and
+ * log descriptors, and leaving.
+ */
+static const int common_syscalls[] = {
+	SCMP_SYS(brk),		SCMP_SYS(mmap),	     SCMP_SYS(munmap),
+	SCMP_SYS(mremap),	SCMP_SYS(madvise),   SCMP_SYS(mprotect),
+	SCMP_SYS(futex),	SCMP_SYS(clock_gettime),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+	SCMP_SYS(gettimeofday), SCMP_SYS(getpid),    SCMP_SYS(gettid),
+	SCMP_SYS(tgkill),	SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(write),	SCMP_SYS(writev),    SCMP_SYS(read),
+	SCMP_SYS(sched_yield),	SCMP_SYS(exit),	     SCMP_SYS(exit_group),
+	SCMP_SYS(restart_syscall), SCMP_SYS(getrandom),
+	SCMP_SYS(rseq),		SCMP_SYS(set_robust_list),
+	/* stdio asks how to buffer a stream on its first write */
+	SCMP_SYS(fstat),	SCMP_SYS(newfstatat),
+};
+
+/*
+ * Sanitizer builds: the runtime reports, symbolizes and (LeakSanitizer)
+ * stops the world from whichever thread runs into it. Test builds only.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZER_BUILD 1
+#endif
+#endif
+#ifdef SANITIZER_BUILD
+static const int sanitizer_syscalls[] = {
+	SCMP_SYS(openat),	 SCMP_SYS(open),	SCMP_SYS(close),
+	SCMP_SYS(readlink),	 SCMP_SYS(readlinkat),	SCMP_SYS(clone),
+	SCMP_SYS(clone3),	 SCMP_SYS(ptrace),	SCMP_SYS(prctl),
+	SCMP_SYS(wait4),	 SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(prlimit64),	 SCMP_SYS(getrlimit),	SCMP_SYS(sigaltstack),
+	SCMP_SYS(rt_sigaction), SCMP_SYS(pipe2),	SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),	 SCMP_SYS(lseek),	SCMP_SYS(kill),
+	SCMP_SYS(getppid),	 SCMP_SYS(uname),	SCMP_SYS(pread64),
+	SCMP_SYS(execve),	 SCMP_SYS(dup2),	SCMP_SYS(setrlimit),
+	SCMP_SYS(getdents64),	 SCMP_SYS(getdents),	SCMP_SYS(waitid),
+	SCMP_SYS(munlock),	 SCMP_SYS(mlock),	SCMP_SYS(process_vm_readv),
+};
+#endif
+
+/* A vCPU thread: its own vCPU's ioctls, and the VM ioctls of interrupt
+ * delivery (the IOAPIC raises GSIs and reprograms routes on its exits). */
+static const unsigned long vcpu_ioctls[] = {
+	KVM_RUN,	     KVM_GET_REGS,	   KVM_SET_REGS,
+	KVM_GET_SREGS,	     KVM_SET_SREGS,	   KVM_GET_LAPIC,
+	KVM_SET_LAPIC,	     KVM_GET_MP_STATE,	   KVM_SET_MP_STATE,
+	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_NMI,
+	KVM_INTERRUPT,	     KVM_IRQ_LINE,	   KVM_SET_GSI_ROUTING,
+};
+static const int vcpu_syscalls[] = {SCMP_SYS(sched_getaffinity)};
+
+/* The I/O thread: timers fire the PIT and the IOAPIC's retries. */
+static const unsigned long io_ioctls[] = {
+	KVM_IRQ_LINE,
+	KVM_SET_GSI_ROUTING,
+};
+static const int io_syscalls[] = {SCMP_SYS(ppoll), SCMP_SYS(poll)};
+
+/* The CLI's main thread: interrupt calls, snapshots, then teardown. */
+static const unsigned long control_ioctls[] = {
+	KVM_IRQ_LINE,	 KVM_SET_GSI_ROUTING, KVM_GET_IRQCHIP,
+	KVM_SET_IRQCHIP, KVM_GET_PIT2,	      KVM_SET_PIT2,
+};
+static const int control_syscalls[] = {SCMP_SYS(close)};
+
+struct role_rules {
+	const int *syscalls;
+	size_t nr_syscalls;
+	const unsigned long *ioctls;
+	size_t nr_ioctls;
+};
+
+static const struct role_rules roles[] = {
+	[SANDBOX_VCPU] = {vcpu_syscalls, ARRAY_SIZE(vcpu_syscalls),
+			  vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls)},
+	[SANDBOX_IO] = {io_syscalls, ARRAY_SIZE(io_syscalls), io_ioctls,
+			ARRAY_SIZE(io_ioctls)},
+	[SANDBOX_CONTROL] = {control_syscalls, ARRAY_SIZE(control_syscalls),
+			     control_ioctls, ARRAY_SIZE(control_ioctls)},
+};
+
+static uint32_t sandbox_default_action(enum splitvm_sandbox action)
+{
+	switch (action) {
+	case SPLITVM_SANDBOX_TRAP:
+		return SCMP_ACT_TRAP;
+	case SPLITVM_SANDBOX_KILL:
+		return SCMP_ACT_KILL_PROCESS;
+	default:
+		return SCMP_ACT_ERRNO(EPERM);
+	}
+}
+
+static int sandbox_add(scmp_filter_ctx ctx, const int *nrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action)
+{
+	const struct role_rules *rules = &roles[role];
+	scmp_filter_ctx ctx = seccomp_init(sandbox_default_action(action));
+	int r;
+
+	if (!ctx)
+		return -ENOMEM;
+	r = sandbox_add(ctx, common_syscalls, ARRAY_SIZE(common_syscalls));
+	if (!r)
+		r = sandbox_add(ctx, rules->syscalls, rules->nr_syscalls);
+#ifdef SANITIZER_BUILD
+	if (!r)
+		r = sandbox_add(ctx, sanitizer_syscalls,
+				ARRAY_SIZE(sanitizer_syscalls));
+#endif
+	/* ioctl: only the listed requests (the low 32 bits count). */
+	for (size_t i = 0; !r && i < rules->nr_ioctls; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+					     rules->ioctls[i] & 0xffffffffu));
+	if (!r)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
+#else
+
+int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action)
+{
+	return -ENOTSUP;
+}
+
+#endif
+
+const char *sandbox_role_name(enum sandbox_role role)
+{
+	static const char *const names[] = {
+		[SANDBOX_VCPU] = "vCPU",
+		[SANDBOX_IO] = "I/O",
+		[SANDBOX_CONTROL] = "control",
+	};
+
+	return names[role];
+}
