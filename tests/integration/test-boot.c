@@ -6,10 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,6 +77,10 @@ static struct boot *boot_new(const char *guest, const char *cmdline)
 		splitvm_config_set_console_handler(b->cfg, on_console, b), 0);
 	ck_assert_int_eq(splitvm_config_set_log_handler(b->cfg, on_log, b,
 							SPLITVM_LOG_WARNING),
+			 0);
+	/* Every guest of the suite runs sandboxed. */
+	ck_assert_int_eq(splitvm_config_set_sandbox(b->cfg,
+						    SPLITVM_SANDBOX_ERRNO),
 			 0);
 	/* No guest here may run this long; a hang fails, never blocks. */
 	ck_assert_int_eq(splitvm_config_set_timeout(b->cfg, 60000), 0);
@@ -657,6 +664,80 @@ START_TEST(boot_create_destroy_loop_leaks_nothing)
 }
 END_TEST
 
+/* What a console handler saw when it tried to open a file. */
+static volatile sig_atomic_t sigsys_count, sigsys_nr;
+static int open_result, open_errno;
+static bool open_tried;
+
+/* A host's SIGSYS handler: note the call, make it fail with EPERM. */
+static void on_sigsys(int sig, siginfo_t *si, void *ucp)
+{
+	ucontext_t *uc = ucp;
+
+	sigsys_count++;
+	sigsys_nr = si->si_syscall;
+	uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
+}
+
+static void console_tries_open(void *userdata, const char *data, size_t len)
+{
+	if (open_tried)
+		return;
+	open_tried = true;
+	open_result = open("/etc/hostname", O_RDONLY);
+	open_errno = errno;
+}
+
+/* The embedder's callbacks run on the vCPU threads, inside the sandbox:
+ * a system call outside the vCPU allowlist is refused, and reported. */
+START_TEST(boot_sandbox_refuses_forbidden_syscall)
+{
+	static const enum splitvm_sandbox modes[] = {SPLITVM_SANDBOX_ERRNO,
+						     SPLITVM_SANDBOX_TRAP};
+	struct sigaction sa = {.sa_sigaction = on_sigsys,
+			       .sa_flags = SA_SIGINFO};
+
+	sigaction(SIGSYS, &sa, NULL);
+	for (unsigned int i = 0; i < 2; i++) {
+		struct boot *b = boot_new("demo.elf", NULL);
+
+		open_tried = false;
+		sigsys_count = 0;
+		ck_assert_int_eq(splitvm_config_set_sandbox(b->cfg, modes[i]),
+				 0);
+		ck_assert_int_eq(splitvm_config_set_console_handler(
+					 b->cfg, console_tries_open, b),
+				 0);
+		boot_run(b);
+		assert_exit(b, 0); /* the guest itself is not disturbed */
+		ck_assert(open_tried);
+		ck_assert_int_eq(open_result, -1);
+		ck_assert_int_eq(open_errno, EPERM);
+		if (modes[i] == SPLITVM_SANDBOX_ERRNO) {
+			ck_assert_int_eq(sigsys_count, 0);
+		} else {
+			ck_assert_int_eq(sigsys_count, 1);
+			ck_assert_int_eq(sigsys_nr, SYS_openat);
+		}
+		boot_free(b);
+	}
+	/* Without the sandbox the same call works: the test can fail. */
+	struct boot *b = boot_new("demo.elf", NULL);
+
+	open_tried = false;
+	ck_assert_int_eq(splitvm_config_set_sandbox(b->cfg,
+						    SPLITVM_SANDBOX_OFF),
+			 0);
+	ck_assert_int_eq(splitvm_config_set_console_handler(
+				 b->cfg, console_tries_open, b),
+			 0);
+	boot_run(b);
+	ck_assert_int_ge(open_result, 0);
+	close(open_result);
+	boot_free(b);
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -682,6 +763,7 @@ static Suite *boot_suite(void)
 		boot_chip_snapshots_agree_across_modes,
 		boot_hundred_vms_at_once,
 		boot_create_destroy_loop_leaks_nothing,
+		boot_sandbox_refuses_forbidden_syscall,
 	};
 
 	tcase_set_timeout(tc, 120);
