@@ -482,6 +482,15 @@ int splitvm_get_stats(struct splitvm *vm, struct splitvm_stats *ret);
 int splitvm_irq_set(struct splitvm *vm, unsigned int line, int level);
 
 /**
+ * Sends a message-signalled interrupt (Intel SDM 10.11): @address
+ * (0xfeeXXXXX: destination, mode) and @data (vector, delivery mode,
+ * trigger), as a PCI device would, through KVM_SIGNAL_MSI. Any thread.
+ * Returns 0, or -EINVAL (vm NULL, address not in 0xfee00000-0xfeefffff),
+ * or KVM's errno.
+ */
+int splitvm_msi(struct splitvm *vm, uint64_t address, uint32_t data);
+
+/**
  * Sends an NMI to vCPU @cpu, or to every vCPU if cpu is -1, through
  * KVM_NMI on each vCPU's own thread. Works before start too (the NMI
  * waits). Any thread.

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "splitvm.h"
 
 /* Exit statuses. A debug-exit value v gives (v << 1) | 1, always odd. */
@@ -56,6 +57,13 @@ static const char usage_text[] =
 	"  --trace FILE          write every interrupt event (line set, routed,\n"
 	"                        injected, EOI, entry/PIC writes, NMI) to FILE,\n"
 	"                        one JSON object a line\n"
+	"  --control PATH        take JSON commands, one a line, on a Unix\n"
+	"                        socket made at PATH (or stdin if PATH is -,\n"
+	"                        answers on stdout; the serial console then\n"
+	"                        defaults to none): irq, pulse, msi, nmi, init,\n"
+	"                        sipi, pause, resume, reset, stats, state, quit\n"
+	"  --result-json FILE    write the outcome, exit status, duration and\n"
+	"                        statistics to FILE as one JSON object\n"
 	"  --no-sandbox          run without the seccomp allowlists (on by\n"
 	"                        default: a refused system call ends splitvm\n"
 	"                        with status 126 and says which)\n"
@@ -72,7 +80,7 @@ static const char usage_text[] =
 	"  12            the guest reported a crash\n"
 	"  124           the --timeout passed\n"
 	"  126           splitvm itself failed (bad image, no /dev/kvm, ...)\n"
-	"  130           interrupted by SIGINT, SIGTERM or SIGHUP\n";
+	"  130           stopped: SIGINT, SIGTERM, SIGHUP or --control quit\n";
 
 /* The --trace file; events come from several threads at once. */
 struct trace {
@@ -88,6 +96,9 @@ struct cli {
 	unsigned int ioapic_pins;
 	unsigned int ioapic_version;
 	bool sandbox;
+	bool serial_given;
+	const char *control;
+	FILE *result_json;
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -245,6 +256,7 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 			return usage_error("--serial: '%s' is not stdio, none or file:PATH",
 					   arg);
 		cli->serial = arg;
+		cli->serial_given = true;
 		break;
 	case 'I':
 		if (!strcmp(arg, "split"))
@@ -286,6 +298,22 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 	case 'S':
 		cli->sandbox = false;
 		break;
+	case 'C':
+		if (!*arg)
+			return usage_error("--control needs a socket path or -");
+		cli->control = arg;
+		break;
+	case 'R':
+		/* Opened now: once the VM runs, the sandbox allows no open. */
+		if (cli->result_json)
+			fclose(cli->result_json);
+		cli->result_json = fopen(arg, "we");
+		if (!cli->result_json) {
+			fprintf(stderr, "splitvm: --result-json: cannot open '%s': %s\n",
+				arg, strerror(errno));
+			return EXIT_MONITOR_ERROR;
+		}
+		break;
 	case 'v':
 		cli->verbose++;
 		break;
@@ -318,6 +346,8 @@ static int cli_parse_run(struct cli *cli, int argc, char **argv)
 		{"no-pit", no_argument, NULL, 'N'},
 		{"trace", required_argument, NULL, 'T'},
 		{"no-sandbox", no_argument, NULL, 'S'},
+		{"control", required_argument, NULL, 'C'},
+		{"result-json", required_argument, NULL, 'R'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -342,6 +372,12 @@ static int cli_parse_run(struct cli *cli, int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!have_kernel)
 		return usage_error("run needs --kernel FILE");
+	if (cli->control && !strcmp(cli->control, "-")) {
+		if (cli->serial_given && !strcmp(cli->serial, "stdio"))
+			return usage_error("--control - and --serial stdio both want stdin and stdout");
+		if (!cli->serial_given)
+			cli->serial = "none";
+	}
 	return splitvm_config_set_ioapic(cli->cfg, cli->ioapic_pins,
 					 cli->ioapic_version)
 		       ? EXIT_MONITOR_ERROR
@@ -469,6 +505,27 @@ static int cli_sandbox(struct cli *cli)
 	return 0;
 }
 
+/* --result-json: the outcome, the exit status and the statistics. */
+static int write_result_json(FILE *f, struct splitvm *vm,
+			     const struct splitvm_result *res, int status)
+{
+	fprintf(f,
+		"{\"outcome\":\"%s\",\"status\":%d,\"exit_code\":%u,"
+		"\"cpu\":%d,\"duration_ns\":%llu,\"detail\":\"",
+		splitvm_outcome_name(res->outcome), status, res->exit_code,
+		res->cpu, (unsigned long long)res->duration_ns);
+	for (const char *p = res->detail; *p; p++)
+		fprintf(f, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+	fputs("\",\"stats\":", f);
+	control_write_stats(vm, f);
+	fputs("}\n", f);
+	if (fclose(f)) {
+		fprintf(stderr, "splitvm: --result-json: %s\n", strerror(errno));
+		return EXIT_MONITOR_ERROR;
+	}
+	return status;
+}
+
 /* Turns SIGINT/SIGTERM/SIGHUP into splitvm_stop(), off the signal path. */
 struct signal_watch {
 	pthread_t thread;
@@ -492,8 +549,9 @@ static int cli_boot(struct cli *cli)
 {
 	struct signal_watch w = {0};
 	struct splitvm_result res;
+	struct control ctl = {.listen_fd = -1};
 	bool watching;
-	int r;
+	int r, status;
 
 	sigemptyset(&w.set);
 	sigaddset(&w.set, SIGINT);
@@ -501,11 +559,23 @@ static int cli_boot(struct cli *cli)
 	sigaddset(&w.set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &w.set, NULL);
 
+	if (cli->control && (r = control_open(&ctl, cli->control))) {
+		fprintf(stderr, "splitvm: --control: cannot listen on '%s': %s\n",
+			cli->control, strerror(-r));
+		return EXIT_MONITOR_ERROR;
+	}
 	r = splitvm_create(cli->cfg, &w.vm);
-	if (r)
+	if (r) {
+		control_close(&ctl);
 		return EXIT_MONITOR_ERROR; /* the log said why */
+	}
 	watching = pthread_create(&w.thread, NULL, signal_thread, &w) == 0;
-	r = splitvm_start(w.vm);
+	if (cli->control)
+		r = control_start(&ctl, w.vm,
+				  cli->sandbox ? SPLITVM_SANDBOX_TRAP
+					       : SPLITVM_SANDBOX_OFF);
+	if (!r)
+		r = splitvm_start(w.vm);
 	/* From here the main thread only waits, reports and tears down. */
 	if (!r && cli->sandbox)
 		r = splitvm_sandbox_control_thread(SPLITVM_SANDBOX_TRAP);
@@ -516,13 +586,22 @@ static int cli_boot(struct cli *cli)
 		pthread_kill(w.thread, SIGTERM); /* blocked: only wakes it */
 		pthread_join(w.thread, NULL);
 	}
-	splitvm_destroy(w.vm);
+	if (cli->control)
+		control_close(&ctl);
 	if (r) {
 		fprintf(stderr, "splitvm: running the VM failed: %s\n",
 			strerror(-r));
+		splitvm_destroy(w.vm);
 		return EXIT_MONITOR_ERROR;
 	}
-	return cli_verdict(&res);
+	status = cli_verdict(&res);
+	if (cli->result_json) {
+		status = write_result_json(cli->result_json, w.vm, &res,
+					   status);
+		cli->result_json = NULL;
+	}
+	splitvm_destroy(w.vm);
+	return status;
 }
 
 static int cli_run(int argc, char **argv)
@@ -553,6 +632,8 @@ static int cli_run(int argc, char **argv)
 		r = cli_boot(&cli);
 	}
 	splitvm_config_free(cli.cfg);
+	if (cli.result_json)
+		fclose(cli.result_json);
 	if (cli.trace.f && fclose(cli.trace.f) && !r) {
 		fprintf(stderr, "splitvm: --trace: %s\n", strerror(errno));
 		r = EXIT_MONITOR_ERROR;

@@ -75,6 +75,7 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_SET_LAPIC,	     KVM_GET_MP_STATE,	   KVM_SET_MP_STATE,
 	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_NMI,
 	KVM_INTERRUPT,	     KVM_IRQ_LINE,	   KVM_SET_GSI_ROUTING,
+	KVM_SIGNAL_MSI,
 };
 static const int vcpu_syscalls[] = {SCMP_SYS(sched_getaffinity)};
 
@@ -85,12 +86,17 @@ static const unsigned long io_ioctls[] = {
 };
 static const int io_syscalls[] = {SCMP_SYS(ppoll), SCMP_SYS(poll)};
 
-/* The CLI's main thread: interrupt calls, snapshots, then teardown. */
+/* The CLI's main and --control threads: interrupt calls, snapshots,
+ * accepting the control connection, then teardown. */
 static const unsigned long control_ioctls[] = {
 	KVM_IRQ_LINE,	 KVM_SET_GSI_ROUTING, KVM_GET_IRQCHIP,
 	KVM_SET_IRQCHIP, KVM_GET_PIT2,	      KVM_SET_PIT2,
+	KVM_SIGNAL_MSI,
 };
-static const int control_syscalls[] = {SCMP_SYS(close)};
+static const int control_syscalls[] = {
+	SCMP_SYS(close),  SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(dup),
+	SCMP_SYS(fcntl),  SCMP_SYS(lseek),  SCMP_SYS(unlink),  SCMP_SYS(unlinkat),
+};
 
 struct role_rules {
 	const int *syscalls;
