@@ -126,6 +126,58 @@ int fdt_machine_begin(void *buf, size_t size, const struct guest_mem *mem,
 	return ret < 0 ? fdt_errno(ret) : ret;
 }
 
+/* A node named "name@hex" under the root with a 64-bit reg of size. */
+static int add_mmio_node(void *fdt, const char *name, uint64_t addr,
+			 uint64_t size, const char *compatible)
+{
+	char unit[48];
+	int off;
+	fdt64_t reg[2] = {cpu_to_fdt64(addr), cpu_to_fdt64(size)};
+
+	snprintf(unit, sizeof(unit), "%s@%llx", name,
+		 (unsigned long long)addr);
+	off = add_node(fdt, 0, unit);
+	if (off < 0)
+		return off;
+	FDT_TRY(fdt_setprop_string(fdt, off, "compatible", compatible));
+	FDT_TRY(fdt_setprop(fdt, off, "reg", reg, sizeof(reg)));
+	FDT_TRY(fdt_setprop(fdt, off, "interrupt-controller", NULL, 0));
+	return off;
+}
+
+int fdt_add_interrupt_controllers(void *fdt, const struct machine_desc *m)
+{
+	fdt32_t map[MACHINE_ISA_IRQS * 3];
+	unsigned int n = 0;
+	int off;
+
+	off = add_mmio_node(fdt, "interrupt-controller", m->lapic_addr,
+			    0x1000, "intel,local-apic");
+	if (off < 0)
+		return off;
+	off = add_mmio_node(fdt, "interrupt-controller", m->ioapic_addr,
+			    0x1000, "intel,82093aa");
+	if (off < 0)
+		return off;
+	FDT_TRY(fdt_setprop_u32(fdt, off, "splitvm,id", m->ioapic_id));
+	FDT_TRY(fdt_setprop_u32(fdt, off, "splitvm,version",
+				m->ioapic_version));
+	FDT_TRY(fdt_setprop_u32(fdt, off, "splitvm,pins", m->ioapic_pins));
+	for (unsigned int irq = 0; irq < MACHINE_ISA_IRQS; irq++) {
+		unsigned int pin;
+		uint16_t flags;
+
+		if (!machine_isa_irq(m, irq, &pin, &flags))
+			continue;
+		map[n++] = cpu_to_fdt32(irq);
+		map[n++] = cpu_to_fdt32(pin);
+		map[n++] = cpu_to_fdt32(flags);
+	}
+	FDT_TRY(fdt_setprop(fdt, off, "isa-irq-map", map,
+			    n * sizeof(map[0])));
+	return 0;
+}
+
 int fdt_machine_finish(void *buf)
 {
 	FDT_TRY(fdt_pack(buf));

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acpi.h"
 #include "guest_mem.h"
 
 #define FDT_MAX_SIZE 0x10000
@@ -20,6 +21,15 @@
  */
 int fdt_machine_begin(void *buf, size_t size, const struct guest_mem *mem,
 		      unsigned int cpus, const char *cmdline);
+
+/*
+ * Adds the interrupt controllers of m: /interrupt-controller@fec00000 (the
+ * IOAPIC: reg, its ID, version and pin count, and "isa-irq-map" triples
+ * <ISA IRQ, GSI, MPS INTI flags> for each connected ISA IRQ, as the MADT's
+ * overrides and the MP table's entries say), and the LAPIC at 0xfee00000.
+ * Returns 0 or -ENOSPC.
+ */
+int fdt_add_interrupt_controllers(void *fdt, const struct machine_desc *m);
 
 /* Packs the tree. Returns 0 or -ENOSPC. */
 int fdt_machine_finish(void *buf);

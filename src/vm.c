@@ -17,6 +17,7 @@
 
 #include "debug_exit.h"
 #include "fdt_machine.h"
+#include "mptable.h"
 #include "file.h"
 #include "fw_cfg.h"
 #include "pit.h"
@@ -553,6 +554,11 @@ static int vm_build_fdt(struct splitvm *vm, void *buf, const char *cmdline)
 				    cmdline);
 	int r = isa < 0 ? isa : 0;
 
+	if (!r)
+		r = fdt_add_interrupt_controllers(buf, &vm->machine);
+	/* New nodes move the others: find /isa again. */
+	if (!r && (isa = fdt_path_offset(buf, "/isa")) < 0)
+		r = -EINVAL;
 	for (unsigned int i = 0; !r && i < vm->nr_devices; i++) {
 		const struct device_slot *d = &vm->devices[i];
 
@@ -563,6 +569,48 @@ static int vm_build_fdt(struct splitvm *vm, void *buf, const char *cmdline)
 		r = fdt_machine_finish(buf);
 	if (r)
 		log_error(&vm->log, "building the machine FDT failed: %s",
+			  strerror(-r));
+	return r;
+}
+
+/* Where PC firmware leaves its tables; both are scanned for by Linux. */
+#define VM_ACPI_ADDR 0xe0000ull
+#define VM_MPTABLE_ADDR 0xf0000ull
+
+/*
+ * The machine as the guest is told about it, in either irqchip mode: one
+ * description for the FDT, ACPI and the MP table, so they cannot differ.
+ */
+static void vm_describe_machine(struct splitvm *vm,
+				const struct splitvm_config *cfg)
+{
+	bool kernel = irqchip_mode(vm->irqchip) == IRQCHIP_KERNEL;
+
+	machine_desc_init(&vm->machine, cfg->cpus, irqchip_lines(vm->irqchip),
+			  kernel ? 0x11 : cfg->ioapic_version);
+	vm->machine.pit = cfg->pit || kernel;
+}
+
+/*
+ * ACPI at 0xE0000 and the MP table at 0xF0000, in the [639 KiB, 1 MiB)
+ * range every memory map reports reserved. Written again on a reset.
+ */
+static int vm_write_firmware_tables(struct splitvm *vm)
+{
+	const struct machine_desc *m = &vm->machine;
+	size_t acpi_len = acpi_size(m), mp_len = mptable_size(m);
+	void *acpi = guest_mem_ptr(&vm->mem, VM_ACPI_ADDR, acpi_len);
+	void *mp = guest_mem_ptr(&vm->mem, VM_MPTABLE_ADDR, mp_len);
+	uint64_t rsdp, mpf;
+	int r;
+
+	if (!acpi || !mp)
+		return -EFBIG;
+	r = acpi_build(m, acpi, acpi_len, VM_ACPI_ADDR, &rsdp);
+	if (!r)
+		r = mptable_build(m, mp, mp_len, VM_MPTABLE_ADDR, &mpf);
+	if (r)
+		log_error(&vm->log, "building the firmware tables failed: %s",
 			  strerror(-r));
 	return r;
 }
@@ -704,7 +752,9 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 		r = -ENOMEM;
 		goto err;
 	}
-	if ((r = vm_prepare_boot(vm, cfg)))
+	vm_describe_machine(vm, cfg);
+	if ((r = vm_write_firmware_tables(vm)) ||
+	    (r = vm_prepare_boot(vm, cfg)))
 		goto err;
 	if ((r = boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log)))
 		goto err;
@@ -997,7 +1047,8 @@ int vm_reset(struct splitvm *vm)
 	for (unsigned int i = 0; i < vm->nr_devices; i++)
 		if (vm->devices[i].ops->reset)
 			vm->devices[i].ops->reset(vm->devices[i].dev);
-	if (boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log) < 0)
+	if (vm_write_firmware_tables(vm) ||
+	    boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log) < 0)
 		vm_fail(vm, -1, -EIO, "reloading the kernel on reset failed");
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_request(&vm->vcpus[i], VCPU_REQ_RESET);

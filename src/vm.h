@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "acpi.h"
 #include "boot.h"
 #include "bus.h"
 #include "vm_config.h"
@@ -65,6 +66,7 @@ struct splitvm {
 	struct irqchip *irqchip;
 	struct pit *pit;
 	struct console console;
+	struct machine_desc machine; /* what the FDT, ACPI and MP table say */
 	struct boot_plan plan;
 	/* What the kernel was loaded from, kept for a reset to load again. */
 	struct mapped_file kernel_file;

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The three descriptions of the machine a guest may read - the FDT, ACPI
+ * (MADT) and the MP table - must agree with each other and with the chips
+ * actually there. Read from guest RAM through the public API, parsed here
+ * by spec offsets (ACPI 6.x 5.2.12, MP spec 1.4 4.x), not by the
+ * generators' own structs.
+ */
+#include <errno.h>
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "splitvm.h"
+#include "unit.h"
+
+/* What one description says about the machine. */
+struct seen {
+	unsigned int cpus;
+	unsigned int ioapic_id, ioapic_pins, ioapic_version;
+	uint32_t ioapic_addr;
+	int isa_gsi[16]; /* -1: not connected */
+};
+
+static void seen_init(struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < 16; i++)
+		s->isa_gsi[i] = -1;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint8_t sum8(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s += *p++;
+	return s;
+}
+
+static void read_guest(struct splitvm *vm, uint64_t gpa, void *buf,
+		       size_t len)
+{
+	ck_assert_int_eq(splitvm_mem_read(vm, gpa, buf, len), 0);
+}
+
+/* MADT through RSDP -> XSDT: LAPICs, the IOAPIC, IRQ overrides. */
+static void parse_acpi(struct splitvm *vm, struct seen *s)
+{
+	uint8_t rsdp[36], hdr[36], *xsdt, *madt;
+	uint64_t xsdt_addr;
+	uint32_t len;
+
+	read_guest(vm, 0xe0000, rsdp, sizeof(rsdp));
+	ck_assert_mem_eq(rsdp, "RSD PTR ", 8);
+	ck_assert_uint_eq(sum8(rsdp, 20), 0);
+	ck_assert_uint_eq(sum8(rsdp, 36), 0);
+	xsdt_addr = le32(rsdp + 24) | (uint64_t)le32(rsdp + 28) << 32;
+	read_guest(vm, xsdt_addr, hdr, sizeof(hdr));
+	len = le32(hdr + 4);
+	xsdt = malloc(len);
+	read_guest(vm, xsdt_addr, xsdt, len);
+	ck_assert_uint_eq(sum8(xsdt, len), 0);
+	for (uint32_t off = 36; off + 8 <= len; off += 8) {
+		uint64_t t = le32(xsdt + off) | (uint64_t)le32(xsdt + off + 4)
+							 << 32;
+
+		read_guest(vm, t, hdr, sizeof(hdr));
+		if (memcmp(hdr, "APIC", 4))
+			continue;
+		uint32_t mlen = le32(hdr + 4);
+
+		madt = malloc(mlen);
+		read_guest(vm, t, madt, mlen);
+		ck_assert_uint_eq(sum8(madt, mlen), 0);
+		for (uint32_t e = 44; e + 2 <= mlen; e += madt[e + 1]) {
+			const uint8_t *p = madt + e;
+
+			ck_assert_uint_ge(p[1], 2);
+			if (p[0] == 0 && (le32(p + 4) & 1)) /* LAPIC, on */
+				s->cpus++;
+			if (p[0] == 1) { /* IOAPIC */
+				s->ioapic_id = p[2];
+				s->ioapic_addr = le32(p + 4);
+				ck_assert_uint_eq(le32(p + 8), 0);
+			}
+			if (p[0] == 2) /* interrupt source override */
+				s->isa_gsi[p[3]] = (int)le32(p + 4);
+		}
+		free(madt);
+	}
+	free(xsdt);
+	/* ISA IRQs without an override are identity-mapped (ACPI 5.2.12.5),
+	 * except the cascade. */
+	for (int irq = 0; irq < 16; irq++)
+		if (s->isa_gsi[irq] < 0 && irq != 2 && irq != 0)
+			s->isa_gsi[irq] = irq;
+}
+
+/* The MP table at 0xf0000: processors, the IOAPIC, ISA interrupts. */
+static void parse_mptable(struct splitvm *vm, struct seen *s)
+{
+	uint8_t mpf[16], hdr[44], *t;
+	uint32_t base;
+	uint16_t len, count;
+	size_t off = 44;
+
+	read_guest(vm, 0xf0000, mpf, sizeof(mpf));
+	ck_assert_mem_eq(mpf, "_MP_", 4);
+	ck_assert_uint_eq(sum8(mpf, 16), 0);
+	base = le32(mpf + 4);
+	read_guest(vm, base, hdr, sizeof(hdr));
+	ck_assert_mem_eq(hdr, "PCMP", 4);
+	len = (uint16_t)(hdr[4] | hdr[5] << 8);
+	count = (uint16_t)(hdr[34] | hdr[35] << 8);
+	t = malloc(len);
+	read_guest(vm, base, t, len);
+	ck_assert_uint_eq(sum8(t, len), 0);
+	for (unsigned int i = 0; i < count && off < len; i++) {
+		const uint8_t *p = t + off;
+
+		switch (p[0]) {
+		case 0: /* processor */
+			s->cpus += p[3] & 1;
+			off += 20;
+			break;
+		case 2: /* IOAPIC */
+			s->ioapic_id = p[1];
+			s->ioapic_version = p[2];
+			s->ioapic_addr = le32(p + 4);
+			off += 8;
+			break;
+		case 3: /* I/O interrupt: type INT from the ISA bus */
+			if (p[1] == 0 && p[5] < 16)
+				s->isa_gsi[p[5]] = p[7];
+			off += 8;
+			break;
+		default:
+			off += 8;
+			break;
+		}
+	}
+	free(t);
+}
+
+/* The FDT the ELF64 entry gets in RDI. */
+static void parse_fdt(struct splitvm *vm, uint64_t addr, struct seen *s)
+{
+	uint8_t head[8];
+	void *fdt;
+	int off, len;
+	const fdt32_t *map;
+
+	read_guest(vm, addr, head, sizeof(head));
+	fdt = malloc(fdt_totalsize(head));
+	read_guest(vm, addr, fdt, fdt_totalsize(head));
+	ck_assert_int_eq(fdt_check_header(fdt), 0);
+	fdt_for_each_subnode(off, fdt, fdt_path_offset(fdt, "/cpus"))
+		s->cpus++;
+	off = fdt_path_offset(fdt, "/interrupt-controller@fec00000");
+	ck_assert_int_ge(off, 0);
+	s->ioapic_addr = 0xfec00000;
+	s->ioapic_id = fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(
+		fdt, off, "splitvm,id", NULL));
+	s->ioapic_version = fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(
+		fdt, off, "splitvm,version", NULL));
+	s->ioapic_pins = fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(
+		fdt, off, "splitvm,pins", NULL));
+	map = fdt_getprop(fdt, off, "isa-irq-map", &len);
+	ck_assert_ptr_nonnull(map);
+	for (int i = 0; i + 2 < len / 4; i += 3)
+		s->isa_gsi[fdt32_to_cpu(map[i])] =
+			(int)fdt32_to_cpu(map[i + 1]);
+	free(fdt);
+}
+
+static void check_machine(enum splitvm_irqchip mode, unsigned int cpus,
+			  unsigned int pins, unsigned int version)
+{
+	const char *dir = getenv("SPLITVM_GUESTS");
+	char path[4096];
+	struct splitvm_config *cfg;
+	struct splitvm *vm;
+	struct splitvm_regs regs;
+	struct splitvm_ioapic_state io;
+	struct seen acpi, mp, fdt;
+
+	snprintf(path, sizeof(path), "%s/fdt64.elf64", dir ? dir : "guests");
+	ck_assert_int_eq(splitvm_config_new(&cfg), 0);
+	ck_assert_int_eq(splitvm_config_set_kernel(cfg, path), 0);
+	ck_assert_int_eq(splitvm_config_set_cpus(cfg, cpus), 0);
+	ck_assert_int_eq(splitvm_config_set_irqchip(cfg, mode), 0);
+	ck_assert_int_eq(splitvm_config_set_ioapic(cfg, pins, version), 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	ck_assert_int_eq(splitvm_get_regs(vm, 0, &regs), 0);
+	ck_assert_int_eq(splitvm_get_ioapic_state(vm, &io), 0);
+	seen_init(&acpi);
+	seen_init(&mp);
+	seen_init(&fdt);
+	parse_acpi(vm, &acpi);
+	parse_mptable(vm, &mp);
+	parse_fdt(vm, regs.rdi, &fdt);
+
+	/* Each against the chips actually there. */
+	ck_assert_uint_eq(acpi.cpus, cpus);
+	ck_assert_uint_eq(mp.cpus, cpus);
+	ck_assert_uint_eq(fdt.cpus, cpus);
+	ck_assert_uint_eq(fdt.ioapic_pins, io.pins);
+	ck_assert_uint_eq(fdt.ioapic_version, io.version & 0xff);
+	ck_assert_uint_eq(mp.ioapic_version, io.version & 0xff);
+	ck_assert_uint_eq(fdt.ioapic_id, io.id >> 24);
+	ck_assert_uint_eq(acpi.ioapic_id, io.id >> 24);
+	ck_assert_uint_eq(mp.ioapic_id, io.id >> 24);
+	ck_assert_uint_eq(acpi.ioapic_addr, 0xfec00000);
+	ck_assert_uint_eq(mp.ioapic_addr, 0xfec00000);
+	/* And against each other: where every ISA IRQ lands. */
+	ck_assert_int_eq(acpi.isa_gsi[0], 2);
+	for (int irq = 0; irq < 16; irq++) {
+		ck_assert_msg(acpi.isa_gsi[irq] == mp.isa_gsi[irq] &&
+				      mp.isa_gsi[irq] == fdt.isa_gsi[irq],
+			      "ISA IRQ %d: ACPI %d, MP %d, FDT %d", irq,
+			      acpi.isa_gsi[irq], mp.isa_gsi[irq],
+			      fdt.isa_gsi[irq]);
+	}
+	splitvm_destroy(vm);
+	splitvm_config_free(cfg);
+}
+
+START_TEST(tables_agree_split_default)
+{
+	check_machine(SPLITVM_IRQCHIP_SPLIT, 1, 24, 0x20);
+}
+END_TEST
+
+START_TEST(tables_agree_split_48_pins_v11_smp)
+{
+	check_machine(SPLITVM_IRQCHIP_SPLIT, 6, 48, 0x11);
+}
+END_TEST
+
+START_TEST(tables_agree_kernel_irqchip)
+{
+	check_machine(SPLITVM_IRQCHIP_KERNEL, 3, 24, 0x20);
+}
+END_TEST
+
+static Suite *tables_suite(void)
+{
+	Suite *s = suite_create("tables");
+	TCase *tc = tcase_create("tables");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, tables_agree_split_default);
+	tcase_add_test(tc, tables_agree_split_48_pins_v11_smp);
+	tcase_add_test(tc, tables_agree_kernel_irqchip);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	if (access("/dev/kvm", F_OK) != 0) {
+		printf("1..0 # SKIP /dev/kvm is missing\n");
+		return 77;
+	}
+	return unit_run(tables_suite());
+}
