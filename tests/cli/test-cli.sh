@@ -120,6 +120,42 @@ check "garbage kernel" 126 --err-lines 1 --err 'kernel' -- run --kernel "$tmp/ga
 check "empty kernel" 126 --err-lines 1 --err 'kernel' -- run --kernel "$tmp/empty"
 check "missing initrd" 126 --err-lines 1 --err "module 0: cannot open" -- run --kernel "$G/demo.elf" --initrd /nonexistent
 
+# The bad-input table of the README: each row, one clear line and its status.
+head -c 1000 "$G/demo.elf" >"$tmp/truncated"
+check "truncated kernel" 126 --err-lines 1 --err 'kernel' -- run --kernel "$tmp/truncated"
+head -c 3145728 /dev/zero >"$tmp/big"
+cat "$G/demo.elf" "$tmp/big" >"$tmp/huge.elf"
+check "image larger than RAM" 126 --err-lines 1 --err 'more than the' -- run --kernel "$tmp/huge.elf" --memory 2M
+python3 - "$G/fdt64.elf64" "$tmp/arm.elf" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[18:20] = (183).to_bytes(2, "little")  # e_machine = EM_AARCH64
+open(sys.argv[2], "wb").write(b)
+PY
+check "wrong architecture" 126 --err-lines 1 --err 'machine' -- run --kernel "$tmp/arm.elf"
+check "unreadable kernel" 126 --err-lines 1 --err 'cannot open' -- run --kernel /proc/self/mem/x
+n=$((n + 1))
+( ulimit -n 6; "$SPLITVM" run --kernel "$G/demo.elf" >"$tmp/out" 2>"$tmp/err" </dev/null )
+st=$?
+if [ $st = 126 ] && grep -q 'Too many open files' "$tmp/err" && [ "$(wc -l <"$tmp/err")" = 1 ]; then
+	echo "ok $n - too many open files"
+else
+	failed=$((failed + 1)); echo "not ok $n - too many open files: status $st"; sed 's/^/# /' "$tmp/err"
+fi
+n=$((n + 1))
+if unshare -m true 2>/dev/null; then
+	unshare -m sh -c 'mount -t tmpfs none /dev && exec "$0" run --kernel "$1"' \
+		"$SPLITVM" "$G/demo.elf" >"$tmp/out" 2>"$tmp/err" </dev/null
+	st=$?
+	if [ $st = 126 ] && grep -q 'cannot open /dev/kvm' "$tmp/err"; then
+		echo "ok $n - no /dev/kvm"
+	else
+		failed=$((failed + 1)); echo "not ok $n - no /dev/kvm: status $st"; sed 's/^/# /' "$tmp/err"
+	fi
+else
+	echo "ok $n - no /dev/kvm # SKIP needs root to hide /dev/kvm in a mount namespace"
+fi
+
 # SIGTERM stops a running guest with status 130.
 n=$((n + 1))
 "$SPLITVM" run --kernel "$G/hang.elf" --serial none </dev/null >/dev/null 2>"$tmp/err" &
