@@ -1,168 +1,38 @@
 // SPDX-License-Identifier: MIT
 /* Boot protocol detection, shared range checks and the entry tables. */
-#include <elf.h>
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mman.h>
 
-#include "boot.h"
-#include "unit.h"
-
-#define MiB (1ull << 20)
-#define MB_MAGIC 0x1BADB002u
-
-/* ------------------------------------------------------------------ */
-/* Log capture and guest RAM                                           */
-
-struct capture {
-	unsigned int errors;
-	char msg[512];
-};
-
-static void capture_fn(void *userdata, enum splitvm_log_level level,
-		       const char *message)
-{
-	struct capture *c = userdata;
-
-	if (level != SPLITVM_LOG_ERROR)
-		return;
-	c->errors++;
-	snprintf(c->msg, sizeof(c->msg), "%s", message);
-}
-
-#define LOGGER(cap)                                                            \
-	{                                                                      \
-		.fn = capture_fn, .userdata = &(cap),                          \
-		.max_level = SPLITVM_LOG_DEBUG                                 \
-	}
-
-#define ck_assert_fails(ret, want, cap, substr)                                \
-	do {                                                                   \
-		ck_assert_int_eq((ret), (want));                               \
-		ck_assert_uint_eq((cap).errors, 1);                            \
-		ck_assert_msg(strstr((cap).msg, (substr)),                     \
-			      "log line \"%s\" does not say \"%s\"",           \
-			      (cap).msg, (substr));                            \
-	} while (0)
-
-static void ram_init(struct guest_mem *m, uint64_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	ck_assert_ptr_ne(p, MAP_FAILED);
-	guest_mem_layout(m, p, size);
-}
-
-static void ram_free(struct guest_mem *m)
-{
-	munmap(m->host, m->size);
-}
-
-static uint64_t rd64(const struct guest_mem *m, uint64_t addr)
-{
-	uint64_t v;
-
-	ck_assert_int_eq(guest_mem_read(m, addr, &v, 8), 0);
-	return v;
-}
+#include "boot_run.h"
+#include "elf_image.h"
+#include "rng.h"
 
 /* ------------------------------------------------------------------ */
 /* Images: one PT_LOAD of 0x200 bytes at 1 MiB, entry at its start.    */
 
-struct timage {
-	_Alignas(8) uint8_t buf[0x3000];
-	size_t size;
-};
-
-#define SEG_OFF 0x200
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
+#define SEG_OFF ELF_DATA_START /* where a multiboot header goes */
 
 static void build_elf(struct timage *t, bool is64)
 {
-	memset(t, 0, sizeof(*t));
-	t->size = SEG_OFF + 0x200;
-	memset(t->buf + SEG_OFF, 0x90, 0x200);
-	if (is64) {
-		Elf64_Ehdr *e = (Elf64_Ehdr *)t->buf;
+	static const struct tseg seg = {PT_LOAD, 0x100000, 0x100000, 0x200,
+					0x200, 0x90};
 
-		*e = (Elf64_Ehdr){.e_type = ET_EXEC,
-				  .e_machine = EM_X86_64,
-				  .e_version = EV_CURRENT,
-				  .e_entry = 0x100000,
-				  .e_phoff = sizeof(*e),
-				  .e_ehsize = sizeof(*e),
-				  .e_phentsize = sizeof(Elf64_Phdr),
-				  .e_phnum = 1};
-		*(Elf64_Phdr *)(e + 1) =
-		    (Elf64_Phdr){PT_LOAD,  PF_R | PF_X, SEG_OFF, 0x100000,
-				 0x100000, 0x200,	0x200,	 0x1000};
-	} else {
-		Elf32_Ehdr *e = (Elf32_Ehdr *)t->buf;
-
-		*e = (Elf32_Ehdr){.e_type = ET_EXEC,
-				  .e_machine = EM_386,
-				  .e_version = EV_CURRENT,
-				  .e_entry = 0x100000,
-				  .e_phoff = sizeof(*e),
-				  .e_ehsize = sizeof(*e),
-				  .e_phentsize = sizeof(Elf32_Phdr),
-				  .e_phnum = 1};
-		*(Elf32_Phdr *)(e + 1) =
-		    (Elf32_Phdr){PT_LOAD, SEG_OFF, 0x100000,	0x100000,
-				 0x200,	  0x200,   PF_R | PF_X, 0x1000};
-	}
-	memcpy(t->buf, ELFMAG, SELFMAG);
-	t->buf[EI_CLASS] = is64 ? ELFCLASS64 : ELFCLASS32;
-	t->buf[EI_DATA] = ELFDATA2LSB;
-	t->buf[EI_VERSION] = EV_CURRENT;
+	build_elf_image(t, is64, elf_x86_machine(is64), &seg, 1, 0x100000);
 }
 
-static void mb_header(uint8_t *p, uint32_t flags)
+/* The image, with a multiboot header, loads as multiboot into 16 MiB. */
+static void load_multiboot(struct run *r, struct timage *t, bool is64)
 {
-	put32(p, MB_MAGIC);
-	put32(p + 4, flags);
-	put32(p + 8, -(MB_MAGIC + flags));
-}
-
-struct run {
-	struct capture cap;
-	struct logger lg;
-	struct guest_mem m;
-	struct boot_input in;
-	struct boot_plan plan;
-};
-
-static void run_init(struct run *r, const uint8_t *img, size_t size,
-		     uint64_t ram)
-{
-	memset(r, 0, sizeof(*r));
-	r->lg = (struct logger)LOGGER(r->cap);
-	ram_init(&r->m, ram);
-	r->in.kernel = img;
-	r->in.kernel_size = size;
-	r->in.kernel_name = "k";
-}
-
-static int run_load(struct run *r)
-{
-	r->cap.errors = 0;
-	return boot_load(&r->m, &r->in, &r->plan, &r->lg);
+	build_elf(t, is64);
+	mb_header(t->buf + SEG_OFF, 0);
+	run_init(r, boot_load, t->buf, t->size, 16 * MiB);
+	ck_assert_int_eq(run_load(r), 0);
+	ck_assert_str_eq(r->plan.protocol, "multiboot");
 }
 
 static void expect_fail(const uint8_t *img, size_t size, int want,
 			const char *substr)
 {
-	struct run r;
-
-	run_init(&r, img, size, 16 * MiB);
-	ck_assert_fails(run_load(&r), want, r.cap, substr);
-	ram_free(&r.m);
+	run_expect_fail(boot_load, img, size, want, substr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -272,17 +142,12 @@ START_TEST(boot_load_elf64)
 	struct run r;
 
 	build_elf(&t, true);
-	run_init(&r, t.buf, t.size, 16 * MiB);
+	run_init(&r, boot_load, t.buf, t.size, 16 * MiB);
 	r.in.fdt = fdt;
 	r.in.fdt_size = sizeof(fdt);
 	ck_assert_int_eq(run_load(&r), 0);
 	ck_assert_uint_eq(r.cap.errors, 0);
-	ck_assert_str_eq(r.plan.protocol, "elf64");
-	ck_assert_int_eq(r.plan.mode, BOOT_MODE_LONG64);
-	ck_assert_uint_eq(r.plan.entry, 0x100000);
-	ck_assert_uint_eq(r.plan.rdi, BOOT_INFO_ADDR);
-	ck_assert_uint_eq(r.plan.rsp, BOOT_STACK_TOP);
-	ck_assert_uint_eq(r.plan.image_end, 0x100200);
+	ck_assert_elf64_plan(&r, 0x100000, 0x100200);
 	ck_assert_uint_eq(rd64(&r.m, BOOT_INFO_ADDR), 0xedfe0dd0);
 	/* Tables were written too. */
 	ck_assert_uint_eq(rd64(&r.m, BOOT_GDT_ADDR + BOOT_SEL_CODE64),
@@ -297,11 +162,7 @@ START_TEST(boot_load_multiboot_elf32)
 	struct timage t;
 	struct run r;
 
-	build_elf(&t, false);
-	mb_header(t.buf + SEG_OFF, 0);
-	run_init(&r, t.buf, t.size, 16 * MiB);
-	ck_assert_int_eq(run_load(&r), 0);
-	ck_assert_str_eq(r.plan.protocol, "multiboot");
+	load_multiboot(&r, &t, false);
 	ck_assert_int_eq(r.plan.mode, BOOT_MODE_PROTECTED32);
 	ck_assert_uint_eq(r.plan.rax, 0x2BADB002);
 	ck_assert_uint_eq(r.plan.rbx, BOOT_INFO_ADDR);
@@ -317,11 +178,7 @@ START_TEST(boot_load_multiboot_before_elf64)
 	struct timage t;
 	struct run r;
 
-	build_elf(&t, true);
-	mb_header(t.buf + SEG_OFF, 0);
-	run_init(&r, t.buf, t.size, 16 * MiB);
-	ck_assert_int_eq(run_load(&r), 0);
-	ck_assert_str_eq(r.plan.protocol, "multiboot");
+	load_multiboot(&r, &t, true);
 	ram_free(&r.m);
 }
 END_TEST
@@ -421,7 +278,7 @@ START_TEST(boot_rejects_small_ram)
 	struct run r;
 
 	build_elf(&t, true);
-	run_init(&r, t.buf, t.size, 512 * 1024);
+	run_init(&r, boot_load, t.buf, t.size, 512 * 1024);
 	ck_assert_fails(run_load(&r), -EFBIG, r.cap,
 			"guest RAM (512 KiB) is too small");
 	ram_free(&r.m);
@@ -443,14 +300,6 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* Mutations through the whole detection path                          */
 
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
-
 START_TEST(boot_fuzz_mutations)
 {
 	uint64_t seed = 0x0123456789abcdefull;
@@ -458,19 +307,19 @@ START_TEST(boot_fuzz_mutations)
 	struct timage t;
 	struct run r;
 
-	run_init(&r, NULL, 0, 16 * MiB);
+	run_init(&r, boot_load, NULL, 0, 16 * MiB);
 	for (i = 0; i < 3000; i++) {
 		size_t size, off;
-		uint8_t *img;
 		uint64_t v;
 
 		build_elf(&t, i & 1);
 		if (i & 2)
 			mb_header(t.buf + SEG_OFF, (i & 4) ? 0x10000 : 0);
 		size = t.size;
-		for (n = 1 + rng_next(&seed) % 4; n; n--) {
-			v = rng_next(&seed);
-			off = (v >> 16) % (i & 8 ? size : 0x240);
+		for (n = 1 + xorshift64_star(&seed) % 4; n; n--) {
+			v = xorshift64_star(&seed);
+			/* Mostly the ELF and multiboot headers. */
+			off = (v >> 16) % (i & 8 ? size : SEG_OFF + 0x40);
 			if (off >= size)
 				continue;
 			if (v & 0x100)
@@ -480,14 +329,8 @@ START_TEST(boot_fuzz_mutations)
 			if ((v & 0xff) == 0)
 				size = off;
 		}
-		img = malloc(size ? size : 1);
-		ck_assert_ptr_nonnull(img);
-		memcpy(img, t.buf, size);
-		r.in.kernel = img;
-		r.in.kernel_size = size;
-		if (run_load(&r) == 0)
+		if (run_load_copy(&r, t.buf, size) == 0)
 			ok++;
-		free(img);
 	}
 	ck_assert_uint_gt(ok, 0);
 	ram_free(&r.m);

@@ -1,31 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of isa-debug-exit: each write ends the run with its value. */
-#include <errno.h>
-
 #include "debug_exit.h"
+#include "fakes.h"
+#include "rng.h"
 #include "unit.h"
-
-struct fake_vm {
-	unsigned int ends;
-	enum splitvm_outcome outcome;
-	uint32_t code;
-	int vcpu;
-};
-
-static void fake_end(void *vm, enum splitvm_outcome outcome, uint32_t code,
-		     int vcpu)
-{
-	struct fake_vm *f = vm;
-
-	f->ends++;
-	f->outcome = outcome;
-	f->code = code;
-	f->vcpu = vcpu;
-}
 
 static struct debug_exit *mk(struct fake_vm *vm)
 {
-	const struct vm_end_hook hook = {fake_end, vm};
+	const struct vm_end_hook hook = fake_vm_hook(vm);
 	struct debug_exit *d;
 
 	ck_assert_int_eq(debug_exit_new(&hook, &d), 0);
@@ -60,10 +42,8 @@ START_TEST(debug_exit_write_ends_with_value)
 
 		debug_exit_ops.write(d, &a, cases[i].val);
 		ck_assert_msg(vm.ends == 1, "case %zu", i);
-		ck_assert_int_eq(vm.outcome, SPLITVM_OUTCOME_EXIT);
-		ck_assert_msg(vm.code == cases[i].code, "case %zu: %#x", i,
-			      vm.code);
-		ck_assert_int_eq(vm.vcpu, 2);
+		ck_assert_last_end(&vm, SPLITVM_OUTCOME_EXIT, cases[i].code, 2,
+				   i);
 		debug_exit_ops.destroy(d);
 	}
 }
@@ -102,24 +82,10 @@ END_TEST
 
 START_TEST(debug_exit_new_errors)
 {
-	struct fake_vm vm = {0};
-	const struct vm_end_hook hook = {fake_end, &vm}, none = {NULL, &vm};
-	struct debug_exit *d;
-
-	ck_assert_int_eq(debug_exit_new(NULL, &d), -EINVAL);
-	ck_assert_int_eq(debug_exit_new(&none, &d), -EINVAL);
-	ck_assert_int_eq(debug_exit_new(&hook, NULL), -EINVAL);
+	ck_assert_new_needs_end_hook(debug_exit_new, struct debug_exit);
 	debug_exit_ops.destroy(NULL);
 }
 END_TEST
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 START_TEST(debug_exit_random_accesses)
 {
@@ -130,7 +96,7 @@ START_TEST(debug_exit_random_accesses)
 	unsigned int writes = 0;
 
 	for (unsigned int i = 0; i < 5000; i++) {
-		uint64_t x = rnd(&seed);
+		uint64_t x = xorshift64(&seed);
 		unsigned int len = lens[x & 3];
 		unsigned int off = len >= 4 ? 0 : (x >> 2) & (4 - len);
 		const struct io_access a = {DEBUG_EXIT_BASE + off, off, len, 0};

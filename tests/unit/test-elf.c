@@ -1,189 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* ELF loader: images built in memory, loaded, malformed and mutated. */
-#include <elf.h>
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mman.h>
 
-#include "boot.h"
-#include "unit.h"
-
-#define MiB (1ull << 20)
+#include "boot_run.h"
+#include "elf_image.h"
+#include "rng.h"
 
 /* ------------------------------------------------------------------ */
-/* Log capture: every error line, the last one kept.                   */
-
-struct capture {
-	unsigned int errors;
-	char msg[512];
-};
-
-static void capture_fn(void *userdata, enum splitvm_log_level level,
-		       const char *message)
-{
-	struct capture *c = userdata;
-
-	if (level != SPLITVM_LOG_ERROR)
-		return;
-	c->errors++;
-	snprintf(c->msg, sizeof(c->msg), "%s", message);
-}
-
-#define LOGGER(cap)                                                            \
-	{                                                                      \
-		.fn = capture_fn, .userdata = &(cap),                          \
-		.max_level = SPLITVM_LOG_DEBUG                                 \
-	}
-
-/* The call failed with want, logging one error line that says substr. */
-#define ck_assert_fails(ret, want, cap, substr)                                \
-	do {                                                                   \
-		ck_assert_int_eq((ret), (want));                               \
-		ck_assert_uint_eq((cap).errors, 1);                            \
-		ck_assert_msg(strstr((cap).msg, (substr)),                     \
-			      "log line \"%s\" does not say \"%s\"",           \
-			      (cap).msg, (substr));                            \
-	} while (0)
-
-/* ------------------------------------------------------------------ */
-/* Guest RAM: an anonymous mapping, so even 4 GiB+ costs nothing.      */
-
-static void ram_init(struct guest_mem *m, uint64_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	ck_assert_ptr_ne(p, MAP_FAILED);
-	guest_mem_layout(m, p, size);
-}
-
-static void ram_free(struct guest_mem *m)
-{
-	munmap(m->host, m->size);
-}
-
-static const uint8_t *gpa(const struct guest_mem *m, uint64_t addr)
-{
-	const uint8_t *p = guest_mem_ptr(m, addr, 1);
-
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
-
-/* ------------------------------------------------------------------ */
-/* Image builder: ELF header, program headers at e_phoff, then each    */
-/* segment's bytes (filled with its fill value) 256-aligned.           */
-
-struct tseg {
-	uint32_t type;
-	uint64_t paddr, vaddr, filesz, memsz;
-	uint8_t fill;
-};
-
-struct timage {
-	_Alignas(8) uint8_t buf[16384];
-	size_t size;
-	bool is64;
-};
-
-#define DATA_START 0x400
-
-static Elf64_Ehdr *eh64(struct timage *t)
-{
-	return (Elf64_Ehdr *)t->buf;
-}
-
-static Elf32_Ehdr *eh32(struct timage *t)
-{
-	return (Elf32_Ehdr *)t->buf;
-}
-
-static Elf64_Phdr *ph64(struct timage *t, unsigned int i)
-{
-	return (Elf64_Phdr *)(t->buf + sizeof(Elf64_Ehdr)) + i;
-}
-
-static Elf32_Phdr *ph32(struct timage *t, unsigned int i)
-{
-	return (Elf32_Phdr *)(t->buf + sizeof(Elf32_Ehdr)) + i;
-}
-
-static void put_phdr(struct timage *t, unsigned int i, const struct tseg *s,
-		     uint64_t off)
-{
-	if (t->is64) {
-		*ph64(t, i) = (Elf64_Phdr){.p_type = s->type,
-					   .p_flags = PF_R | PF_W | PF_X,
-					   .p_offset = off,
-					   .p_vaddr = s->vaddr,
-					   .p_paddr = s->paddr,
-					   .p_filesz = s->filesz,
-					   .p_memsz = s->memsz,
-					   .p_align = 0x1000};
-		return;
-	}
-	*ph32(t, i) = (Elf32_Phdr){.p_type = s->type,
-				   .p_flags = PF_R | PF_W | PF_X,
-				   .p_offset = off,
-				   .p_vaddr = s->vaddr,
-				   .p_paddr = s->paddr,
-				   .p_filesz = s->filesz,
-				   .p_memsz = s->memsz,
-				   .p_align = 0x1000};
-}
-
-static void put_ehdr(struct timage *t, uint16_t machine, unsigned int n,
-		     uint64_t entry)
-{
-	uint8_t ident[EI_NIDENT] = {ELFMAG0,
-				    ELFMAG1,
-				    ELFMAG2,
-				    ELFMAG3,
-				    t->is64 ? ELFCLASS64 : ELFCLASS32,
-				    ELFDATA2LSB,
-				    EV_CURRENT};
-
-	if (t->is64) {
-		memcpy(eh64(t)->e_ident, ident, EI_NIDENT);
-		eh64(t)->e_type = ET_EXEC;
-		eh64(t)->e_machine = machine;
-		eh64(t)->e_version = EV_CURRENT;
-		eh64(t)->e_entry = entry;
-		eh64(t)->e_phoff = sizeof(Elf64_Ehdr);
-		eh64(t)->e_ehsize = sizeof(Elf64_Ehdr);
-		eh64(t)->e_phentsize = sizeof(Elf64_Phdr);
-		eh64(t)->e_phnum = n;
-		return;
-	}
-	memcpy(eh32(t)->e_ident, ident, EI_NIDENT);
-	eh32(t)->e_type = ET_EXEC;
-	eh32(t)->e_machine = machine;
-	eh32(t)->e_version = EV_CURRENT;
-	eh32(t)->e_entry = entry;
-	eh32(t)->e_phoff = sizeof(Elf32_Ehdr);
-	eh32(t)->e_ehsize = sizeof(Elf32_Ehdr);
-	eh32(t)->e_phentsize = sizeof(Elf32_Phdr);
-	eh32(t)->e_phnum = n;
-}
-
-static void build(struct timage *t, bool is64, uint16_t machine,
-		  const struct tseg *segs, unsigned int n, uint64_t entry)
-{
-	uint64_t off = DATA_START;
-	unsigned int i;
-
-	memset(t, 0, sizeof(*t));
-	t->is64 = is64;
-	put_ehdr(t, machine, n, entry);
-	for (i = 0; i < n; i++) {
-		ck_assert_uint_le(off + segs[i].filesz, sizeof(t->buf));
-		put_phdr(t, i, &segs[i], off);
-		memset(t->buf + off, segs[i].fill, segs[i].filesz);
-		off += (segs[i].filesz + 0xff) & ~0xffull;
-	}
-	t->size = off;
-}
+/* Images (see elf_image.h) and loading them                           */
 
 /* Two PT_LOADs (the second with bss) and a PT_NOTE, as ld lays out. */
 static const struct tseg std_segs[] = {
@@ -194,15 +18,7 @@ static const struct tseg std_segs[] = {
 
 static void build_std(struct timage *t, bool is64)
 {
-	build(t, is64, is64 ? EM_X86_64 : EM_386, std_segs, 3, 0x100010);
-}
-
-static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
-{
-	while (n--)
-		if (*p++ != v)
-			return false;
-	return true;
+	build_elf_image(t, is64, elf_x86_machine(is64), std_segs, 3, 0x100010);
 }
 
 /* Loads t into fresh 16 MiB RAM prefilled with 0xaa; returns elf_load's
@@ -247,7 +63,8 @@ START_TEST(elf_detect_and_class)
 }
 END_TEST
 
-START_TEST(elf_load_elf32_segments)
+/* The standard image of one class loads whole, with nothing logged. */
+static void assert_std_loads(bool is64)
 {
 	struct capture cap = {0};
 	struct logger lg = LOGGER(cap);
@@ -255,7 +72,7 @@ START_TEST(elf_load_elf32_segments)
 	uint64_t entry, end;
 	struct timage t;
 
-	build_std(&t, false);
+	build_std(&t, is64);
 	ck_assert_int_eq(load(&t, &m, &entry, &end, &lg), 0);
 	ck_assert_uint_eq(cap.errors, 0);
 	ck_assert_uint_eq(entry, 0x100010);
@@ -263,23 +80,16 @@ START_TEST(elf_load_elf32_segments)
 	assert_std_loaded(&m);
 	ram_free(&m);
 }
+
+START_TEST(elf_load_elf32_segments)
+{
+	assert_std_loads(false);
+}
 END_TEST
 
 START_TEST(elf_load_elf64_segments)
 {
-	struct capture cap = {0};
-	struct logger lg = LOGGER(cap);
-	struct guest_mem m;
-	uint64_t entry, end;
-	struct timage t;
-
-	build_std(&t, true);
-	ck_assert_int_eq(load(&t, &m, &entry, &end, &lg), 0);
-	ck_assert_uint_eq(cap.errors, 0);
-	ck_assert_uint_eq(entry, 0x100010);
-	ck_assert_uint_eq(end, 0x202000);
-	assert_std_loaded(&m);
-	ram_free(&m);
+	assert_std_loads(true);
 }
 END_TEST
 
@@ -292,7 +102,7 @@ START_TEST(elf_load_x32_and_et_dyn)
 	uint64_t entry, end;
 	struct timage t;
 
-	build(&t, false, EM_X86_64, std_segs, 3, 0x100000);
+	build_elf_image(&t, false, EM_X86_64, std_segs, 3, 0x100000);
 	ck_assert_int_eq(load(&t, &m, &entry, &end, &lg), 0);
 	ram_free(&m);
 	build_std(&t, true);
@@ -316,7 +126,7 @@ START_TEST(elf_load_virtual_entry_translated)
 	uint64_t entry, end;
 	struct timage t;
 
-	build(&t, true, EM_X86_64, segs, 1, 0xffffffff80100040ull);
+	build_elf_image(&t, true, EM_X86_64, segs, 1, 0xffffffff80100040ull);
 	ck_assert_int_eq(load(&t, &m, &entry, &end, &lg), 0);
 	ck_assert_uint_eq(entry, 0x100040);
 	ck_assert_uint_eq(end, 0x100200);
@@ -337,7 +147,7 @@ START_TEST(elf_load_high_ram)
 	uint64_t entry, end;
 	struct timage t;
 
-	build(&t, true, EM_X86_64, segs, 2, 0x100000);
+	build_elf_image(&t, true, EM_X86_64, segs, 2, 0x100000);
 	ram_init(&m, GUEST_MMIO_HOLE_START + 16 * MiB);
 	ck_assert_int_eq(elf_load(&m, t.buf, t.size, &entry, &end, &lg), 0);
 	ck_assert_uint_eq(end, 0x100001000ull);
@@ -421,9 +231,9 @@ START_TEST(elf_rejects_wrong_machine)
 {
 	struct timage t;
 
-	build(&t, false, EM_ARM, std_segs, 3, 0x100000);
+	build_elf_image(&t, false, EM_ARM, std_segs, 3, 0x100000);
 	expect_fail(&t, -ENOEXEC, "ELF32 machine 40 is not x86");
-	build(&t, true, EM_386, std_segs, 3, 0x100000);
+	build_elf_image(&t, true, EM_386, std_segs, 3, 0x100000);
 	expect_fail(&t, -ENOEXEC, "ELF64 machine 3 is not x86");
 }
 END_TEST
@@ -568,7 +378,7 @@ START_TEST(elf_rejects_no_pt_load)
 	};
 	struct timage t;
 
-	build(&t, true, EM_X86_64, segs, 2, 0x100000);
+	build_elf_image(&t, true, EM_X86_64, segs, 2, 0x100000);
 	expect_fail(&t, -ENOEXEC, "no PT_LOAD segment");
 }
 END_TEST
@@ -590,100 +400,68 @@ END_TEST
 
 START_TEST(elf64_boot_plan_and_fdt)
 {
-	struct capture cap = {0};
-	struct logger lg = LOGGER(cap);
 	static const uint8_t fdt[] = {0xd0, 0x0d, 0xfe, 0xed, 1, 2, 3, 4};
-	struct boot_input in = {
-	    .kernel_name = "k.elf", .fdt = fdt, .fdt_size = sizeof(fdt)};
-	struct boot_plan plan;
-	struct guest_mem m;
 	struct timage t;
+	struct run r;
 
 	build_std(&t, true);
-	in.kernel = t.buf;
-	in.kernel_size = t.size;
-	ram_init(&m, 16 * MiB);
-	ck_assert_int_eq(elf64_boot_load(&m, &in, &plan, &lg), 0);
-	ck_assert_str_eq(plan.protocol, "elf64");
-	ck_assert_int_eq(plan.mode, BOOT_MODE_LONG64);
-	ck_assert_uint_eq(plan.entry, 0x100010);
-	ck_assert_uint_eq(plan.rdi, BOOT_INFO_ADDR);
-	ck_assert_uint_eq(plan.rsp, BOOT_STACK_TOP);
-	ck_assert_uint_eq(plan.image_end, 0x202000);
-	ck_assert_mem_eq(gpa(&m, BOOT_INFO_ADDR), fdt, sizeof(fdt));
-	ck_assert_uint_eq(cap.errors, 0);
-	ram_free(&m);
+	run_init(&r, elf64_boot_load, t.buf, t.size, 16 * MiB);
+	r.in.fdt = fdt;
+	r.in.fdt_size = sizeof(fdt);
+	ck_assert_int_eq(run_load(&r), 0);
+	ck_assert_elf64_plan(&r, 0x100010, 0x202000);
+	ck_assert_mem_eq(gpa(&r.m, BOOT_INFO_ADDR), fdt, sizeof(fdt));
+	ck_assert_uint_eq(r.cap.errors, 0);
+	ram_free(&r.m);
 }
 END_TEST
 
 START_TEST(elf64_boot_without_fdt)
 {
-	struct capture cap = {0};
-	struct logger lg = LOGGER(cap);
-	struct boot_input in = {0};
-	struct boot_plan plan;
-	struct guest_mem m;
 	struct timage t;
+	struct run r;
 
 	build_std(&t, true);
-	in.kernel = t.buf;
-	in.kernel_size = t.size;
-	ram_init(&m, 16 * MiB);
-	ck_assert_int_eq(elf64_boot_load(&m, &in, &plan, &lg), 0);
-	ck_assert_uint_eq(plan.rdi, 0);
-	ram_free(&m);
+	run_init(&r, elf64_boot_load, t.buf, t.size, 16 * MiB);
+	ck_assert_int_eq(run_load(&r), 0);
+	ck_assert_uint_eq(r.plan.rdi, 0);
+	ram_free(&r.m);
 }
 END_TEST
 
 START_TEST(elf64_boot_rejects)
 {
-	struct capture cap = {0};
-	struct logger lg = LOGGER(cap);
 	static uint8_t big_fdt[BOOT_INFO_END - BOOT_INFO_ADDR + 1];
 	static const struct tseg high[] = {
 	    {PT_LOAD, 0x100000000ull, 0x100000000ull, 0x100, 0x100, 1},
 	};
-	struct boot_input in = {0};
-	struct boot_plan plan;
-	struct guest_mem m;
 	struct timage t;
+	struct run r;
 
-	ram_init(&m, GUEST_MMIO_HOLE_START + 16 * MiB);
 	build_std(&t, false);
-	in.kernel = t.buf;
-	in.kernel_size = t.size;
-	ck_assert_fails(elf64_boot_load(&m, &in, &plan, &lg), -ENOEXEC, cap,
+	run_init(&r, elf64_boot_load, t.buf, t.size,
+		 GUEST_MMIO_HOLE_START + 16 * MiB);
+	ck_assert_fails(run_load(&r), -ENOEXEC, r.cap,
 			"32-bit ELF (ELFCLASS32) cannot be entered in long "
 			"mode");
 
-	cap.errors = 0;
 	build_std(&t, true);
-	in.fdt = big_fdt;
-	in.fdt_size = sizeof(big_fdt);
-	ck_assert_fails(elf64_boot_load(&m, &in, &plan, &lg), -EINVAL, cap,
+	r.in.fdt = big_fdt;
+	r.in.fdt_size = sizeof(big_fdt);
+	ck_assert_fails(run_load(&r), -EINVAL, r.cap,
 			"does not fit in the boot information area");
 
-	cap.errors = 0;
-	in.fdt = NULL;
-	in.fdt_size = 0;
-	build(&t, true, EM_X86_64, high, 1, 0x100000010ull);
-	ck_assert_fails(elf64_boot_load(&m, &in, &plan, &lg), -ENOEXEC, cap,
+	r.in.fdt = NULL;
+	r.in.fdt_size = 0;
+	build_elf_image(&t, true, EM_X86_64, high, 1, 0x100000010ull);
+	ck_assert_fails(run_load(&r), -ENOEXEC, r.cap,
 			"entry point 0x100000010 is above 4 GiB");
-	ram_free(&m);
+	ram_free(&r.m);
 }
 END_TEST
 
 /* ------------------------------------------------------------------ */
 /* Mutations of valid images never crash the loader.                   */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	/* xorshift64*: small, deterministic across libcs. */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
 
 static const uint64_t interesting[] = {
 	0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x10000, 0x7fffffff, 0x80000000,
@@ -694,7 +472,7 @@ static const uint64_t interesting[] = {
 /* One mutation: a byte, a bit, or an interesting 16/32/64-bit value. */
 static void mutate(uint8_t *buf, size_t *size, uint64_t *seed)
 {
-	uint64_t r = rng_next(seed);
+	uint64_t r = xorshift64_star(seed);
 	/* Mostly in the headers, sometimes anywhere. */
 	size_t span = r & 1 ? *size : (*size < 0x500 ? *size : 0x500);
 	size_t off;
@@ -744,12 +522,10 @@ START_TEST(elf_fuzz_mutations)
 
 		build_std(&t, i & 1);
 		size = t.size;
-		for (n = 1 + rng_next(&seed) % 6; n; n--)
+		for (n = 1 + xorshift64_star(&seed) % 6; n; n--)
 			mutate(t.buf, &size, &seed);
 		/* An exact-size copy lets ASan/valgrind see any over-read. */
-		img = malloc(size ? size : 1);
-		ck_assert_ptr_nonnull(img);
-		memcpy(img, t.buf, size);
+		img = image_dup(t.buf, size);
 		if (elf_load(&m, img, size, &entry, &end, &quiet) == 0)
 			loaded++;
 		free(img);

@@ -7,6 +7,7 @@
 #include <libfdt.h>
 
 #include "fdt_machine.h"
+#include "isa_fdt.h"
 #include "unit.h"
 
 #define MiB (1ull << 20)
@@ -152,8 +153,7 @@ END_TEST
 START_TEST(fdt_isa_devices)
 {
 	struct guest_mem m = ram(64 * MiB);
-	const fdt32_t *reg;
-	int isa, off, len;
+	int isa, off;
 
 	isa = fdt_machine_begin(tree, sizeof(tree), &m, 1, NULL);
 	ck_assert_int_ge(isa, 0);
@@ -166,16 +166,12 @@ START_TEST(fdt_isa_devices)
 	ck_assert_int_eq(fdt_machine_finish(tree), 0);
 
 	ck_assert_str_eq(prop_str("/isa/serial@3f8", "compatible"), "ns16550a");
-	reg = prop("/isa/serial@3f8", "reg", &len);
-	ck_assert_int_eq(len, 12);
-	ck_assert_uint_eq(fdt32_to_cpu(reg[0]), 1); /* I/O space */
-	ck_assert_uint_eq(fdt32_to_cpu(reg[1]), 0x3f8);
-	ck_assert_uint_eq(fdt32_to_cpu(reg[2]), 8);
+	ck_assert_isa_reg(tree, fdt_path_offset(tree, "/isa/serial@3f8"), 0x3f8,
+			  8);
 	ck_assert_uint_eq(prop_u32("/isa/serial@3f8", "interrupts"), 4);
 
-	reg = prop("/isa/debug-exit@f4", "reg", &len);
-	ck_assert_uint_eq(fdt32_to_cpu(reg[1]), 0xf4);
 	off = fdt_path_offset(tree, "/isa/debug-exit@f4");
+	ck_assert_isa_reg(tree, off, 0xf4, 4);
 	ck_assert_ptr_null(fdt_getprop(tree, off, "interrupts", NULL));
 }
 END_TEST

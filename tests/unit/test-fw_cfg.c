@@ -3,9 +3,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include <libfdt.h>
-
 #include "fw_cfg.h"
+#include "isa_fdt.h"
+#include "rng.h"
 #include "unit.h"
 
 static struct fw_cfg *mk(void)
@@ -338,35 +338,17 @@ END_TEST
 START_TEST(fw_cfg_describe_adds_isa_node)
 {
 	struct fw_cfg *f = mk();
-	const fdt32_t *p;
 	char fdt[1024];
-	int isa, off, len;
+	int off;
 
-	ck_assert_int_eq(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
-	isa = fdt_add_subnode(fdt, 0, "isa");
-	ck_assert_int_ge(isa, 0);
-	ck_assert_int_eq(fw_cfg_ops.describe(f, fdt, isa), 0);
-	off = fdt_subnode_offset(fdt, isa, "fw-cfg@510");
-	ck_assert_int_ge(off, 0);
+	off = isa_describe(&fw_cfg_ops, f, fdt, sizeof(fdt), "fw-cfg@510");
 	ck_assert_str_eq(fdt_getprop(fdt, off, "compatible", NULL),
 			 "qemu,fw-cfg-io");
-	p = fdt_getprop(fdt, off, "reg", &len);
-	ck_assert_int_eq(len, 12);
-	ck_assert_uint_eq(fdt32_to_cpu(p[0]), 1);
-	ck_assert_uint_eq(fdt32_to_cpu(p[1]), 0x510);
-	ck_assert_uint_eq(fdt32_to_cpu(p[2]), 2);
+	ck_assert_isa_reg(fdt, off, 0x510, 2);
 	ck_assert_ptr_null(fdt_getprop(fdt, off, "interrupts", NULL));
 	fw_cfg_ops.destroy(f);
 }
 END_TEST
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 START_TEST(fw_cfg_random_accesses_keep_items)
 {
@@ -377,7 +359,7 @@ START_TEST(fw_cfg_random_accesses_keep_items)
 
 	ck_assert_int_eq(fw_cfg_add_file(f, "etc/r", "rrrr", 4), 0);
 	for (unsigned int i = 0; i < 20000; i++) {
-		uint64_t x = rnd(&seed);
+		uint64_t x = xorshift64(&seed);
 		unsigned int len = lens[(x >> 1) % 6];
 		unsigned int off = len == 1 ? x & 1 : 0;
 		const struct io_access a = {FW_CFG_IO_BASE + off, off, len, 0};

@@ -1,31 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of the reset ports 0x64, 0xcf9 and 0x92. */
-#include <errno.h>
-
+#include "fakes.h"
 #include "reset.h"
+#include "rng.h"
 #include "unit.h"
-
-struct fake_vm {
-	unsigned int ends;
-	enum splitvm_outcome outcome;
-	uint32_t code;
-	int vcpu;
-};
-
-static void fake_end(void *vm, enum splitvm_outcome outcome, uint32_t code,
-		     int vcpu)
-{
-	struct fake_vm *f = vm;
-
-	f->ends++;
-	f->outcome = outcome;
-	f->code = code;
-	f->vcpu = vcpu;
-}
 
 static struct reset *mk(struct fake_vm *vm)
 {
-	const struct vm_end_hook hook = {fake_end, vm};
+	const struct vm_end_hook hook = fake_vm_hook(vm);
 	struct reset *r;
 
 	ck_assert_int_eq(reset_new(&hook, &r), 0);
@@ -90,11 +72,8 @@ START_TEST(reset_write_values)
 		ck_assert_msg(vm.ends == cases[i].resets,
 			      "case %zu: %#x <- %#x", i, cases[i].port,
 			      cases[i].val);
-		if (vm.ends) {
-			ck_assert_int_eq(vm.outcome, SPLITVM_OUTCOME_RESET);
-			ck_assert_uint_eq(vm.code, 0);
-			ck_assert_int_eq(vm.vcpu, 3);
-		}
+		if (vm.ends)
+			ck_assert_last_end(&vm, SPLITVM_OUTCOME_RESET, 0, 3, i);
 		reset_ops.destroy(r);
 	}
 }
@@ -212,24 +191,10 @@ END_TEST
 
 START_TEST(reset_new_errors)
 {
-	struct fake_vm vm = {0};
-	const struct vm_end_hook hook = {fake_end, &vm}, none = {NULL, &vm};
-	struct reset *r;
-
-	ck_assert_int_eq(reset_new(NULL, &r), -EINVAL);
-	ck_assert_int_eq(reset_new(&none, &r), -EINVAL);
-	ck_assert_int_eq(reset_new(&hook, NULL), -EINVAL);
+	ck_assert_new_needs_end_hook(reset_new, struct reset);
 	reset_ops.destroy(NULL);
 }
 END_TEST
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 START_TEST(reset_random_accesses_match_a_reference)
 {
@@ -245,7 +210,7 @@ START_TEST(reset_random_accesses_match_a_reference)
 	uint8_t rcr = 0, p92 = 0;
 
 	for (unsigned int i = 0; i < 20000; i++) {
-		uint64_t x = rnd(&seed);
+		uint64_t x = xorshift64(&seed);
 		uint16_t port = ports[x % 3];
 		unsigned int len = lens[(x >> 2) % 5];
 		uint8_t v = (uint8_t)(x >> 8);

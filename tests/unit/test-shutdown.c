@@ -3,30 +3,14 @@
 #include <errno.h>
 #include <string.h>
 
+#include "fakes.h"
+#include "rng.h"
 #include "shutdown.h"
 #include "unit.h"
 
-struct fake_vm {
-	unsigned int ends;
-	enum splitvm_outcome outcome;
-	uint32_t code;
-	int vcpu;
-};
-
-static void fake_end(void *vm, enum splitvm_outcome outcome, uint32_t code,
-		     int vcpu)
-{
-	struct fake_vm *f = vm;
-
-	f->ends++;
-	f->outcome = outcome;
-	f->code = code;
-	f->vcpu = vcpu;
-}
-
 static struct shutdown_port *mk(struct fake_vm *vm)
 {
-	const struct vm_end_hook hook = {fake_end, vm};
+	const struct vm_end_hook hook = fake_vm_hook(vm);
 	struct shutdown_port *s;
 
 	ck_assert_int_eq(shutdown_port_new(&hook, &s), 0);
@@ -68,11 +52,9 @@ START_TEST(shutdown_sequences)
 		put(s, cases[i].written);
 		ck_assert_msg(vm.ends == cases[i].ends, "case %zu: \"%s\"", i,
 			      cases[i].written);
-		if (vm.ends) {
-			ck_assert_int_eq(vm.outcome, SPLITVM_OUTCOME_POWEROFF);
-			ck_assert_uint_eq(vm.code, 0);
-			ck_assert_int_eq(vm.vcpu, 1);
-		}
+		if (vm.ends)
+			ck_assert_last_end(&vm, SPLITVM_OUTCOME_POWEROFF, 0, 1,
+					   i);
 		shutdown_port_ops.destroy(s);
 	}
 }
@@ -130,24 +112,10 @@ END_TEST
 
 START_TEST(shutdown_new_errors)
 {
-	struct fake_vm vm = {0};
-	const struct vm_end_hook hook = {fake_end, &vm}, none = {NULL, &vm};
-	struct shutdown_port *s;
-
-	ck_assert_int_eq(shutdown_port_new(NULL, &s), -EINVAL);
-	ck_assert_int_eq(shutdown_port_new(&none, &s), -EINVAL);
-	ck_assert_int_eq(shutdown_port_new(&hook, NULL), -EINVAL);
+	ck_assert_new_needs_end_hook(shutdown_port_new, struct shutdown_port);
 	shutdown_port_ops.destroy(NULL);
 }
 END_TEST
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 START_TEST(shutdown_random_bytes_match_a_reference)
 {
@@ -161,7 +129,7 @@ START_TEST(shutdown_random_bytes_match_a_reference)
 	unsigned int expect = 0, g = 0;
 
 	for (unsigned int i = 0; i < 50000; i++) {
-		uint64_t x = rnd(&seed);
+		uint64_t x = xorshift64(&seed);
 		char c;
 		char one[2];
 

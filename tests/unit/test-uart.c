@@ -4,48 +4,14 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <libfdt.h>
-
+#include "fakes.h"
+#include "isa_fdt.h"
+#include "rng.h"
 #include "uart.h"
 #include "unit.h"
 
 enum { RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2,
        LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
-
-/* Records what the UART does to its line; set() must only see changes. */
-struct fake_irq {
-	bool level;
-	unsigned int sets, rises, redundant;
-};
-
-static void fake_irq_set(void *router, unsigned int line, bool level)
-{
-	struct fake_irq *f = router;
-
-	ck_assert_uint_eq(line, 4);
-	if (level == f->level)
-		f->redundant++;
-	if (level)
-		f->rises++;
-	f->level = level;
-	f->sets++;
-}
-
-struct fake_sink {
-	char buf[8192];
-	size_t len;
-	unsigned int calls;
-};
-
-static void fake_sink_write(void *ctx, const char *data, size_t len)
-{
-	struct fake_sink *s = ctx;
-
-	for (size_t i = 0; i < len; i++)
-		if (s->len < sizeof(s->buf))
-			s->buf[s->len++] = data[i];
-	s->calls++;
-}
 
 struct rig {
 	struct uart *u;
@@ -55,10 +21,11 @@ struct rig {
 
 static void rig_init(struct rig *r)
 {
-	memset(r, 0, sizeof(*r));
 	const struct console_sink sink = {fake_sink_write, &r->out};
 	const struct irq_line line = {fake_irq_set, &r->irq, 4};
 
+	memset(r, 0, sizeof(*r));
+	r->irq.line = line.line; /* the fake checks every set() is for it */
 	ck_assert_int_eq(uart_new(&sink, &line, &r->u), 0);
 }
 
@@ -736,30 +703,18 @@ START_TEST(uart_describe_adds_isa_node)
 	const fdt32_t *p;
 	struct rig r;
 	struct uart *bare;
-	int isa, off, len;
+	int off, len;
 
 	rig_init(&r);
-	ck_assert_int_eq(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
-	isa = fdt_add_subnode(fdt, 0, "isa");
-	ck_assert_int_ge(isa, 0);
-	ck_assert_int_eq(uart_ops.describe(r.u, fdt, isa), 0);
-	off = fdt_subnode_offset(fdt, isa, "serial@3f8");
-	ck_assert_int_ge(off, 0);
+	off = isa_describe(&uart_ops, r.u, fdt, sizeof(fdt), "serial@3f8");
 	ck_assert_str_eq(fdt_getprop(fdt, off, "compatible", NULL), "ns16550a");
-	p = fdt_getprop(fdt, off, "reg", &len);
-	ck_assert_int_eq(len, 12);
-	ck_assert_uint_eq(fdt32_to_cpu(p[0]), 1); /* I/O space */
-	ck_assert_uint_eq(fdt32_to_cpu(p[1]), 0x3f8);
-	ck_assert_uint_eq(fdt32_to_cpu(p[2]), 8);
+	ck_assert_isa_reg(fdt, off, 0x3f8, 8);
 	p = fdt_getprop(fdt, off, "interrupts", &len);
 	ck_assert_int_eq(len, 4);
 	ck_assert_uint_eq(fdt32_to_cpu(p[0]), 4);
 	/* No line, no interrupts property. */
 	ck_assert_int_eq(uart_new(NULL, NULL, &bare), 0);
-	ck_assert_int_eq(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
-	isa = fdt_add_subnode(fdt, 0, "isa");
-	ck_assert_int_eq(uart_ops.describe(bare, fdt, isa), 0);
-	off = fdt_subnode_offset(fdt, isa, "serial@3f8");
+	off = isa_describe(&uart_ops, bare, fdt, sizeof(fdt), "serial@3f8");
 	ck_assert_ptr_null(fdt_getprop(fdt, off, "interrupts", NULL));
 	/* A full tree is an error, not a crash. */
 	ck_assert_int_eq(fdt_create_empty_tree(tiny, sizeof(tiny)), 0);
@@ -769,20 +724,11 @@ START_TEST(uart_describe_adds_isa_node)
 }
 END_TEST
 
-/* xorshift64: a fixed seed gives the same accesses on every run. */
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* One random access, or host input; never a DLAB-dependent assumption. */
 static void random_step(struct rig *r, uint64_t *seed)
 {
 	static const unsigned int lens[] = {1, 1, 1, 1, 1, 1, 2, 4};
-	uint64_t x = rnd(seed);
+	uint64_t x = xorshift64(seed);
 	unsigned int off = x & 7, len = lens[(x >> 3) & 7];
 	uint8_t buf[24];
 
@@ -834,7 +780,7 @@ START_TEST(uart_random_accesses_keep_invariants)
 	rig_init(&r);
 	for (unsigned int i = 0; i < 20000; i++) {
 		random_step(&r, &seed);
-		if (rnd(&seed) & 1)
+		if (xorshift64(&seed) & 1)
 			check_invariants(&r);
 	}
 	check_invariants(&r);
