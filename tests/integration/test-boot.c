@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -664,7 +665,8 @@ START_TEST(boot_create_destroy_loop_leaks_nothing)
 }
 END_TEST
 
-/* What a console handler saw when it tried to open a file. */
+/* What a console handler saw when it tried to make a socket (refused in
+ * every build; sanitizer builds let their runtime open files). */
 static volatile sig_atomic_t sigsys_count, sigsys_nr;
 static int open_result, open_errno;
 static bool open_tried;
@@ -684,7 +686,7 @@ static void console_tries_open(void *userdata, const char *data, size_t len)
 	if (open_tried)
 		return;
 	open_tried = true;
-	open_result = open("/etc/hostname", O_RDONLY);
+	open_result = socket(AF_UNIX, SOCK_STREAM, 0);
 	open_errno = errno;
 }
 
@@ -717,7 +719,7 @@ START_TEST(boot_sandbox_refuses_forbidden_syscall)
 			ck_assert_int_eq(sigsys_count, 0);
 		} else {
 			ck_assert_int_eq(sigsys_count, 1);
-			ck_assert_int_eq(sigsys_nr, SYS_openat);
+			ck_assert_int_eq(sigsys_nr, SYS_socket);
 		}
 		boot_free(b);
 	}
