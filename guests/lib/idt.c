@@ -40,7 +40,8 @@ static void set_gate(unsigned int vector)
 	g->reserved = 0;
 }
 
-void idt_init(void)
+/* All CPUs share the one table: APs load it when they start. */
+void idt_load(void)
 {
 	struct {
 		uint16_t limit;
@@ -49,6 +50,12 @@ void idt_init(void)
 	    .limit = sizeof(idt) - 1,
 	    .base = (uint64_t)(uintptr_t)idt,
 	};
+
+	__asm__ volatile("lidt %0" : : "m"(desc));
+}
+
+void idt_init(void)
+{
 	unsigned int v;
 
 	/*
@@ -59,7 +66,7 @@ void idt_init(void)
 	 */
 	for (v = 0; v < 32; v++)
 		set_gate(v);
-	__asm__ volatile("lidt %0" : : "m"(desc));
+	idt_load();
 }
 
 void set_idt_handler(unsigned int vector, idt_handler_fn fn)

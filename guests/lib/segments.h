@@ -14,6 +14,8 @@
 #define PTE_PS 0x080 /* 2 MiB page in a page directory entry */
 
 #define CR0_PG 0x80000000
+#define CR0_CD 0x40000000
+#define CR0_NW 0x20000000
 #define CR4_PAE 0x020
 #define MSR_EFER 0xc0000080
 #define EFER_LME 0x100
@@ -23,5 +25,12 @@
 #define PROTO_FDT 2
 
 #define STACK_SIZE 0x4000
+
+/* The GDT in tables.S: null, code64, data, code32. */
+#define GDT_SIZE (4 * 8)
+
+/* AP stacks (trampoline.S): one slot per AP start, restarts included. */
+#define AP_STACK_SIZE 0x2000
+#define AP_STACK_SLOTS 80
 
 #endif /* GUEST_SEGMENTS_H */

@@ -195,3 +195,38 @@ bool cmdline_get_u64(const char *cmdline, const char *key, uint64_t *ret)
 	return cmdline_get(cmdline, key, buf, sizeof(buf)) &&
 	       parse_u64(buf, &end, ret) && *end == '\0';
 }
+
+int cmdline_get_list(const char *cmdline, const char *key, uint64_t *out,
+		     int max)
+{
+	char buf[128];
+	const char *p = buf;
+	int n = 0;
+
+	if (!cmdline_get(cmdline, key, buf, sizeof(buf)))
+		return 0;
+	for (;;) {
+		if (n == max || !parse_u64(p, &p, &out[n]))
+			return -1;
+		n++;
+		if (*p == '\0')
+			return n;
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
+uint64_t cmdline_u64(const char *key, uint64_t def)
+{
+	const char *cmdline = guest_cmdline();
+	char buf[128];
+	uint64_t v;
+
+	if (!cmdline_get(cmdline, key, buf, sizeof(buf)))
+		return def;
+	if (!cmdline_get_u64(cmdline, key, &v)) {
+		printf("FAIL: argument %s=%s is not a number\n", key, buf);
+		exit(GUEST_EXIT_USAGE);
+	}
+	return v;
+}

@@ -56,6 +56,9 @@ gdt:
 	.quad 0x00cf93000000ffff	/* SEL_DATA: flat 4 GiB, read/write */
 	.quad 0x00cf9b000000ffff	/* SEL_CODE32: flat 4 GiB, D=1 */
 gdt_end:
+	.if gdt_end - gdt - GDT_SIZE
+	.error "GDT_SIZE in segments.h does not match the GDT"
+	.endif
 
 /*
  * The pseudo-descriptor for LGDT: 32-bit code reads limit + 4 bytes of

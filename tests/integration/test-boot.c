@@ -740,6 +740,72 @@ START_TEST(boot_sandbox_refuses_forbidden_syscall)
 }
 END_TEST
 
+/* Events seen by a handler: counts per type, and EOIs match deliveries. */
+struct events {
+	pthread_mutex_t lock;
+	unsigned int count[SPLITVM_EVENT_TYPES];
+	bool routed_vector[256];
+	unsigned int eoi_unmatched;
+	uint64_t last_time;
+	unsigned int out_of_order;
+};
+
+static void on_event(void *userdata, const struct splitvm_event *ev)
+{
+	struct events *e = userdata;
+
+	pthread_mutex_lock(&e->lock);
+	e->count[ev->type]++;
+	if (ev->type == SPLITVM_EVENT_ROUTED)
+		e->routed_vector[ev->vector & 0xff] = true;
+	if (ev->type == SPLITVM_EVENT_EOI &&
+	    !e->routed_vector[ev->vector & 0xff])
+		e->eoi_unmatched++;
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* The interrupt lifecycle a handler sees: lines, the IOAPIC's messages,
+ * EOIs of what it sent, guest writes to entries and PIC ports; filtered
+ * by the subscription mask. */
+START_TEST(boot_event_stream)
+{
+	static const struct {
+		const char *guest;
+		unsigned int mask;
+	} runs[] = {
+		{"ioapic.elf", ~0u},
+		{"pic.elf", ~0u},
+		{"ioapic.elf", 1u << SPLITVM_EVENT_LINE},
+	};
+
+	for (unsigned int i = 0; i < 3; i++) {
+		struct boot *b = boot_new(runs[i].guest, NULL);
+		struct events e = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+		ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+		ck_assert_int_eq(splitvm_config_set_event_handler(
+					 b->cfg, runs[i].mask, on_event, &e),
+				 0);
+		boot_run(b);
+		assert_exit(b, 0);
+		ck_assert_uint_gt(e.count[SPLITVM_EVENT_LINE], 0);
+		if (runs[i].mask != ~0u) {
+			for (int t = 1; t < SPLITVM_EVENT_TYPES; t++)
+				ck_assert_uint_eq(e.count[t], 0);
+		} else if (i == 0) {
+			ck_assert_uint_gt(e.count[SPLITVM_EVENT_ROUTED], 0);
+			ck_assert_uint_gt(e.count[SPLITVM_EVENT_EOI], 0);
+			ck_assert_uint_gt(e.count[SPLITVM_EVENT_REDIRECTION], 0);
+			ck_assert_uint_eq(e.eoi_unmatched, 0);
+		} else {
+			ck_assert_uint_gt(e.count[SPLITVM_EVENT_PIC], 0);
+			ck_assert_uint_gt(e.count[SPLITVM_EVENT_INJECTED], 0);
+		}
+		boot_free(b);
+	}
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -766,6 +832,7 @@ static Suite *boot_suite(void)
 		boot_hundred_vms_at_once,
 		boot_create_destroy_loop_leaks_nothing,
 		boot_sandbox_refuses_forbidden_syscall,
+		boot_event_stream,
 	};
 
 	tcase_set_timeout(tc, 120);
