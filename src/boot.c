@@ -37,8 +37,7 @@
  */
 #define BOOT_MIN_IMAGE 12
 
-/* Linux boot protocol 2.00+: "HdrS" at 0x202 of the setup header. */
-#define BZIMAGE_HDRS_OFFSET 0x202
+#define MiB 0x100000ull
 
 /* For the "header too far in" hint only; multiboot.c owns the protocol. */
 #define MULTIBOOT_MAGIC 0x1BADB002u
@@ -118,10 +117,159 @@ int boot_write_tables(const struct guest_mem *mem)
 	return 0;
 }
 
-static bool is_bzimage(const uint8_t *img, size_t size)
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
-	return size >= BZIMAGE_HDRS_OFFSET + 4 && !elf_detect(img, size) &&
-	       memcmp(img + BZIMAGE_HDRS_OFFSET, "HdrS", 4) == 0;
+	/* Callers have checked that neither range wraps. */
+	return alen && blen && a < b + blen && b < a + alen;
+}
+
+const struct boot_mem_range *boot_reserved_overlap(const struct boot_input *in,
+						   uint64_t addr, uint64_t len)
+{
+	const struct boot_mem_range *r;
+	unsigned int i;
+
+	if (!in->reserved || len > UINT64_MAX - addr)
+		return NULL;
+	for (i = 0; i < in->nr_reserved && i < BOOT_MAX_RESERVED; i++) {
+		r = &in->reserved[i];
+		if (r->size <= UINT64_MAX - r->addr &&
+		    ranges_overlap(addr, len, r->addr, r->size))
+			return r;
+	}
+	return NULL;
+}
+
+/* They come from the monitor, not the guest: a bad one is -EINVAL. */
+int boot_check_reserved(const struct boot_input *in, const struct logger *lg)
+{
+	const struct boot_mem_range *r;
+	unsigned int i;
+
+	if (in->nr_reserved > BOOT_MAX_RESERVED ||
+	    (in->nr_reserved && !in->reserved)) {
+		log_error(lg,
+			  "%u reserved memory ranges given (at most %d, "
+			  "and an array is needed)",
+			  in->nr_reserved, BOOT_MAX_RESERVED);
+		return -EINVAL;
+	}
+	for (i = 0; i < in->nr_reserved; i++) {
+		r = &in->reserved[i];
+		if (r->size == 0 || r->size > UINT64_MAX - r->addr ||
+		    r->type < BOOT_MEM_RESERVED ||
+		    r->type > BOOT_MEM_UNUSABLE) {
+			log_error(lg,
+				  "reserved memory range %u (0x%" PRIx64
+				  " + 0x%" PRIx64 ", type %d) is empty, wraps "
+				  "or is not of a reserved type (2-5)",
+				  i, r->addr, r->size, (int)r->type);
+			return -EINVAL;
+		}
+		if (ranges_overlap(r->addr, r->size, BOOT_GDT_ADDR,
+				   BOOT_INFO_END - BOOT_GDT_ADDR) ||
+		    ranges_overlap(r->addr, r->size, BOOT_PARAMS_ADDR,
+				   PAGE_SIZE)) {
+			log_error(lg,
+				  "reserved memory range %u [0x%" PRIx64
+				  ", 0x%" PRIx64 ") overlaps where splitvm "
+				  "writes its boot tables and information "
+				  "(0x%llx-0x%llx, 0x%llx-0x%llx)",
+				  i, r->addr, r->addr + r->size,
+				  BOOT_PARAMS_ADDR,
+				  BOOT_PARAMS_ADDR + PAGE_SIZE, BOOT_GDT_ADDR,
+				  BOOT_INFO_END);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Paints r over the map: every entry loses what r covers (splitting in
+ * two when r falls inside it), then r is appended. Grows the map by two
+ * entries at most; the caller sized it for that.
+ */
+static unsigned int memmap_paint(struct boot_mem_range *map, unsigned int n,
+				 const struct boot_mem_range *r)
+{
+	struct boot_mem_range out[BOOT_MEMMAP_MAX];
+	uint64_t r_end = r->addr + r->size, e_end;
+	unsigned int i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		e_end = map[i].addr + map[i].size;
+		if (map[i].addr < r->addr)
+			out[m++] = (struct boot_mem_range){
+				map[i].addr,
+				(e_end < r->addr ? e_end : r->addr) -
+					map[i].addr,
+				map[i].type
+			};
+		if (e_end > r_end) {
+			uint64_t start =
+				map[i].addr > r_end ? map[i].addr : r_end;
+
+			out[m++] =
+				(struct boot_mem_range){ start, e_end - start,
+							 map[i].type };
+		}
+	}
+	out[m++] = *r;
+	memcpy(map, out, m * sizeof(*map));
+	return m;
+}
+
+/* Sorts by address (insertion sort: a few dozen entries) and merges. */
+static unsigned int memmap_tidy(struct boot_mem_range *map, unsigned int n)
+{
+	struct boot_mem_range t;
+	unsigned int i, j, m = 0;
+
+	for (i = 1; i < n; i++) {
+		t = map[i];
+		for (j = i; j > 0 && map[j - 1].addr > t.addr; j--)
+			map[j] = map[j - 1];
+		map[j] = t;
+	}
+	for (i = 0; i < n; i++) {
+		if (m && map[m - 1].type == map[i].type &&
+		    map[m - 1].addr + map[m - 1].size == map[i].addr)
+			map[m - 1].size += map[i].size;
+		else
+			map[m++] = map[i];
+	}
+	return m;
+}
+
+unsigned int boot_memmap(const struct guest_mem *mem,
+			 const struct boot_input *in,
+			 struct boot_mem_range *map)
+{
+	uint64_t low = guest_mem_low_end(mem);
+	uint64_t high = mem->size - mem->low_size;
+	uint64_t conv = low < BOOT_LOW_MEM_END ? low : BOOT_LOW_MEM_END;
+	/* The EBDA, video memory and BIOS area of a PC: never RAM. */
+	const struct boot_mem_range legacy = { BOOT_LOW_MEM_END,
+					       MiB - BOOT_LOW_MEM_END,
+					       BOOT_MEM_RESERVED };
+	unsigned int i, n = 0;
+
+	if (conv)
+		map[n++] = (struct boot_mem_range){ 0, conv, BOOT_MEM_RAM };
+	if (low > MiB)
+		map[n++] =
+			(struct boot_mem_range){ MiB, low - MiB, BOOT_MEM_RAM };
+	if (high)
+		map[n++] = (struct boot_mem_range){ GUEST_HIGH_RAM_START, high,
+						    BOOT_MEM_RAM };
+	n = memmap_paint(map, n, &legacy);
+	for (i = 0;
+	     in->reserved && i < in->nr_reserved && i < BOOT_MAX_RESERVED; i++)
+		if (in->reserved[i].size &&
+		    in->reserved[i].size <= UINT64_MAX - in->reserved[i].addr)
+			n = memmap_paint(map, n, &in->reserved[i]);
+	return memmap_tidy(map, n);
 }
 
 static bool is_elf32(const uint8_t *img, size_t size)
@@ -156,9 +304,18 @@ static void far_magic_hint(const uint8_t *img, size_t size, char *buf,
 }
 
 /*
- * The protocols, in the order they are tried. QEMU's x86 loader tries a
- * bzImage first ("HdrS"), then a PVH note, then multiboot; the same order
- * fits here, with plain ELF64 as splitvm's own protocol last.
+ * The protocols, in the order they are tried, which is QEMU's
+ * (x86_load_linux(), hw/i386/x86.c): "HdrS" makes a Linux bzImage;
+ * otherwise a multiboot header wins, then a PVH note; plain ELF64 is
+ * splitvm's own protocol and comes last.
+ *  - A multiboot header before a PVH note: QEMU's order, so that an image
+ *    with both entries (Xen's own xen binary has both) is entered the
+ *    same way under either monitor; the header's magic also claims the
+ *    image in its first 8 KiB, before any ELF parsing.
+ *  - A PVH note before plain ELF64: a Linux vmlinux is an ELF64 with
+ *    the note, and its e_entry is a 64-bit entry that expects a
+ *    boot_params in RSI, not splitvm's FDT in RDI; the note is the only
+ *    entry into it that a loader without boot_params can use.
  */
 static int load_by_protocol(const struct guest_mem *mem,
 			    const struct boot_input *in, struct boot_plan *plan,
@@ -167,29 +324,29 @@ static int load_by_protocol(const struct guest_mem *mem,
 	const uint8_t *img = in->kernel;
 	size_t size = in->kernel_size;
 	char hint[160];
+	int ret;
 
-	/* 1. Linux bzImage: boot_params, e820, 64-bit entry (to come). */
-	if (is_bzimage(img, size)) {
-		log_error(lg, "kernel: Linux bzImage is not supported yet");
-		return -ENOEXEC;
-	}
+	/* 1. Linux bzImage: boot_params, e820, 64-bit entry. */
+	if (bzimage_detect(img, size))
+		return bzimage_load(mem, in, plan, lg);
 	/* 2. Multiboot v1: a header in the first 8 KiB. */
 	if (multiboot_detect(img, size))
 		return multiboot_load(mem, in, plan, lg);
-	/*
-	 * 3. PVH (to come): an ELF with a XEN_ELFNOTE_PHYS32_ENTRY note is
-	 * entered per the PVH ABI with an hvm_start_info. Its check goes
-	 * here, before the plain ELF64 fallback.
-	 */
+	/* 3. PVH: an ELF with a XEN_ELFNOTE_PHYS32_ENTRY note. */
+	if (pvh_detect(img, size))
+		return pvh_load(mem, in, plan, lg);
 	/* 4. Plain ELF64: long mode at e_entry, RDI = the FDT. */
-	if (elf_detect(img, size) && !is_elf32(img, size))
-		return elf64_boot_load(mem, in, plan, lg);
+	if (elf_detect(img, size) && !is_elf32(img, size)) {
+		ret = boot_elf_check_reserved(in, lg);
+		return ret ? ret : elf64_boot_load(mem, in, plan, lg);
+	}
 	far_magic_hint(img, size, hint, sizeof(hint));
 	if (is_elf32(img, size)) {
 		log_error(lg,
 			  "kernel: 32-bit ELF kernels need a multiboot "
-			  "header (none in the first %d bytes%s); plain ELF "
-			  "is booted only as ELF64, in long mode",
+			  "header (none in the first %d bytes%s) or a Xen "
+			  "PVH entry note; plain ELF is booted only as "
+			  "ELF64, in long mode",
 			  MULTIBOOT_SEARCH, hint);
 		return -ENOEXEC;
 	}
@@ -227,6 +384,9 @@ int boot_load(const struct guest_mem *mem, const struct boot_input *in,
 			  guest_mem_low_end(mem) >> 10, BOOT_INFO_END >> 10);
 		return -EFBIG;
 	}
+	ret = boot_check_reserved(in, lg);
+	if (ret)
+		return ret;
 	ret = load_by_protocol(mem, in, plan, lg);
 	if (ret)
 		return ret;

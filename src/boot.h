@@ -16,12 +16,19 @@
  * guests use for real-mode AP trampolines (some use page 0), and below
  * the kernel images, which load at 1 MiB or above.
  */
-#define BOOT_STACK_TOP 0x80000ull  /* RSP at ELF64 entry; grows down */
-#define BOOT_GDT_ADDR 0x80000ull   /* flat GDT used by the entry state */
-#define BOOT_PML4_ADDR 0x81000ull  /* then PDPT and 4 PDs: 0x81000-0x86fff */
-#define BOOT_INFO_ADDR 0x88000ull  /* multiboot info, strings, mmap, FDT */
+#define BOOT_STACK_TOP 0x80000ull /* RSP at ELF64 entry; grows down */
+#define BOOT_GDT_ADDR 0x80000ull  /* flat GDT used by the entry state */
+#define BOOT_PML4_ADDR 0x81000ull /* then PDPT and 4 PDs: 0x81000-0x86fff */
+#define BOOT_INFO_ADDR 0x88000ull /* multiboot info, strings, mmap, FDT */
 #define BOOT_INFO_END 0x9f000ull
 #define BOOT_LOW_MEM_END 0x9fc00ull /* 639 KiB of conventional memory */
+
+/*
+ * Linux boot_params (the "zero page", 4 KiB) of a bzImage: page 7, as
+ * Firecracker puts it, below the boot area and far from the stack top.
+ * The kernel copies it before it uses low memory for anything else.
+ */
+#define BOOT_PARAMS_ADDR 0x7000ull
 
 /* GDT selectors of the entry state (index << 3). */
 #define BOOT_SEL_CODE32 0x08
@@ -35,12 +42,41 @@ enum boot_mode {
 
 /* The BSP's entry state, filled in by a loader. */
 struct boot_plan {
-	const char *protocol; /* "multiboot", "elf64" */
+	const char *protocol; /* "bzimage", "multiboot", "pvh", "elf64" */
 	enum boot_mode mode;
 	uint64_t entry;
 	uint64_t rax, rbx, rsi, rdi, rsp;
 	uint64_t image_end; /* first byte above everything loaded */
 };
+
+/*
+ * Memory map entry types: the e820 values (ACPI, "System Address Map
+ * Interfaces", address range types), which the PVH memory map
+ * (XEN_HVM_MEMMAP_TYPE_*) shares.
+ */
+enum boot_mem_type {
+	BOOT_MEM_RAM = 1,
+	BOOT_MEM_RESERVED = 2,
+	BOOT_MEM_ACPI = 3, /* ACPI tables, reclaimable once parsed */
+	BOOT_MEM_NVS = 4,  /* ACPI NVS */
+	BOOT_MEM_UNUSABLE = 5,
+};
+
+/* A range of guest-physical addresses and what the guest may do there. */
+struct boot_mem_range {
+	uint64_t addr;
+	uint64_t size;
+	enum boot_mem_type type;
+};
+
+/* Most ranges a VM may reserve (boot_input.reserved). */
+#define BOOT_MAX_RESERVED 32
+/*
+ * Most entries boot_memmap() produces: three RAM ranges, the legacy
+ * hole, and each reserved range splitting one entry in two. Fits the 128
+ * e820 slots of the Linux zero page.
+ */
+#define BOOT_MEMMAP_MAX (3 + 2 * (1 + BOOT_MAX_RESERVED))
 
 struct boot_module {
 	const uint8_t *data;
@@ -58,6 +94,20 @@ struct boot_input {
 	unsigned int nr_modules;
 	const void *fdt; /* machine description, for ELF64 entry */
 	size_t fdt_size;
+	/*
+	 * The guest-physical RSDP (0: no ACPI), for bzImage (boot_params
+	 * acpi_rsdp_addr) and PVH (rsdp_paddr). And the ranges the VM keeps
+	 * for itself (ACPI tables, NVS, MMIO it wants reported): cut out of
+	 * RAM in the bzImage e820 and the PVH memory map, and never loaded
+	 * over by the bzImage, PVH and ELF64 loaders (multiboot does not
+	 * check them yet). Each has a non-RAM type, a non-zero size and
+	 * stays out of the boot area (BOOT_GDT_ADDR..BOOT_INFO_END) and the
+	 * zero page (BOOT_PARAMS_ADDR); at most BOOT_MAX_RESERVED, else
+	 * boot_load() fails with -EINVAL.
+	 */
+	uint64_t acpi_rsdp;
+	const struct boot_mem_range *reserved;
+	unsigned int nr_reserved;
 };
 
 /*
@@ -82,6 +132,32 @@ int boot_write_tables(const struct guest_mem *mem);
 int boot_check_range(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
 		     const char *what, const struct logger *lg);
 
+/*
+ * The guest's memory map, sorted, without overlaps: [0, 639 KiB) RAM,
+ * [639 KiB, 1 MiB) reserved, [1 MiB, low RAM end) RAM, RAM above 4 GiB,
+ * with in->reserved cut out of it. map holds BOOT_MEMMAP_MAX entries.
+ * Returns the number of entries written.
+ */
+unsigned int boot_memmap(const struct guest_mem *mem,
+			 const struct boot_input *in,
+			 struct boot_mem_range *map);
+
+/*
+ * Checks in->reserved as struct boot_input describes. boot_load() does so
+ * before any protocol; bzimage_load() and pvh_load() again, for callers
+ * that use them directly. Returns 0 or -EINVAL, with a log line.
+ */
+int boot_check_reserved(const struct boot_input *in, const struct logger *lg);
+
+/* The first of in->reserved that overlaps [addr, addr + len), or NULL. */
+const struct boot_mem_range *boot_reserved_overlap(const struct boot_input *in,
+						   uint64_t addr, uint64_t len);
+
+/* Linux bzImage, 64-bit boot protocol (src/bzimage.c). */
+bool bzimage_detect(const uint8_t *img, size_t size);
+int bzimage_load(const struct guest_mem *mem, const struct boot_input *in,
+		 struct boot_plan *plan, const struct logger *lg);
+
 /* Multiboot v1 (src/multiboot.c). */
 bool multiboot_detect(const uint8_t *img, size_t size);
 int multiboot_load(const struct guest_mem *mem, const struct boot_input *in,
@@ -100,5 +176,20 @@ int elf_load(const struct guest_mem *mem, const uint8_t *img, size_t size,
 /* Plain ELF64: long mode at e_entry, RDI = the FDT (copied to guest RAM). */
 int elf64_boot_load(const struct guest_mem *mem, const struct boot_input *in,
 		    struct boot_plan *plan, const struct logger *lg);
+
+/*
+ * PVH (src/pvh.c): an ELF with a Xen XEN_ELFNOTE_PHYS32_ENTRY note,
+ * entered in 32-bit protected mode with EBX = the hvm_start_info.
+ */
+bool pvh_detect(const uint8_t *img, size_t size);
+int pvh_load(const struct guest_mem *mem, const struct boot_input *in,
+	     struct boot_plan *plan, const struct logger *lg);
+/*
+ * Refuses (-EFBIG, with a log line) an ELF kernel whose PT_LOAD segments
+ * overlap in->reserved; 0 for anything else, a malformed ELF included
+ * (elf_load() reports that). Shared with the ELF64 path (src/pvh.c).
+ */
+int boot_elf_check_reserved(const struct boot_input *in,
+			    const struct logger *lg);
 
 #endif /* SPLITVM_BOOT_H */

@@ -577,6 +577,10 @@ static int vm_build_fdt(struct splitvm *vm, void *buf, const char *cmdline)
 #define VM_ACPI_ADDR 0xe0000ull
 #define VM_MPTABLE_ADDR 0xf0000ull
 
+static const struct boot_mem_range vm_firmware_range = {
+	VM_ACPI_ADDR, 0x20000, BOOT_MEM_RESERVED,
+};
+
 /*
  * The machine as the guest is told about it, in either irqchip mode: one
  * description for the FDT, ACPI and the MP table, so they cannot differ.
@@ -664,6 +668,10 @@ static int vm_prepare_boot(struct splitvm *vm,
 	vm->boot.modules = vm->modules;
 	vm->boot.fdt = vm->fdt;
 	vm->boot.fdt_size = fdt_totalsize(vm->fdt);
+	/* The firmware tables: no image may load over them. */
+	vm->boot.acpi_rsdp = VM_ACPI_ADDR;
+	vm->boot.reserved = &vm_firmware_range;
+	vm->boot.nr_reserved = 1;
 	return 0;
 }
 
