@@ -112,5 +112,23 @@ for mode in split kernel; do
 	fi
 done
 
+# --trace: the interrupt lifecycle as JSON lines, for the tour guest.
+n=$((n + 1))
+"$SPLITVM" run --kernel "$G/tour.elf" --cpus 2 --trace "$tmp/trace.json" \
+	--serial none --timeout 60 </dev/null >/dev/null 2>&1
+st=$?
+missing=""
+# (a guest's own NMI IPI never leaves the kernel: no nmi event here)
+for ev in line routed injected eoi redirection pic; do
+	grep -q "\"event\":\"$ev\"" "$tmp/trace.json" || missing="$missing $ev"
+done
+bad=$(grep -cvE '^\{"t":[0-9]+,"event":"[a-z]+","cpu":-?[0-9]+,"line":-?[0-9]+,"vector":-?[0-9]+,"level":-?[0-9]+,"value":[0-9]+\}$' "$tmp/trace.json")
+if [ $st = 1 ] && [ -z "$missing" ] && [ "$bad" = 0 ]; then
+	echo "ok $n - --trace writes every kind of event as JSON lines"
+else
+	failed=$((failed + 1))
+	echo "not ok $n - --trace: status $st, missing:$missing, $bad malformed lines"
+fi
+
 echo "1..$n"
 [ $failed = 0 ]
