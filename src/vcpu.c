@@ -148,17 +148,18 @@ static int vcpu_set_virtual_wire(struct vcpu *v)
  */
 static int vcpu_set_signal_mask(struct vcpu *v)
 {
-	struct {
+	/* struct kvm_signal_mask, then the kernel's 64-bit sigset_t. */
+	union {
 		struct kvm_signal_mask head;
-		uint8_t set[8]; /* the kernel's sigset_t is 64 bits */
+		uint8_t bytes[sizeof(struct kvm_signal_mask) + 8];
 	} m;
 	sigset_t set;
 
 	if (pthread_sigmask(SIG_BLOCK, NULL, &set))
 		return -EINVAL;
 	sigdelset(&set, v->vm->kick_signal);
-	m.head.len = sizeof(m.set);
-	memcpy(m.set, &set, sizeof(m.set));
+	m.head.len = 8;
+	memcpy(m.bytes + sizeof(m.head), &set, 8);
 	if (ioctl(v->fd, KVM_SET_SIGNAL_MASK, &m) < 0)
 		return -errno;
 	return 0;
