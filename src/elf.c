@@ -324,7 +324,10 @@ int elf_load(const struct guest_mem *mem, const uint8_t *img, size_t size,
 		if (seg.type != PT_LOAD || seg.memsz == 0)
 			continue;
 		dst = guest_mem_ptr(mem, seg.paddr, seg.memsz);
-		memcpy(dst, img + seg.offset, seg.filesz);
+		/* An empty file part may name any offset (it is never read):
+		 * img + offset must not even be computed then (fuzzing). */
+		if (seg.filesz)
+			memcpy(dst, img + seg.offset, seg.filesz);
 		memset(dst + seg.filesz, 0, seg.memsz - seg.filesz);
 	}
 	return 0;

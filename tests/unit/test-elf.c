@@ -93,6 +93,33 @@ START_TEST(elf_load_elf64_segments)
 }
 END_TEST
 
+/*
+ * Regression (found by fuzz-elf): a segment with nothing in the file may
+ * carry any offset, even one that overflows the image pointer; it loads
+ * as zeros and its offset is never used (UBSan flagged img + offset).
+ */
+START_TEST(elf_load_empty_segment_ignores_offset)
+{
+	struct capture cap = {0};
+	struct logger lg = LOGGER(cap);
+	struct guest_mem m;
+	uint64_t entry, end;
+	struct timage t;
+	const uint8_t *p;
+
+	build_std(&t, true);
+	ph64(&t, 2)->p_filesz = 0;
+	ph64(&t, 2)->p_offset = ~0ull - 0x1000;
+	ck_assert_int_eq(load(&t, &m, &entry, &end, &lg), 0);
+	ck_assert_uint_eq(cap.errors, 0);
+	p = guest_mem_ptr(&m, ph64(&t, 2)->p_paddr, ph64(&t, 2)->p_memsz);
+	ck_assert_ptr_nonnull(p);
+	for (uint64_t i = 0; i < ph64(&t, 2)->p_memsz; i++)
+		ck_assert_uint_eq(p[i], 0);
+	ram_free(&m);
+}
+END_TEST
+
 /* x32 (ELFCLASS32 + EM_X86_64) and ET_DYN are both accepted. */
 START_TEST(elf_load_x32_and_et_dyn)
 {
@@ -537,7 +564,8 @@ START_TEST(elf_fuzz_mutations)
 END_TEST
 
 UNIT_SUITE("elf", elf_detect_and_class, elf_load_elf32_segments,
-	   elf_load_elf64_segments, elf_load_x32_and_et_dyn,
+	   elf_load_elf64_segments, elf_load_empty_segment_ignores_offset,
+	   elf_load_x32_and_et_dyn,
 	   elf_load_virtual_entry_translated, elf_load_high_ram,
 	   elf_rejects_truncated_header, elf_rejects_bad_magic,
 	   elf_rejects_bad_class, elf_rejects_big_endian,
