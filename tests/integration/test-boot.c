@@ -806,6 +806,90 @@ START_TEST(boot_event_stream)
 }
 END_TEST
 
+/*
+ * Real-mode programs for an AP, written by the host: write a code to the
+ * debug-exit port (mov ax, code; out 0xf4, ax), or loop for ever (jmp $).
+ */
+static void put_exit_program(struct splitvm *vm, uint64_t gpa, uint8_t code)
+{
+	const uint8_t prog[] = {0xb8, code, 0x00, 0xe7, 0xf4, 0xf4, 0xeb, 0xfe};
+
+	ck_assert_int_eq(splitvm_mem_write(vm, gpa, prog, sizeof(prog)), 0);
+}
+
+static void put_loop_program(struct splitvm *vm, uint64_t gpa)
+{
+	const uint8_t prog[] = {0xeb, 0xfe};
+
+	ck_assert_int_eq(splitvm_mem_write(vm, gpa, prog, sizeof(prog)), 0);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* The library's SIPI starts an AP waiting for one; INIT sends a running AP
+ * back to wait-for-SIPI, and the next SIPI restarts it at a new vector; a
+ * SIPI to a running AP is ignored (SDM 10.4.4). The BSP halts meanwhile. */
+START_TEST(boot_library_init_and_sipi)
+{
+	struct boot *b = boot_new("hang.elf", NULL);
+
+	ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+	put_loop_program(b->vm, 0x10000);
+	put_exit_program(b->vm, 0x20000, 42);
+	ck_assert_int_eq(splitvm_start(b->vm), 0);
+	ck_assert(wait_console(b, "hang:", 1));
+
+	/* AP 1 starts at vector 0x10 and loops; a SIPI now changes nothing. */
+	ck_assert_int_eq(splitvm_sipi(b->vm, 1, 0x10), 0);
+	sleep_ms(100);
+	ck_assert_int_eq(splitvm_sipi(b->vm, 1, 0x20), 0);
+	sleep_ms(200);
+	ck_assert_int_eq(splitvm_wait(b->vm, 0, &b->res), -ETIMEDOUT);
+
+	/* INIT, then a SIPI to 0x20: the AP runs the exit program. */
+	ck_assert_int_eq(splitvm_init_cpu(b->vm, 1), 0);
+	sleep_ms(50);
+	ck_assert_int_eq(splitvm_sipi(b->vm, 1, 0x20), 0);
+	ck_assert_int_eq(splitvm_wait(b->vm, 30000, &b->res), 0);
+	assert_exit(b, 42);
+	ck_assert_int_eq(b->res.cpu, 1);
+	boot_free(b);
+}
+END_TEST
+
+/* The kick signal is the host's choice; stopping still works with it. */
+START_TEST(boot_kick_signal_configurable)
+{
+	const int sigs[] = {SIGUSR2, SIGRTMIN + 3};
+
+	for (unsigned int i = 0; i < 2; i++) {
+		struct boot *b = boot_new("spin.elf", NULL);
+		pthread_t t;
+
+		ck_assert_int_eq(splitvm_config_set_kick_signal(b->cfg,
+								sigs[i]),
+				 0);
+		ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+		ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+		ck_assert_int_eq(splitvm_start(b->vm), 0);
+		ck_assert_int_eq(pthread_create(&t, NULL, stop_later, b->vm),
+				 0);
+		ck_assert_int_eq(splitvm_wait(b->vm, 30000, &b->res), 0);
+		pthread_join(t, NULL);
+		ck_assert_int_eq(b->res.outcome, SPLITVM_OUTCOME_STOPPED);
+		boot_free(b);
+	}
+	ck_assert_int_eq(splitvm_config_set_kick_signal(NULL, SIGUSR2),
+			 -EINVAL);
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -833,6 +917,8 @@ static Suite *boot_suite(void)
 		boot_create_destroy_loop_leaks_nothing,
 		boot_sandbox_refuses_forbidden_syscall,
 		boot_event_stream,
+		boot_library_init_and_sipi,
+		boot_kick_signal_configurable,
 	};
 
 	tcase_set_timeout(tc, 120);
