@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "bytes.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "the bzImage loader assumes a little-endian host");
@@ -131,40 +132,6 @@ struct bz_layout {
 	uint64_t cmdline_len; /* with its NUL */
 	uint64_t initrd, initrd_size;
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
 
 static bool is_pow2(uint64_t v)
 {
@@ -324,14 +291,6 @@ static uint64_t kernel_need(const struct bzimage *bz)
 {
 	return bz->init_size > bz->payload_size ? bz->init_size
 						: bz->payload_size;
-}
-
-/* Rounds v up to align (a power of two); UINT64_MAX on overflow. */
-static uint64_t align_up(uint64_t v, uint64_t align)
-{
-	if (v > UINT64_MAX - (align - 1))
-		return UINT64_MAX;
-	return (v + align - 1) & ~(align - 1);
 }
 
 /*

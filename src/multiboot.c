@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "bytes.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "the multiboot loader assumes a little-endian host");
@@ -86,29 +87,6 @@ struct mbi_area {
 	uint8_t *host; /* BOOT_INFO_ADDR in the host */
 	uint64_t used;
 };
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-static uint64_t align_up(uint64_t v, uint64_t align)
-{
-	return (v + align - 1) & ~(align - 1);
-}
 
 bool multiboot_detect(const uint8_t *img, size_t size)
 {
