@@ -10,7 +10,8 @@
 /*
  * Input: a configuration byte (bit 7: version 0x20, else 0x11; bits 0-6:
  * pins - 1, folded into 1..IOAPIC_MAX_PINS; 0x17 gives the usual 24), a
- * flags byte (bit 0: a defer callback, which turns the storm limiter on),
+ * flags byte (bit 0: a defer callback, which turns the storm limiter on;
+ * bit 1: one OP_STORM may run),
  * then operations, one opcode byte each followed by its operands.
  */
 enum op {
@@ -24,6 +25,8 @@ enum op {
 	OP_READ_RTE,  /* index byte: IOREGSEL then IOWIN */
 	OP_EOI_REG,   /* vector: the v0x20 EOI register */
 	OP_PULSE,     /* pin byte: line high then low, as the PIT does */
+	OP_MSI,	      /* pin byte: ioapic_msi() against the entry */
+	OP_STORM,     /* vector, count byte: IOAPIC_STORM_LIMIT + n EOIs */
 	NR_OPS
 };
 
@@ -41,6 +44,8 @@ struct harness {
 	uint64_t route[IOAPIC_MAX_PINS];
 	bool deferred[IOAPIC_MAX_PINS]; /* defer() asked, retry not done */
 	unsigned int delivered[IOAPIC_MAX_PINS]; /* in this operation */
+	bool storms_allowed;			 /* flags bit 1 */
+	unsigned int storms;			 /* OP_STORMs run so far */
 };
 
 static unsigned int delivery_mode(uint64_t e)
@@ -206,6 +211,50 @@ static void do_read(struct harness *h, uint64_t off, unsigned int len)
 }
 
 /*
+ * ioapic.h / Intel SDM vol. 3, 10.11.1-2: destination in address bits
+ * 19:12, DM in bit 2, RH for lowest priority; data holds vector, delivery
+ * mode and, for level entries, trigger and assert. The mask is not
+ * encoded, and an out-of-range pin leaves ret alone.
+ */
+static void check_msi(struct harness *h, unsigned int pin)
+{
+	struct ioapic_msi m = { 0x1234, 0x5678 };
+	uint64_t e, want_addr;
+	uint32_t want_data;
+
+	if (!ioapic_msi(&h->s, pin, &m)) {
+		FUZZ_CHECK(pin >= h->s.pins);
+		FUZZ_CHECK(m.address == 0x1234 && m.data == 0x5678);
+		return;
+	}
+	FUZZ_CHECK(pin < h->s.pins);
+	e = h->s.entry[pin];
+	want_addr = 0xfee00000ull | ((e >> IOAPIC_RTE_DEST_SHIFT) & 0xff) << 12;
+	if (e & IOAPIC_RTE_DESTMODE)
+		want_addr |= 1ull << 2;
+	if (delivery_mode(e) == IOAPIC_DM_LOWEST)
+		want_addr |= 1ull << 3;
+	want_data = (uint32_t)(e & (IOAPIC_RTE_VECTOR | IOAPIC_RTE_DELMODE));
+	if (e & IOAPIC_RTE_LEVEL)
+		want_data |= 3u << 14;
+	FUZZ_CHECK(m.address == want_addr);
+	FUZZ_CHECK(m.data == want_data);
+}
+
+/*
+ * A guest that EOIs without quieting its device: enough EOIs in a row for
+ * the storm limiter (IOAPIC_STORM_LIMIT) to step in, each checked as its
+ * own operation (one message per pin per EOI).
+ */
+static void eoi_storm(struct harness *h, uint8_t vector, unsigned int extra)
+{
+	for (unsigned int i = 0; i < IOAPIC_STORM_LIMIT + extra; i++) {
+		memset(h->delivered, 0, sizeof(h->delivered));
+		ioapic_eoi(&h->s, vector);
+	}
+}
+
+/*
  * After every operation: the glue's routes are current, Remote IRR exists
  * only on level entries, and no level pin is left owed a message (line
  * high, unmasked, Remote IRR clear) unless the storm limiter deferred it
@@ -300,6 +349,21 @@ static void run_op(struct harness *h, struct fuzz_in *in)
 		ioapic_mmio_write(&h->s, IOAPIC_REG_SELECT, 1, fuzz_u8(in));
 		do_read(h, IOAPIC_REG_WINDOW, 4);
 		break;
+	case OP_MSI:
+		check_msi(h, pick_pin(h, in));
+		break;
+	case OP_STORM:
+		idx = fuzz_u8(in);
+		len = fuzz_u8(in) % 4;
+		/*
+		 * 10000 EOIs take milliseconds: only inputs that ask for
+		 * storms (flags bit 1) get one, so the rest stay fast.
+		 */
+		if (!h->storms_allowed || h->storms++)
+			break;
+		h->op = OP_EOI;
+		eoi_storm(h, idx, len);
+		break;
 	case NR_OPS:
 		break;
 	}
@@ -318,6 +382,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flags = fuzz_u8(&in);
 	pins = (cfg & 0x7f) % IOAPIC_MAX_PINS + 1;
 	memset(&h, 0, sizeof(h));
+	h.storms_allowed = flags & 2;
 	FUZZ_CHECK(ioapic_init(&h.s, pins,
 			       cfg & 0x80 ? IOAPIC_VERSION_EOI
 					  : IOAPIC_VERSION_82093AA,

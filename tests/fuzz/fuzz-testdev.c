@@ -38,6 +38,7 @@ struct harness {
 	/* the model */
 	uint32_t latch;
 	bool level[TESTDEV_MAX_LINES];
+	uint64_t line_writes[TESTDEV_MAX_LINES];
 	uint8_t iomem[TESTDEV_IOMEM_SIZE];
 	/* what the callbacks saw in the current operation */
 	unsigned int nr_sets;
@@ -150,6 +151,7 @@ static void line_write(struct harness *h, uint64_t port, unsigned int len,
 			bool level = (val >> (8 * i)) & 0xff;
 
 			h->level[n + i] = level;
+			h->line_writes[n + i]++;
 			if (!h->has_router)
 				continue;
 			FUZZ_CHECK(h->set_line[want] == n + i);
@@ -175,6 +177,9 @@ static void line_read(struct harness *h, uint64_t port, unsigned int len)
 		uint64_t byte = n + i < h->nr_lines ? h->level[n + i] : 0xff;
 
 		want |= byte << (8 * i);
+		/* "Writes to line port n so far (0 for n >= nr_lines)" */
+		FUZZ_CHECK(testdev_line_writes(h->t, n + i) ==
+			   (n + i < h->nr_lines ? h->line_writes[n + i] : 0));
 	}
 	FUZZ_CHECK(v == want);
 }

@@ -248,7 +248,7 @@ def guest_images(guests_dir):
 
 def ioapic_seeds():
     WRITE, READ, SET_IRQ, EOI, RETRY, RESET, WRITE_RTE, READ_RTE, \
-        EOI_REG, PULSE = range(10)
+        EOI_REG, PULSE, MSI, STORM = range(12)
 
     def rte(pin, high, val):
         return bytes([WRITE_RTE, 0x10 + 2 * pin + high]) + \
@@ -271,6 +271,12 @@ def ioapic_seeds():
           bytes([SET_IRQ, 1, 1, SET_IRQ, 3, 1, SET_IRQ, 5, 1,
                  WRITE, 0, 0, 0x23, 0, 0, 0, READ, 1, 2, READ, 0xc1, 0x40,
                  0x00, 3]))
+    # A device that never quiets: the storm limiter defers, then a retry.
+    write("ioapic", "eoi-storm", bytes([0x17, 3]) + rte(9, 0, 0x8039) +
+          bytes([SET_IRQ, 9, 1, STORM, 0x39, 1, RETRY, 9, MSI, 9, MSI, 0xff]))
+    write("ioapic", "msi", bytes([0x17, 0]) + rte(3, 1, 0x5a000000) +
+          rte(3, 0, 0x8942) + bytes([MSI, 3]) + rte(5, 0, 0x0143) +
+          bytes([MSI, 5, MSI, 0xf7]))
 
 
 def pic_seeds():
