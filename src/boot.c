@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "bytes.h"
 
 #define PAGE_SIZE 0x1000ull
 
@@ -272,6 +273,44 @@ unsigned int boot_memmap(const struct guest_mem *mem,
 	return memmap_tidy(map, n);
 }
 
+int boot_place_module(const struct guest_mem *mem, const struct boot_input *in,
+		      unsigned int i, uint64_t *ret_addr, uint64_t *next,
+		      const struct logger *lg)
+{
+	const struct boot_module *mod = &in->modules[i];
+	uint64_t low = guest_mem_low_end(mem), addr = *next;
+	const struct boot_mem_range *r;
+	unsigned int tries;
+
+	if (!mod->data && mod->size) {
+		log_error(lg, "module %u (%s): no data", i,
+			  mod->name ? mod->name : "");
+		return -EINVAL;
+	}
+	/* Each reserved range can push the module up once. */
+	for (tries = 0; tries <= BOOT_MAX_RESERVED; tries++) {
+		addr = align_up(addr, PAGE_SIZE);
+		if (addr > low || mod->size > low - addr)
+			break;
+		r = boot_reserved_overlap(in, addr, mod->size);
+		if (!r) {
+			if (mod->size)
+				memcpy(guest_mem_ptr(mem, addr, mod->size),
+				       mod->data, mod->size);
+			*ret_addr = addr;
+			*next = addr + mod->size;
+			return 0;
+		}
+		addr = r->addr + r->size;
+	}
+	log_error(lg,
+		  "module %u (%s, %zu bytes) does not fit in guest RAM "
+		  "after 0x%" PRIx64 " (RAM below the MMIO hole ends at "
+		  "0x%" PRIx64 ")",
+		  i, mod->name ? mod->name : "", mod->size, *next, low);
+	return -EFBIG;
+}
+
 static bool is_elf32(const uint8_t *img, size_t size)
 {
 	return elf_detect(img, size) && size > EI_CLASS &&
@@ -324,7 +363,6 @@ static int load_by_protocol(const struct guest_mem *mem,
 	const uint8_t *img = in->kernel;
 	size_t size = in->kernel_size;
 	char hint[160];
-	int ret;
 
 	/* 1. Linux bzImage: boot_params, e820, 64-bit entry. */
 	if (bzimage_detect(img, size))
@@ -336,10 +374,8 @@ static int load_by_protocol(const struct guest_mem *mem,
 	if (pvh_detect(img, size))
 		return pvh_load(mem, in, plan, lg);
 	/* 4. Plain ELF64: long mode at e_entry, RDI = the FDT. */
-	if (elf_detect(img, size) && !is_elf32(img, size)) {
-		ret = boot_elf_check_reserved(in, lg);
-		return ret ? ret : elf64_boot_load(mem, in, plan, lg);
-	}
+	if (elf_detect(img, size) && !is_elf32(img, size))
+		return elf64_boot_load(mem, in, plan, lg);
 	far_magic_hint(img, size, hint, sizeof(hint));
 	if (is_elf32(img, size)) {
 		log_error(lg,

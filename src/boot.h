@@ -98,9 +98,8 @@ struct boot_input {
 	 * The guest-physical RSDP (0: no ACPI), for bzImage (boot_params
 	 * acpi_rsdp_addr) and PVH (rsdp_paddr). And the ranges the VM keeps
 	 * for itself (ACPI tables, NVS, MMIO it wants reported): cut out of
-	 * RAM in the bzImage e820 and the PVH memory map, and never loaded
-	 * over by the bzImage, PVH and ELF64 loaders (multiboot does not
-	 * check them yet). Each has a non-RAM type, a non-zero size and
+	 * RAM in every memory map (e820, PVH, multiboot), and never loaded
+	 * over by any loader. Each has a non-RAM type, a non-zero size and
 	 * stays out of the boot area (BOOT_GDT_ADDR..BOOT_INFO_END) and the
 	 * zero page (BOOT_PARAMS_ADDR); at most BOOT_MAX_RESERVED, else
 	 * boot_load() fails with -EINVAL.
@@ -152,6 +151,17 @@ int boot_check_reserved(const struct boot_input *in, const struct logger *lg);
 /* The first of in->reserved that overlaps [addr, addr + len), or NULL. */
 const struct boot_mem_range *boot_reserved_overlap(const struct boot_input *in,
 						   uint64_t addr, uint64_t len);
+
+/*
+ * Copies module i of in to the lowest page-aligned address at or above
+ * *next, in RAM below the MMIO hole, that overlaps no reserved range; sets
+ * *addr to it and moves *next past the module. Shared by multiboot and
+ * PVH. Returns 0, -EINVAL (no data) or -EFBIG (does not fit), with a log
+ * line.
+ */
+int boot_place_module(const struct guest_mem *mem, const struct boot_input *in,
+		      unsigned int i, uint64_t *addr, uint64_t *next,
+		      const struct logger *lg);
 
 /* Linux bzImage, 64-bit boot protocol (src/bzimage.c). */
 bool bzimage_detect(const uint8_t *img, size_t size);

@@ -367,7 +367,12 @@ int elf64_boot_load(const struct guest_mem *mem, const struct boot_input *in,
 			  in->fdt_size, BOOT_INFO_END - BOOT_INFO_ADDR);
 		return -EINVAL;
 	}
-	ret = elf_load(mem, in->kernel, in->kernel_size, &entry, &end, lg);
+	ret = boot_check_reserved(in, lg);
+	if (!ret)
+		ret = boot_elf_check_reserved(in, lg);
+	if (!ret)
+		ret = elf_load(mem, in->kernel, in->kernel_size, &entry, &end,
+			       lg);
 	if (ret)
 		return ret;
 	/* Long mode starts on the monitor's identity map of [0, 4 GiB). */

@@ -65,12 +65,8 @@ enum {
 #define MB_MOD_SIZE 16
 /* An mmap entry: size (= 20, not counting itself), base, length, type. */
 #define MB_MMAP_ENTRY_SIZE 24
-#define MB_MMAP_MAX 4
-#define MB_MMAP_AVAILABLE 1
-#define MB_MMAP_RESERVED 2
 
 #define MB_LOADER_NAME "splitvm"
-#define MB_PAGE 0x1000ull
 #define MB_1M 0x100000ull
 #define MB_4G 0x100000000ull
 #define MB_INFO_SIZE ((uint64_t)(BOOT_INFO_END - BOOT_INFO_ADDR))
@@ -247,10 +243,29 @@ static int aout_layout(size_t size, size_t off, const struct mb_header *h,
 	return 0;
 }
 
-static int aout_load(const struct guest_mem *mem, const uint8_t *img,
-		     size_t size, size_t off, const struct mb_header *h,
-		     uint64_t *entry, uint64_t *end, const struct logger *lg)
+/* The VM's reserved ranges are never loaded over (boot_input). */
+static int check_aout_reserved(const struct boot_input *in, uint64_t start,
+			       uint64_t end, const struct logger *lg)
 {
+	const struct boot_mem_range *r =
+		boot_reserved_overlap(in, start, end - start);
+
+	if (!r)
+		return 0;
+	log_error(lg,
+		  "kernel: the multiboot a.out image [0x%" PRIx64
+		  ", 0x%" PRIx64 ") overlaps the VM's reserved range [0x%" PRIx64
+		  ", 0x%" PRIx64 ")",
+		  start, end, r->addr, r->addr + r->size);
+	return -EFBIG;
+}
+
+static int aout_load(const struct guest_mem *mem, const struct boot_input *in,
+		     size_t off, const struct mb_header *h, uint64_t *entry,
+		     uint64_t *end, const struct logger *lg)
+{
+	const uint8_t *img = in->kernel;
+	size_t size = in->kernel_size;
 	uint64_t file_off, load_len, mem_end;
 	uint8_t *dst;
 	int ret;
@@ -260,6 +275,9 @@ static int aout_load(const struct guest_mem *mem, const uint8_t *img,
 		return ret;
 	ret = boot_check_range(mem, h->load_addr, mem_end - h->load_addr,
 			       "kernel: multiboot a.out image", lg);
+	if (ret)
+		return ret;
+	ret = check_aout_reserved(in, h->load_addr, mem_end, lg);
 	if (ret)
 		return ret;
 	if (h->entry_addr < h->load_addr || h->entry_addr >= mem_end) {
@@ -290,8 +308,7 @@ static int load_kernel(const struct guest_mem *mem, const struct boot_input *in,
 	int ret;
 
 	if (h->flags & MB_HF_AOUT_KLUDGE)
-		return aout_load(mem, in->kernel, in->kernel_size, off, h,
-				 entry, end, lg);
+		return aout_load(mem, in, off, h, entry, end, lg);
 	if (!elf_detect(in->kernel, in->kernel_size)) {
 		log_error(lg,
 			  "kernel: the multiboot header has no address "
@@ -299,7 +316,10 @@ static int load_kernel(const struct guest_mem *mem, const struct boot_input *in,
 			  "is not");
 		return -ENOEXEC;
 	}
-	ret = elf_load(mem, in->kernel, in->kernel_size, entry, end, lg);
+	ret = boot_elf_check_reserved(in, lg);
+	if (!ret)
+		ret = elf_load(mem, in->kernel, in->kernel_size, entry, end,
+			       lg);
 	if (ret)
 		return ret;
 	if (*end > MB_4G) {
@@ -327,39 +347,44 @@ static uint8_t *mbi_host(const struct mbi_area *a, uint64_t gpa)
 	return a->host + (gpa - BOOT_INFO_ADDR);
 }
 
-static void mmap_add(uint8_t **p, uint64_t base, uint64_t len, uint32_t type)
+/*
+ * Flags 0 and 6: the memory map every protocol reports (boot_memmap()),
+ * whose types are Multiboot 0.6.96's (3.3: 1 RAM, 3 ACPI, 4 NVS, 5 bad,
+ * the rest reserved). mem_upper is "the first upper memory hole minus
+ * 1 MiB": the RAM that starts at 1 MiB.
+ */
+static int mbi_write_memory(const struct guest_mem *mem,
+			    const struct boot_input *in, struct mbi_area *a,
+			    uint64_t info, const struct logger *lg)
 {
-	put32(*p, MB_MMAP_ENTRY_SIZE - 4);
-	put64(*p + 4, base);
-	put64(*p + 12, len);
-	put32(*p + 20, type);
-	*p += MB_MMAP_ENTRY_SIZE;
-}
+	struct boot_mem_range map[BOOT_MEMMAP_MAX];
+	unsigned int i, n = boot_memmap(mem, in, map);
+	uint64_t gpa = mbi_alloc(a, (uint64_t)n * MB_MMAP_ENTRY_SIZE, 8);
+	uint8_t *e;
 
-/* Flag 0 and flag 6: the PC layout, with the MMIO hole left out. */
-static void mbi_write_memory(const struct guest_mem *mem, struct mbi_area *a,
-			     uint64_t info)
-{
-	uint64_t low = guest_mem_low_end(mem);
-	uint64_t high = mem->size - mem->low_size;
-	uint64_t map = mbi_alloc(a, MB_MMAP_MAX * MB_MMAP_ENTRY_SIZE, 8);
-	uint8_t *p = mbi_host(a, map);
-	uint64_t conv = low < BOOT_LOW_MEM_END ? low : BOOT_LOW_MEM_END;
-
-	/* mem_upper: "the first upper memory hole minus 1 MiB" (3.3). */
-	put32(mbi_host(a, info) + MBI_MEM_LOWER, conv >> 10);
-	put32(mbi_host(a, info) + MBI_MEM_UPPER,
-	      low > MB_1M ? (low - MB_1M) >> 10 : 0);
-
-	mmap_add(&p, 0, conv, MB_MMAP_AVAILABLE);
-	mmap_add(&p, BOOT_LOW_MEM_END, MB_1M - BOOT_LOW_MEM_END,
-		 MB_MMAP_RESERVED);
-	if (low > MB_1M)
-		mmap_add(&p, MB_1M, low - MB_1M, MB_MMAP_AVAILABLE);
-	if (high)
-		mmap_add(&p, GUEST_HIGH_RAM_START, high, MB_MMAP_AVAILABLE);
-	put32(mbi_host(a, info) + MBI_MMAP_ADDR, map);
-	put32(mbi_host(a, info) + MBI_MMAP_LENGTH, p - mbi_host(a, map));
+	if (!gpa) {
+		log_error(lg, "the memory map does not fit in the multiboot "
+			      "information area");
+		return -EFBIG;
+	}
+	for (i = 0; i < n; i++) {
+		e = mbi_host(a, gpa) + i * MB_MMAP_ENTRY_SIZE;
+		put32(e, MB_MMAP_ENTRY_SIZE - 4);
+		put64(e + 4, map[i].addr);
+		put64(e + 12, map[i].size);
+		put32(e + 20, map[i].type);
+		if (map[i].type != BOOT_MEM_RAM)
+			continue;
+		if (map[i].addr == 0)
+			put32(mbi_host(a, info) + MBI_MEM_LOWER,
+			      map[i].size >> 10);
+		if (map[i].addr == MB_1M)
+			put32(mbi_host(a, info) + MBI_MEM_UPPER,
+			      map[i].size >> 10);
+	}
+	put32(mbi_host(a, info) + MBI_MMAP_ADDR, gpa);
+	put32(mbi_host(a, info) + MBI_MMAP_LENGTH, n * MB_MMAP_ENTRY_SIZE);
+	return 0;
 }
 
 /* Copies a string into the area; 0 when it does not fit. */
@@ -405,44 +430,18 @@ static int mbi_write_cmdline(const struct boot_input *in, struct mbi_area *a,
 	return 0;
 }
 
-static int place_module(const struct guest_mem *mem,
-			const struct boot_module *mod, unsigned int i,
-			uint64_t *next, const struct logger *lg)
-{
-	uint64_t low = guest_mem_low_end(mem), start = *next;
-
-	if (!mod->data && mod->size) {
-		log_error(lg, "module %u (%s): no data", i,
-			  mod->name ? mod->name : "");
-		return -EINVAL;
-	}
-	if (start > low || mod->size > low - start) {
-		log_error(lg,
-			  "module %u (%s, %zu bytes) does not fit in guest "
-			  "RAM: it would start at 0x%" PRIx64 ", and RAM below "
-			  "the MMIO hole ends at 0x%" PRIx64,
-			  i, mod->name ? mod->name : "", mod->size, start, low);
-		return -EFBIG;
-	}
-	if (mod->size)
-		memcpy(guest_mem_ptr(mem, start, mod->size), mod->data,
-		       mod->size);
-	*next = start + mod->size;
-	return 0;
-}
-
 /*
  * Flag 3: modules go page-aligned (header flag 0, done always) after the
- * kernel, and never below 1 MiB, clear of the low pages and of the boot
- * area. Their list and strings go in the information area.
+ * kernel, and never below 1 MiB, clear of the low pages, of the boot area
+ * and of the VM's reserved ranges. Their list and strings go in the
+ * information area.
  */
 static int mbi_write_modules(const struct guest_mem *mem,
 			     const struct boot_input *in, struct mbi_area *a,
 			     uint64_t info, uint64_t *end,
 			     const struct logger *lg)
 {
-	uint64_t list, str, next = *end > MB_1M ? *end : MB_1M;
-	const struct boot_module *mod;
+	uint64_t list, str, addr, next = *end > MB_1M ? *end : MB_1M;
 	uint8_t *entry;
 	unsigned int i;
 	int ret;
@@ -463,15 +462,14 @@ static int mbi_write_modules(const struct guest_mem *mem,
 	put32(mbi_host(a, info) + MBI_MODS_COUNT, in->nr_modules);
 	put32(mbi_host(a, info) + MBI_MODS_ADDR, list);
 	for (i = 0; i < in->nr_modules; i++) {
-		mod = &in->modules[i];
-		next = align_up(next, MB_PAGE);
-		entry = mbi_host(a, list) + i * MB_MOD_SIZE;
-		put32(entry, next);
-		ret = place_module(mem, mod, i, &next, lg);
+		ret = boot_place_module(mem, in, i, &addr, &next, lg);
 		if (ret)
 			return ret;
+		entry = mbi_host(a, list) + i * MB_MOD_SIZE;
+		put32(entry, addr);
 		put32(entry + 4, next);
-		str = mbi_add_string(a, mod->name ? mod->name : "");
+		str = mbi_add_string(a, in->modules[i].name ? in->modules[i].name
+							   : "");
 		if (!str) {
 			log_error(lg,
 				  "too many modules, or names too long: "
@@ -504,7 +502,9 @@ static int mbi_write(const struct guest_mem *mem, const struct boot_input *in,
 	}
 	memset(a.host, 0, MB_INFO_SIZE);
 	info = mbi_alloc(&a, MBI_SIZE, 8);
-	mbi_write_memory(mem, &a, info);
+	ret = mbi_write_memory(mem, in, &a, info, lg);
+	if (ret)
+		return ret;
 	put32(mbi_host(&a, info) + MBI_LOADER_NAME,
 	      mbi_add_string(&a, MB_LOADER_NAME));
 	ret = mbi_write_cmdline(in, &a, info, lg);
@@ -525,7 +525,9 @@ int multiboot_load(const struct guest_mem *mem, const struct boot_input *in,
 	size_t off;
 	int ret;
 
-	ret = find_header(in->kernel, in->kernel_size, &off, &h, lg);
+	ret = boot_check_reserved(in, lg);
+	if (!ret)
+		ret = find_header(in->kernel, in->kernel_size, &off, &h, lg);
 	if (!ret)
 		ret = check_flags(in->kernel, in->kernel_size, off, &h, lg);
 	if (!ret)

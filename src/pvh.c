@@ -324,49 +324,6 @@ static int area_full(const char *what, const struct logger *lg)
 	return -EFBIG;
 }
 
-/*
- * The lowest page-aligned address at or above *next for size bytes of
- * low RAM that overlaps no reserved range; each range can push it up
- * once. Returns 0 on success and moves *next past the module.
- */
-static int place_module(const struct guest_mem *mem,
-			const struct boot_input *in, unsigned int i,
-			uint64_t *ret_addr, uint64_t *next,
-			const struct logger *lg)
-{
-	const struct boot_module *mod = &in->modules[i];
-	uint64_t low = guest_mem_low_end(mem), addr = *next;
-	const struct boot_mem_range *r;
-	unsigned int tries;
-
-	if (!mod->data && mod->size) {
-		log_error(lg, "module %u (%s): no data", i,
-			  mod->name ? mod->name : "");
-		return -EINVAL;
-	}
-	for (tries = 0; tries <= BOOT_MAX_RESERVED; tries++) {
-		addr = align_up(addr, PAGE);
-		if (addr > low || mod->size > low - addr)
-			break;
-		r = boot_reserved_overlap(in, addr, mod->size);
-		if (!r) {
-			if (mod->size)
-				memcpy(guest_mem_ptr(mem, addr, mod->size),
-				       mod->data, mod->size);
-			*ret_addr = addr;
-			*next = addr + mod->size;
-			return 0;
-		}
-		addr = r->addr + r->size;
-	}
-	log_error(lg,
-		  "module %u (%s, %zu bytes) does not fit in guest RAM "
-		  "after 0x%" PRIx64 " (RAM below the MMIO hole ends at "
-		  "0x%" PRIx64 ")",
-		  i, mod->name ? mod->name : "", mod->size, *next, low);
-	return -EFBIG;
-}
-
 /* hvm_modlist_entry per module: address, size, its string. */
 static int write_modules(const struct guest_mem *mem,
 			 const struct boot_input *in, struct pvh_area *a,
@@ -389,7 +346,7 @@ static int write_modules(const struct guest_mem *mem,
 	put32(si + SI_NR_MODULES, in->nr_modules);
 	put64(si + SI_MODLIST_PADDR, list);
 	for (i = 0; i < in->nr_modules; i++) {
-		ret = place_module(mem, in, i, &addr, &next, lg);
+		ret = boot_place_module(mem, in, i, &addr, &next, lg);
 		if (ret)
 			return ret;
 		e = area_host(a, list) + (uint64_t)i * MOD_ENTRY_SIZE;

@@ -375,13 +375,8 @@ void fuzz_boot_check(struct fuzz_boot *b, int ret, const struct boot_plan *plan)
 		FUZZ_CHECK(guest_mem_ptr(&b->mem, plan->rsp - 1, 1));
 	check_modules(b, plan);
 #ifdef BOOT_MAX_RESERVED
-	/*
-	 * boot.h promises this for the protocols that hand over a memory
-	 * map; multiboot and plain ELF64 do not consult the ranges.
-	 */
-	if (!strcmp(plan->protocol, "bzimage") ||
-	    !strcmp(plan->protocol, "pvh"))
-		check_reserved(b);
+	/* boot.h: reserved ranges are "never loaded over by any loader". */
+	check_reserved(b);
 #endif
 }
 

@@ -462,6 +462,8 @@ START_TEST(elf64_boot_rejects)
 	static const struct tseg high[] = {
 	    {PT_LOAD, 0x100000000ull, 0x100000000ull, 0x100, 0x100, 1},
 	};
+	static const struct boot_mem_range acpi = {0x200080, 0x10,
+						   BOOT_MEM_ACPI};
 	struct timage t;
 	struct run r;
 
@@ -483,6 +485,13 @@ START_TEST(elf64_boot_rejects)
 	build_elf_image(&t, true, EM_X86_64, high, 1, 0x100000010ull);
 	ck_assert_fails(run_load(&r), -ENOEXEC, r.cap,
 			"entry point 0x100000010 is above 4 GiB");
+
+	/* boot.h: the VM's reserved ranges are never loaded over. */
+	build_std(&t, true);
+	r.in.reserved = &acpi;
+	r.in.nr_reserved = 1;
+	ck_assert_fails(run_load(&r), -EFBIG, r.cap,
+			"overlaps the VM's reserved range [0x200080, 0x200090)");
 	ram_free(&r.m);
 }
 END_TEST

@@ -622,7 +622,7 @@ START_TEST(multiboot_rejects_modules_beyond_ram)
 	r.in.nr_modules = 2;
 	ck_assert_fails(run_load(&r), -EFBIG, r.cap,
 			"module 1 (b.img, 1048576 bytes) does not fit in guest "
-			"RAM: it would start at 0x302000");
+			"RAM after 0x302000");
 	ram_free(&r.m);
 }
 END_TEST
@@ -717,6 +717,71 @@ START_TEST(multiboot_fuzz_mutations)
 }
 END_TEST
 
+/*
+ * The VM's reserved ranges (ACPI tables, NVS) are cut out of the memory
+ * map, mem_upper stops at the first of them, and modules go past them.
+ */
+START_TEST(multiboot_honours_reserved)
+{
+	static uint8_t m0[5000];
+	const struct boot_mem_range res[] = {
+		{0x202800, 0x100, BOOT_MEM_ACPI},
+		{0x800000, 0x1000, BOOT_MEM_NVS},
+	};
+	const struct boot_module mod = {m0, sizeof(m0), "m0"};
+	struct timage t;
+	struct run r;
+	uint64_t info, map, list;
+
+	memset(m0, 0x5a, sizeof(m0));
+	build_mb_elf(&t, false);
+	mb_run_init(&r, &t, 16 * MiB);
+	r.in.modules = &mod;
+	r.in.nr_modules = 1;
+	r.in.reserved = res;
+	r.in.nr_reserved = 2;
+	ck_assert_int_eq(run_load(&r), 0);
+	info = r.plan.rbx;
+	list = rd32(&r.m, info + MBI(mods_addr));
+	ck_assert_uint_eq(rd32(&r.m, list), 0x203000);
+	ck_assert_mem_eq(gpa(&r.m, 0x203000), m0, sizeof(m0));
+	ck_assert_uint_eq(rd32(&r.m, info + MBI(mem_upper)),
+			  (0x202800 - MiB) >> 10);
+	map = rd32(&r.m, info + MBI(mmap_addr));
+	ck_assert_uint_eq(rd32(&r.m, info + MBI(mmap_length)), 7 * 24);
+	assert_mmap_entry(&r.m, map + 48, MiB, 0x202800 - MiB, 1);
+	assert_mmap_entry(&r.m, map + 72, 0x202800, 0x100, 3);
+	assert_mmap_entry(&r.m, map + 96, 0x202900, 0x800000 - 0x202900, 1);
+	assert_mmap_entry(&r.m, map + 120, 0x800000, 0x1000, 4);
+	assert_mmap_entry(&r.m, map + 144, 0x801000, 16 * MiB - 0x801000, 1);
+	ram_free(&r.m);
+}
+END_TEST
+
+/* A kernel of either kind that would load over a reserved range. */
+START_TEST(multiboot_rejects_kernel_over_reserved)
+{
+	const struct boot_mem_range res = {0x100800, 0x10, BOOT_MEM_ACPI};
+	struct timage t;
+	struct run r;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (i)
+			build_aout(&t, 0, 0x104000);
+		else
+			build_mb_elf(&t, false);
+		mb_run_init(&r, &t, 16 * MiB);
+		r.in.reserved = &res;
+		r.in.nr_reserved = 1;
+		ck_assert_fails(run_load(&r), -EFBIG, r.cap,
+				"overlaps the VM's reserved range "
+				"[0x100800, 0x100810)");
+		ram_free(&r.m);
+	}
+}
+END_TEST
+
 UNIT_SUITE("multiboot", multiboot_detect_header,
 	   multiboot_elf32_plan_and_segments, multiboot_elf64_accepted,
 	   multiboot_info_fields, multiboot_cmdline_is_kernel_name_alone,
@@ -736,4 +801,5 @@ UNIT_SUITE("multiboot", multiboot_detect_header,
 	   multiboot_rejects_aout_outside_ram,
 	   multiboot_rejects_cmdline_too_long,
 	   multiboot_rejects_too_many_modules,
-	   multiboot_rejects_modules_beyond_ram, multiboot_fuzz_mutations)
+	   multiboot_rejects_modules_beyond_ram, multiboot_honours_reserved,
+	   multiboot_rejects_kernel_over_reserved, multiboot_fuzz_mutations)
