@@ -25,6 +25,11 @@ void guest_entry(uint32_t protocol, uint64_t magic, uint64_t info)
 		       guest_boot.magic, MULTIBOOT_BOOTLOADER_MAGIC);
 		exit(GUEST_EXIT_BOOT);
 	}
+	if (protocol == GUEST_BOOT_PVH && !pvh_info()) {
+		printf("FAIL: no hvm_start_info at 0x%lx (magic 0x%x)\n", info,
+		       info ? *(const uint32_t *)(uintptr_t)info : 0);
+		exit(GUEST_EXIT_BOOT);
+	}
 	exit(guest_main(&guest_boot));
 }
 
@@ -49,6 +54,8 @@ const char *guest_cmdline(void)
 
 	if (guest_boot.protocol == GUEST_BOOT_MULTIBOOT)
 		return mb_cmdline();
+	if (guest_boot.protocol == GUEST_BOOT_PVH)
+		return pvh_cmdline();
 	if (guest_boot.protocol != GUEST_BOOT_FDT ||
 	    fdt_check(fdt, GUEST_FDT_MAX_SIZE))
 		return NULL;

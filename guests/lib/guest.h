@@ -31,6 +31,7 @@
 enum guest_protocol {
 	GUEST_BOOT_MULTIBOOT = 1, /* start32.S: info = multiboot info */
 	GUEST_BOOT_FDT = 2,	  /* start64.S: info = flattened device tree */
+	GUEST_BOOT_PVH = 3,	  /* start32.S -DGUEST_PVH: hvm_start_info */
 };
 
 struct guest_boot {
@@ -256,6 +257,8 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 void *memchr(const void *s, int c, size_t n);
 bool str_starts_with(const char *s, const char *prefix);
+/* The sum of n bytes modulo 2^32 (python3: sum(data) & 0xffffffff). */
+uint32_t byte_sum(const void *data, size_t n);
 /*
  * Parses an unsigned number, decimal or 0x-prefixed hex, from s; stops
  * at the first other character and stores its address in *end (if end).
@@ -367,7 +370,50 @@ const struct multiboot_module *mb_module(uint32_t i);
 const struct multiboot_mmap_entry *
 mb_mmap_next(const struct multiboot_mmap_entry *prev);
 
-/* The command line whatever the protocol: multiboot's, or /chosen's. */
+/* ---- Xen PVH start information (lib/pvh.c) ---- */
+
+/*
+ * Xen's public/arch-x86/hvm/start_info.h, version 1: the structures a PVH
+ * loader hands over, all addresses physical.
+ */
+#define HVM_START_MAGIC 0x336ec578u
+
+struct hvm_start_info {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	uint64_t memmap_paddr;	 /* version 1 */
+	uint32_t memmap_entries; /* version 1 */
+	uint32_t reserved;
+};
+
+struct hvm_modlist_entry {
+	uint64_t paddr;
+	uint64_t size;
+	uint64_t cmdline_paddr;
+	uint64_t reserved;
+};
+
+struct hvm_memmap_table_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type; /* e820 types: 1 = RAM */
+	uint32_t reserved;
+};
+
+/* The start info, or NULL if the guest was not booted by PVH. */
+const struct hvm_start_info *pvh_info(void);
+/* Its command line, or NULL. */
+const char *pvh_cmdline(void);
+/* The i-th module or memory map entry, or NULL past the end. */
+const struct hvm_modlist_entry *pvh_module(uint32_t i);
+const struct hvm_memmap_table_entry *pvh_memmap(uint32_t i);
+
+/* The command line whatever the protocol: multiboot's, PVH's or /chosen's. */
 const char *guest_cmdline(void);
 
 /* ---- Flattened device tree reader (lib/fdt.c) ---- */

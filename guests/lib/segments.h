@@ -23,6 +23,7 @@
 /* Must match enum guest_protocol in guest.h. */
 #define PROTO_MULTIBOOT 1
 #define PROTO_FDT 2
+#define PROTO_PVH 3
 
 #define STACK_SIZE 0x4000
 

@@ -193,6 +193,43 @@ START_TEST(boot_multiboot_info_modules_and_memory)
 }
 END_TEST
 
+/*
+ * PVH: the same modules through hvm_start_info, with the memory map, the
+ * RSDP and the command line checked by the guest (guests/pvhinfo.c).
+ */
+START_TEST(boot_pvh_start_info)
+{
+	char dir[] = "/tmp/splitvm-test-XXXXXX";
+	char m0[64], m1[64], cmd[256];
+	uint32_t s0, s1;
+	struct boot *b;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(m0, sizeof(m0), "%s/initrd", dir);
+	snprintf(m1, sizeof(m1), "%s/module", dir);
+	s0 = write_module(m0, 70000, 3);
+	s1 = write_module(m1, 4096, 4);
+	snprintf(cmd, sizeof(cmd),
+		 "mods=2 mod0=70000:%u mod1=4096:%u mem=80 acpi=1 contract=1",
+		 s0, s1);
+	b = boot_new("pvhinfo.pvh", cmd);
+	ck_assert_int_eq(splitvm_config_set_initrd(b->cfg, m0), 0);
+	ck_assert_int_eq(splitvm_config_add_module(b->cfg, m1), 0);
+	ck_assert_int_eq(splitvm_config_set_memory(b->cfg, 80ull << 20), 0);
+	boot_run(b);
+	assert_exit(b, 0);
+	ck_assert_ptr_null(strstr(b->console, "FAIL"));
+	ck_assert_ptr_nonnull(strstr(b->console, "PASS: module 1 byte sum"));
+	ck_assert_ptr_nonnull(
+		strstr(b->console, "PASS: rsdp_paddr points at an RSDP"));
+	ck_assert_ptr_nonnull(strstr(b->console, "(contract=1)"));
+	unlink(m0);
+	unlink(m1);
+	rmdir(dir);
+	boot_free(b);
+}
+END_TEST
+
 START_TEST(boot_elf64_gets_fdt)
 {
 	struct boot *b = boot_new("fdt64.elf64", "fdt64 test");
@@ -898,6 +935,7 @@ static Suite *boot_suite(void)
 		boot_demo_greets_and_passes,
 		boot_exit_code_reaches_result,
 		boot_multiboot_info_modules_and_memory,
+		boot_pvh_start_info,
 		boot_elf64_gets_fdt,
 		boot_triple_fault_is_an_outcome_with_registers,
 		boot_timeout_ends_halted_guest,
