@@ -156,6 +156,24 @@ else
 	echo "ok $n - no /dev/kvm # SKIP needs root to hide /dev/kvm in a mount namespace"
 fi
 
+# A host KVM without the capabilities splitvm is built on.
+for cap in split-irqchip:KVM_CAP_SPLIT_IRQCHIP immediate-exit:KVM_CAP_IMMEDIATE_EXIT; do
+	n=$((n + 1))
+	if [ -z "${WITHOUT_CAP:-}" ]; then
+		echo "ok $n - KVM without ${cap%%:*} # SKIP built without libseccomp"
+		continue
+	fi
+	"$WITHOUT_CAP" "${cap%%:*}" "$SPLITVM" run --kernel "$G/demo.elf" \
+		>"$tmp/out" 2>"$tmp/err" </dev/null
+	st=$?
+	if [ $st = 126 ] && grep -q "KVM lacks ${cap#*:}" "$tmp/err" &&
+		[ "$(wc -l <"$tmp/err")" = 1 ]; then
+		echo "ok $n - KVM without ${cap%%:*}"
+	else
+		failed=$((failed + 1)); echo "not ok $n - KVM without ${cap%%:*}: status $st"; sed 's/^/# /' "$tmp/err"
+	fi
+done
+
 # SIGTERM stops a running guest with status 130.
 n=$((n + 1))
 "$SPLITVM" run --kernel "$G/hang.elf" --serial none </dev/null >/dev/null 2>"$tmp/err" &
