@@ -179,10 +179,15 @@ int guest_main(const struct guest_boot *boot)
 {
 	uint8_t dest;
 	unsigned int other;
+	bool qemu;
 
 	cfg.pic = cmdline_u64("pic", 0);
 	cfg.eoi = cmdline_u64("eoi", 1);
-	cfg.line = (unsigned int)cmdline_u64("line", cfg.pic ? 5 : 16);
+	/* QEMU's pc-testdev takes lines 0-15 only. */
+	qemu = guest_on_qemu();
+	cfg.line = (unsigned int)cmdline_u64("line", cfg.pic ? 5
+						     : qemu ? 14
+							    : 16);
 	cfg.max = cmdline_u64("count", 100000);
 	cfg.budget_us = cmdline_u64("ms", 1000) * 1000;
 	if (cfg.line > 23 || (cfg.pic && (cfg.line > 15 || cfg.line == 0 ||
@@ -198,7 +203,8 @@ int guest_main(const struct guest_boot *boot)
 	ioapic_mask_all();
 	dest = (uint8_t)lapic_id();
 	cfg.eoi_reg = ioapic_version() >= 0x20;
-	other = cfg.line == 17 ? 18 : 17;
+	other = qemu ? (cfg.line == 15 ? 14 : 15)
+		     : (cfg.line == 17 ? 18 : 17);
 	printf("storm: %s level line %u, %s, until %lu interrupts or %lu ms\n",
 	       cfg.pic ? "PIC (ELCR)" : "IOAPIC", cfg.line,
 	       !cfg.eoi     ? "never EOIed"
