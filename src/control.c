@@ -369,6 +369,7 @@ static void *control_thread(void *arg)
 {
 	struct control *c = arg;
 
+	pthread_setname_np(pthread_self(), "splitvm-control");
 	if (c->sandbox && splitvm_sandbox_control_thread(c->sandbox)) {
 		fputs("splitvm: --control: the sandbox failed\n", stderr);
 		return NULL;

@@ -637,6 +637,9 @@ static void *vcpu_thread(void *arg)
 	char detail[96];
 	int r;
 
+	/* Named so that the monitor's own CPU time can be told apart. */
+	snprintf(detail, 16, "splitvm-vcpu%u", v->index);
+	pthread_setname_np(pthread_self(), detail);
 	if (v->vm->sandbox && (r = sandbox_enter(SANDBOX_VCPU, v->vm->sandbox))) {
 		vm_fail(v->vm, (int)v->index, r, "the vCPU sandbox failed");
 		vm_vcpu_done(v->vm);

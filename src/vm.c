@@ -899,6 +899,7 @@ static void *vm_io_thread(void *arg)
 	bool in_open = vm->serial_in_fd >= 0;
 	int r;
 
+	pthread_setname_np(pthread_self(), "splitvm-io");
 	if (vm->sandbox && (r = sandbox_enter(SANDBOX_IO, vm->sandbox))) {
 		vm_fail(vm, -1, r, "the I/O thread's sandbox failed");
 		return NULL;
