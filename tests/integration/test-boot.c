@@ -164,7 +164,15 @@ static uint32_t write_module(const char *path, size_t n, unsigned int seed)
 	return sum;
 }
 
-START_TEST(boot_multiboot_info_modules_and_memory)
+/*
+ * Boots guest with two modules (an initrd of size0 bytes and a module of
+ * size1), its command line being args followed by the modules' sizes and
+ * sums ("mods=2 mod0=SIZE:SUM mod1=SIZE:SUM ARGS"), in mem_mib of RAM.
+ * The guest checks what it was given; the caller frees the boot.
+ */
+static struct boot *boot_with_modules(const char *guest, size_t size0,
+				      size_t size1, unsigned int mem_mib,
+				      const char *args)
 {
 	char dir[] = "/tmp/splitvm-test-XXXXXX";
 	char m0[64], m1[64], cmd[256];
@@ -174,21 +182,30 @@ START_TEST(boot_multiboot_info_modules_and_memory)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(m0, sizeof(m0), "%s/initrd", dir);
 	snprintf(m1, sizeof(m1), "%s/module", dir);
-	s0 = write_module(m0, 100000, 1);
-	s1 = write_module(m1, 4097, 2);
-	snprintf(cmd, sizeof(cmd),
-		 "mods=2 mod0=100000:%u mod1=4097:%u cpus=2 mem=96", s0, s1);
-	b = boot_new("bootinfo.elf", cmd);
+	s0 = write_module(m0, size0, 1);
+	s1 = write_module(m1, size1, 2);
+	snprintf(cmd, sizeof(cmd), "mods=2 mod0=%zu:%u mod1=%zu:%u %s", size0,
+		 s0, size1, s1, args);
+	b = boot_new(guest, cmd);
 	ck_assert_int_eq(splitvm_config_set_initrd(b->cfg, m0), 0);
 	ck_assert_int_eq(splitvm_config_add_module(b->cfg, m1), 0);
+	ck_assert_int_eq(
+		splitvm_config_set_memory(b->cfg, (uint64_t)mem_mib << 20), 0);
 	ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
-	ck_assert_int_eq(splitvm_config_set_memory(b->cfg, 96ull << 20), 0);
 	boot_run(b);
-	assert_exit(b, 0);
-	ck_assert_ptr_null(strstr(b->console, "FAIL"));
 	unlink(m0);
 	unlink(m1);
 	rmdir(dir);
+	return b;
+}
+
+START_TEST(boot_multiboot_info_modules_and_memory)
+{
+	struct boot *b = boot_with_modules("bootinfo.elf", 100000, 4097, 96,
+					   "cpus=2 mem=96");
+
+	assert_exit(b, 0);
+	ck_assert_ptr_null(strstr(b->console, "FAIL"));
 	boot_free(b);
 }
 END_TEST
@@ -199,33 +216,15 @@ END_TEST
  */
 START_TEST(boot_pvh_start_info)
 {
-	char dir[] = "/tmp/splitvm-test-XXXXXX";
-	char m0[64], m1[64], cmd[256];
-	uint32_t s0, s1;
-	struct boot *b;
+	struct boot *b = boot_with_modules("pvhinfo.pvh", 70000, 4096, 80,
+					   "mem=80 acpi=1 contract=1");
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(m0, sizeof(m0), "%s/initrd", dir);
-	snprintf(m1, sizeof(m1), "%s/module", dir);
-	s0 = write_module(m0, 70000, 3);
-	s1 = write_module(m1, 4096, 4);
-	snprintf(cmd, sizeof(cmd),
-		 "mods=2 mod0=70000:%u mod1=4096:%u mem=80 acpi=1 contract=1",
-		 s0, s1);
-	b = boot_new("pvhinfo.pvh", cmd);
-	ck_assert_int_eq(splitvm_config_set_initrd(b->cfg, m0), 0);
-	ck_assert_int_eq(splitvm_config_add_module(b->cfg, m1), 0);
-	ck_assert_int_eq(splitvm_config_set_memory(b->cfg, 80ull << 20), 0);
-	boot_run(b);
 	assert_exit(b, 0);
 	ck_assert_ptr_null(strstr(b->console, "FAIL"));
 	ck_assert_ptr_nonnull(strstr(b->console, "PASS: module 1 byte sum"));
 	ck_assert_ptr_nonnull(
 		strstr(b->console, "PASS: rsdp_paddr points at an RSDP"));
 	ck_assert_ptr_nonnull(strstr(b->console, "(contract=1)"));
-	unlink(m0);
-	unlink(m1);
-	rmdir(dir);
 	boot_free(b);
 }
 END_TEST
