@@ -44,6 +44,7 @@ fe() {
 	st=$?
 }
 
+# shellcheck source=tests/cli/qemu-cases.sh
 . "$(dirname "$0")/qemu-cases.sh"
 
 # same NAME CPUS MEM_MIB APPEND KERNEL [MODULE...]: native vs front end.

@@ -19,6 +19,7 @@ fi
 n=0
 failed=0
 
+# shellcheck source=tests/cli/qemu-cases.sh
 . "$(dirname "$0")/qemu-cases.sh"
 
 # same NAME CPUS MEM_MIB APPEND KERNEL [MODULE...]
