@@ -118,9 +118,13 @@ static bool kv_next(struct qemu_args *q, const char *opt, const char **s,
 	kv->key[0] = 0;
 	if (eq) {
 		*eq = 0;
-		if (strlen(item) >= sizeof(kv->key) ||
-		    strlen(eq + 1) >= sizeof(kv->value)) {
+		if (strlen(item) >= sizeof(kv->key)) {
 			*err = fail(q, "-%s: '%.64s' is too long", opt, item);
+			return false;
+		}
+		if (strlen(eq + 1) >= sizeof(kv->value)) {
+			*err = fail(q, "-%s: the value of '%s' is too long",
+				    opt, item);
 			return false;
 		}
 		strcpy(kv->key, item);

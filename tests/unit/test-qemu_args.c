@@ -454,7 +454,7 @@ START_TEST(qemu_args_hostile)
 	K_REFUSES("-initrd: a file name is too long", "-initrd", big);
 	K_REFUSES("-machine: 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk' is too long",
 		  "-machine", "pc,kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk=1");
-	K_REFUSES("-machine: 'x' is too long", "-machine",
+	K_REFUSES("-machine: the value of 'x' is too long", "-machine",
 		  "pc,x=vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
 	/* A kernel path or -append of any length passes through: the
 	 * native checks (and their limits) apply. */
