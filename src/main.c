@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "qemu_args.h"
 #include "splitvm.h"
 
 /* Exit statuses. A debug-exit value v gives (v << 1) | 1, always odd. */
@@ -32,6 +33,7 @@ enum {
 
 static const char usage_text[] =
 	"Usage: splitvm run --kernel FILE [options]\n"
+	"       splitvm qemu QEMU-OPTIONS (or run as qemu-system-x86_64)\n"
 	"       splitvm --help | --version\n"
 	"\n"
 	"Boots a kernel in a KVM virtual machine whose IOAPIC and 8259A PICs\n"
@@ -80,7 +82,9 @@ static const char usage_text[] =
 	"  12            the guest reported a crash\n"
 	"  124           the --timeout passed\n"
 	"  126           splitvm itself failed (bad image, no /dev/kvm, ...)\n"
-	"  130           stopped: SIGINT, SIGTERM, SIGHUP or --control quit\n";
+	"  130           stopped: SIGINT, SIGTERM, SIGHUP or --control quit\n"
+	"\n"
+	"'splitvm qemu -help' lists the qemu-system-x86_64 options taken.\n";
 
 /* The --trace file; events come from several threads at once. */
 struct trace {
@@ -99,6 +103,7 @@ struct cli {
 	bool serial_given;
 	const char *control;
 	FILE *result_json;
+	bool qemu_no_reboot; /* QEMU front end with -no-reboot */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -429,6 +434,21 @@ static void print_regs(const struct splitvm_regs *r)
 		(unsigned long long)r->efer, r->cs, r->ds, r->es, r->ss);
 }
 
+/*
+ * QEMU 7.2 given -no-reboot ends with status 0 when the guest resets the
+ * machine or triple-faults (a shutdown cycle, which the PC turns into a
+ * reset). Without it QEMU reboots, and splitvm, which cannot, keeps its
+ * own statuses: the script sees a failure, as from a guest rebooting for
+ * ever.
+ */
+static int qemu_status(const struct splitvm_result *res, int status)
+{
+	if (res->outcome == SPLITVM_OUTCOME_RESET ||
+	    res->outcome == SPLITVM_OUTCOME_TRIPLE_FAULT)
+		return EXIT_POWEROFF;
+	return status;
+}
+
 /* Maps an outcome to the exit status, saying on stderr what went wrong. */
 static int cli_verdict(const struct splitvm_result *res)
 {
@@ -595,6 +615,8 @@ static int cli_boot(struct cli *cli)
 		return EXIT_MONITOR_ERROR;
 	}
 	status = cli_verdict(&res);
+	if (cli->qemu_no_reboot)
+		status = qemu_status(&res, status);
 	if (cli->result_json) {
 		status = write_result_json(cli->result_json, w.vm, &res,
 					   status);
@@ -604,7 +626,8 @@ static int cli_boot(struct cli *cli)
 	return status;
 }
 
-static int cli_run(int argc, char **argv)
+/* 'splitvm run'; qemu_no_reboot: the QEMU front end had -no-reboot. */
+static int cli_run(int argc, char **argv, bool qemu_no_reboot)
 {
 	struct cli cli = {
 		.trace = {NULL, PTHREAD_MUTEX_INITIALIZER},
@@ -612,6 +635,7 @@ static int cli_run(int argc, char **argv)
 		.ioapic_pins = 24,
 		.ioapic_version = 0x20,
 		.sandbox = true,
+		.qemu_no_reboot = qemu_no_reboot,
 	};
 	int r;
 
@@ -641,8 +665,44 @@ static int cli_run(int argc, char **argv)
 	return r;
 }
 
+/* A qemu-system-x86_64 command line; argv[0] is the program's name. */
+static int cli_qemu(int argc, char **argv)
+{
+	struct qemu_args q;
+	int r = qemu_args_parse(argc, argv, &q);
+
+	if (r == -EINVAL) {
+		fprintf(stderr, "splitvm: %s (see 'splitvm qemu -help')\n",
+			q.error);
+		r = EXIT_USAGE;
+	} else if (r) {
+		fprintf(stderr, "splitvm: %s\n", strerror(-r));
+		r = EXIT_MONITOR_ERROR;
+	} else if (q.action == QEMU_ACTION_HELP) {
+		fputs(qemu_args_help, stdout);
+	} else if (q.action == QEMU_ACTION_VERSION) {
+		printf("splitvm %s (QEMU command-line front end)\n",
+		       splitvm_version());
+	} else {
+		r = cli_run(q.run_argc, q.run_argv, q.no_reboot);
+	}
+	qemu_args_free(&q);
+	return r;
+}
+
+/* Run as qemu-system-x86_64 (a link or a copy by that name): QEMU's CLI. */
+static bool called_as_qemu(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+
+	base = base ? base + 1 : argv0;
+	return !strncmp(base, "qemu-system-x86_64", 18);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 0 && called_as_qemu(argv[0]))
+		return cli_qemu(argc, argv);
 	if (argc < 2)
 		return usage_error("no command given");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -655,6 +715,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "run"))
-		return cli_run(argc - 1, argv + 1);
+		return cli_run(argc - 1, argv + 1, false);
+	if (!strcmp(argv[1], "qemu"))
+		return cli_qemu(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", argv[1]);
 }

@@ -19,25 +19,24 @@ fi
 n=0
 failed=0
 
+# shellcheck source=tests/cli/qemu-cases.sh
+. "$(dirname "$0")/qemu-cases.sh"
+
 # same NAME CPUS MEM_MIB APPEND KERNEL [MODULE...]
 same() {
 	local name=$1 cpus=$2 mem=$3 append=$4 kernel=$5
 	shift 5
-	local sv_args=() q_mods=''
+	local sv_args=()
 	for m in "$@"; do
 		sv_args+=(--module "$m")
-		q_mods=${q_mods:+$q_mods,}$m
 	done
 	n=$((n + 1))
 	"$SPLITVM" run --kernel "$kernel" --cpus "$cpus" --memory "$mem" \
 		--append "$append" --timeout 60 "${sv_args[@]}" \
 		>"$tmp/sv.out" 2>&1 </dev/null
 	local sv=$?
-	timeout 120 "$QEMU" -accel "${QEMU_ACCEL:-tcg}" -m "$mem" -smp "$cpus" \
-		-display none -nodefaults -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -serial stdio \
-		-kernel "$kernel" -append "$append" ${q_mods:+-initrd "$q_mods"} \
-		>"$tmp/q.out" 2>&1 </dev/null
+	qemu_line "${QEMU_ACCEL:-tcg}" "$cpus" "$mem" "$append" "$kernel" "$@"
+	timeout 120 "$QEMU" "${qargs[@]}" >"$tmp/q.out" 2>&1 </dev/null
 	local q=$?
 	if [ "$sv" = "$q" ] && [ "$sv" != 126 ]; then
 		echo "ok $n - $name: both exit $sv"
@@ -49,20 +48,7 @@ same() {
 	fi
 }
 
-# The module checksum bootinfo expects: the byte sum, modulo 2^32.
-sum() { od -An -v -tu1 "$1" | tr -s ' ' '\n' | awk '{s += $1} END {print s % 4294967296}'; }
-
-same "demo" 1 64 "" "$G/demo.elf"
-for code in 0 3 42 127; do
-	same "exitcode $code" 1 64 "exit=$code" "$G/exitcode.elf"
-done
-head -c 50000 /dev/urandom >"$tmp/m0"
-head -c 777 /dev/urandom >"$tmp/m1"
-same "bootinfo, 2 modules, 2 CPUs" 2 96 \
-	"mods=2 mod0=50000:$(sum "$tmp/m0") mod1=777:$(sum "$tmp/m1") cpus=2 mem=96" \
-	"$G/bootinfo.elf" "$tmp/m0" "$tmp/m1"
-same "bootinfo notices a wrong checksum" 1 64 "mods=1 mod0=777:1 cpus=1 mem=64" \
-	"$G/bootinfo.elf" "$tmp/m1"
+run_cases "$G" "$tmp"
 
 echo "1..$n"
 [ $failed = 0 ]
