@@ -34,4 +34,10 @@ run_cases() {
 		"$G/bootinfo.elf" "$tmp/m0" "$tmp/m1"
 	same "bootinfo notices a wrong checksum" 1 64 \
 		"mods=1 mod0=777:1 cpus=1 mem=64" "$G/bootinfo.elf" "$tmp/m1"
+	# PVH (an ELF64 with the Xen entry note); QEMU takes one module.
+	same "pvhinfo, 1 module" 1 64 \
+		"mods=1 mod0=50000:$(sum "$tmp/m0") mem=64" "$G/pvhinfo.pvh" \
+		"$tmp/m0"
+	same "pvhinfo notices a wrong checksum" 1 64 \
+		"mods=1 mod0=777:1 mem=64" "$G/pvhinfo.pvh" "$tmp/m1"
 }
