@@ -423,6 +423,40 @@ static void vcpu_exit_system_event(struct vcpu *v)
 	}
 }
 
+/*
+ * Says which internal error stopped vCPU index. For an emulation failure
+ * KVM passes the bytes it fetched at RIP when the flag says so (the
+ * emulation_failure overlay of struct kvm_run): printed, they tell which
+ * instruction the emulator lacks (on PVM, e.g. int3 at CPL0, KVM-NOTES).
+ */
+void vcpu_describe_internal_error(const struct kvm_run *run,
+				  unsigned int index, char *buf, size_t size)
+{
+	size_t n;
+	unsigned int insn_size;
+
+	n = (size_t)snprintf(buf, size,
+			     "KVM internal error on vCPU %u: suberror %u",
+			     index, run->internal.suberror);
+	if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    n >= size)
+		return;
+	n += (size_t)snprintf(buf + n, size - n,
+			      " (instruction emulation failed)");
+	if (run->emulation_failure.ndata < 3 ||
+	    !(run->emulation_failure.flags &
+	      KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+		return;
+	/* insn_size comes from the kernel, but is checked like any input. */
+	insn_size = run->emulation_failure.insn_size;
+	if (insn_size > sizeof(run->emulation_failure.insn_bytes))
+		insn_size = sizeof(run->emulation_failure.insn_bytes);
+	for (unsigned int i = 0; i < insn_size && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%02x",
+				      i ? " " : ", instruction bytes ",
+				      run->emulation_failure.insn_bytes[i]);
+}
+
 /* Handles one exit. Returns false when the loop must stop. */
 static bool vcpu_handle_exit(struct vcpu *v)
 {
@@ -457,13 +491,8 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_end(v, SPLITVM_OUTCOME_TRIPLE_FAULT, detail);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(detail, sizeof(detail),
-			 "KVM internal error on vCPU %u: suberror %u%s",
-			 v->index, run->internal.suberror,
-			 run->internal.suberror ==
-					 KVM_INTERNAL_ERROR_EMULATION
-				 ? " (instruction emulation failed)"
-				 : "");
+		vcpu_describe_internal_error(run, v->index, detail,
+					     sizeof(detail));
 		vcpu_end(v, SPLITVM_OUTCOME_EMULATION_FAILURE, detail);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:

@@ -73,6 +73,14 @@ struct vcpu {
 	_Atomic uint64_t stats[VCPU_NR_STATS];
 };
 
+/*
+ * Describes a KVM_EXIT_INTERNAL_ERROR of vCPU index in buf (always
+ * NUL-terminated): the suberror and, for an emulation failure, the
+ * instruction bytes KVM fetched, if it passed them.
+ */
+void vcpu_describe_internal_error(const struct kvm_run *run,
+				  unsigned int index, char *buf, size_t size);
+
 /* Registers as the public API shows them; on the vCPU's thread. */
 int vcpu_read_regs(struct vcpu *v, void *regs);
 int vcpu_write_regs(struct vcpu *v, void *regs);
