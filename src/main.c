@@ -41,10 +41,11 @@ static const char usage_text[] =
 	"guest's verdict.\n"
 	"\n"
 	"Options of 'run':\n"
-	"  --kernel FILE         multiboot image (ELF32/ELF64, a.out kludge) or\n"
+	"  --kernel FILE         Linux bzImage, multiboot image (ELF32/ELF64,\n"
+	"                        a.out kludge), PVH ELF (Xen entry note), or\n"
 	"                        ELF64 entered in long mode with RDI = FDT\n"
-	"  --initrd FILE         initial ramdisk (multiboot module 0)\n"
-	"  --module FILE         another multiboot module (repeatable)\n"
+	"  --initrd FILE         initial ramdisk (bzImage initrd; module 0)\n"
+	"  --module FILE         another multiboot/PVH module (repeatable)\n"
 	"  --append STR          kernel command line\n"
 	"  --cpus N              vCPUs, 1-255 (default 1)\n"
 	"  --memory SIZE         guest RAM: a number of MiB, or with a K, M, G\n"
@@ -706,7 +707,9 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage_error("no command given");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	    !strcmp(argv[1], "help") ||
+	    (!strcmp(argv[1], "run") && argc == 3 &&
+	     (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))) {
 		fputs(usage_text, stdout);
 		return 0;
 	}

@@ -52,6 +52,7 @@ run() { "$SPLITVM" run "$@"; }
 
 # --- no KVM needed ---------------------------------------------------------
 check "help" 0 --out 'Usage: splitvm run' --out 'Exit status' -- "$SPLITVM" --help
+check "run --help" 0 --out 'Usage: splitvm run' --out 'bzImage' -- "$SPLITVM" run --help
 check "version" 0 --out '^splitvm [0-9]+\.[0-9]+\.[0-9]+$' -- "$SPLITVM" --version
 check "no command" 2 --err-lines 1 --err 'no command' -- "$SPLITVM"
 check "unknown command" 2 --err-lines 1 --err "unknown command 'fly'" -- "$SPLITVM" fly
