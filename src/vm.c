@@ -19,6 +19,8 @@
 #include "fdt_machine.h"
 #include "mptable.h"
 #include "file.h"
+#include "acpi_pm.h"
+#include "cmos.h"
 #include "fw_cfg.h"
 #include "pit.h"
 #include "reset.h"
@@ -426,6 +428,89 @@ static int vm_create_pit(struct splitvm *vm)
 	return 0;
 }
 
+static int64_t vm_wall_clock(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void vm_arm_rtc(void *vmp, uint64_t deadline)
+{
+	vm_timer_arm(vmp, VM_TIMER_RTC, deadline);
+}
+
+static void vm_fire_rtc(struct splitvm *vm)
+{
+	cmos_fire(vm->cmos);
+}
+
+/* The RTC at 0x70 on IRQ 8, from the host's wall clock (UTC). */
+static int vm_create_cmos(struct splitvm *vm, unsigned int cpus)
+{
+	const struct cmos_config cfg = {
+	    .clock = {vm_clock, vm_wall_clock, vm},
+	    .timer = {vm_arm_rtc, vm},
+	    .irq = {irqchip_set_irq, vm->irqchip, CMOS_IRQ},
+	    .ram_below_4g = vm->mem.low_size,
+	    .ram_above_4g = vm->mem.size - vm->mem.low_size,
+	    .cpus = cpus,
+	};
+	int r;
+
+	vm->timers[VM_TIMER_RTC].fire = vm_fire_rtc;
+	if ((r = cmos_new(&cfg, &vm->cmos)) ||
+	    (r = vm_add_device(vm, &cmos_ops, vm->cmos)) ||
+	    (r = vm_map_pio(vm, CMOS_BASE, CMOS_REGION_SIZE, &cmos_ops,
+			    vm->cmos)))
+		return r;
+	return 0;
+}
+
+static void vm_arm_acpi_pm(void *vmp, uint64_t deadline)
+{
+	vm_timer_arm(vmp, VM_TIMER_ACPI_PM, deadline);
+}
+
+static void vm_fire_acpi_pm(struct splitvm *vm)
+{
+	acpi_pm_fire(vm->acpi_pm);
+}
+
+/* The fixed hardware the FADT names, at its ports; S5 as the DSDT says. */
+static int vm_create_acpi_pm(struct splitvm *vm)
+{
+	const struct machine_desc *m = &vm->machine;
+	const struct acpi_pm_config cfg = {
+	    .end = {vm_end_hook_fn, vm},
+	    .clock = {vm_clock, vm},
+	    .timer = {vm_arm_acpi_pm, vm},
+	    .sci = {irqchip_set_irq, vm->irqchip, m->sci_irq},
+	    .s5_slp_typ = m->s5_slp_typ,
+	    .evt_port = m->pm1a_evt_port,
+	    .cnt_port = m->pm1a_cnt_port,
+	    .tmr_port = m->pm_timer_port,
+	};
+	struct acpi_pm *pm;
+	int r;
+
+	vm->timers[VM_TIMER_ACPI_PM].fire = vm_fire_acpi_pm;
+	if ((r = acpi_pm_new(&cfg, &pm)) ||
+	    (r = vm_add_device(vm, &acpi_pm_evt_ops, pm)))
+		return r;
+	vm->acpi_pm = pm;
+	if ((r = vm_map_pio(vm, m->pm1a_evt_port, ACPI_PM_EVT_SIZE,
+			    &acpi_pm_evt_ops, pm)) ||
+	    (r = vm_map_pio(vm, m->pm1a_cnt_port, ACPI_PM_CNT_SIZE,
+			    &acpi_pm_cnt_ops, pm)) ||
+	    (m->pm_timer_port &&
+	     (r = vm_map_pio(vm, m->pm_timer_port, ACPI_PM_TMR_SIZE,
+			     &acpi_pm_tmr_ops, pm))))
+		return r;
+	return 0;
+}
+
 static int vm_create_devices(struct splitvm *vm,
 			     const struct splitvm_config *cfg)
 {
@@ -470,6 +555,9 @@ static int vm_create_devices(struct splitvm *vm,
 		return r;
 	if (cfg->pit && irqchip_mode(vm->irqchip) == IRQCHIP_SPLIT &&
 	    (r = vm_create_pit(vm)))
+		return r;
+	if ((vm->machine.rtc && (r = vm_create_cmos(vm, cpus))) ||
+	    (r = vm_create_acpi_pm(vm)))
 		return r;
 	if ((r = vm_create_testdev(vm)))
 		return r;
@@ -593,6 +681,7 @@ static void vm_describe_machine(struct splitvm *vm,
 	machine_desc_init(&vm->machine, cfg->cpus, irqchip_lines(vm->irqchip),
 			  kernel ? 0x11 : cfg->ioapic_version);
 	vm->machine.pit = cfg->pit || kernel;
+	vm->machine.rtc = true; /* in both modes: KVM has no RTC */
 }
 
 /*
@@ -753,14 +842,16 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 		goto err;
 	kvm_set_max_vcpu_id(vm, cfg->cpus);
 	if ((r = vm_create_irqchip(vm, cfg)) || (r = kvm_get_cpuid(vm)) ||
-	    (r = vm_map_ram(vm, cfg->memory)) ||
-	    (r = vm_create_devices(vm, cfg)))
+	    (r = vm_map_ram(vm, cfg->memory)))
+		goto err;
+	/* First: the devices are created as the tables describe them. */
+	vm_describe_machine(vm, cfg);
+	if ((r = vm_create_devices(vm, cfg)))
 		goto err;
 	if (cfg->cmdline && !(vm->cmdline = strdup(cfg->cmdline))) {
 		r = -ENOMEM;
 		goto err;
 	}
-	vm_describe_machine(vm, cfg);
 	if ((r = vm_write_firmware_tables(vm)) ||
 	    (r = vm_prepare_boot(vm, cfg)))
 		goto err;

@@ -27,6 +27,8 @@
 enum vm_timer_id {
 	VM_TIMER_IRQCHIP, /* the IOAPIC's storm limiter */
 	VM_TIMER_PIT,	  /* the PIT's next edge on channel 0 */
+	VM_TIMER_RTC,	  /* the RTC's next interrupt flag */
+	VM_TIMER_ACPI_PM, /* the PM timer's next TMR_STS */
 	VM_NR_TIMERS,
 };
 
@@ -65,6 +67,8 @@ struct splitvm {
 	struct uart *uart;
 	struct irqchip *irqchip;
 	struct pit *pit;
+	struct cmos *cmos;
+	struct acpi_pm *acpi_pm;
 	struct console console;
 	struct machine_desc machine; /* what the FDT, ACPI and MP table say */
 	struct boot_plan plan;

@@ -7,6 +7,7 @@
  * generators' own structs.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,13 @@ struct seen {
 	unsigned int ioapic_id, ioapic_pins, ioapic_version;
 	uint32_t ioapic_addr;
 	int isa_gsi[16]; /* -1: not connected */
+	/* ACPI fixed hardware and the RTC (FADT + DSDT, or FDT nodes). */
+	uint32_t pm_evt, pm_cnt, pm_tmr;
+	unsigned int pm_evt_len, pm_cnt_len, pm_tmr_len;
+	int sci;      /* -1: not said */
+	int s5;	      /* SLP_TYP of _S5; -1: none */
+	int rtc_port; /* -1: no RTC */
+	int rtc_irq;
 };
 
 static void seen_init(struct seen *s)
@@ -29,6 +37,7 @@ static void seen_init(struct seen *s)
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < 16; i++)
 		s->isa_gsi[i] = -1;
+	s->sci = s->s5 = s->rtc_port = s->rtc_irq = -1;
 }
 
 static uint32_t le32(const uint8_t *p)
@@ -45,10 +54,81 @@ static uint8_t sum8(const uint8_t *p, size_t n)
 	return s;
 }
 
-static void read_guest(struct splitvm *vm, uint64_t gpa, void *buf,
-		       size_t len)
+static void read_guest(struct splitvm *vm, uint64_t gpa, void *buf, size_t len)
 {
 	ck_assert_int_eq(splitvm_mem_read(vm, gpa, buf, len), 0);
+}
+
+static const uint8_t *find_bytes(const uint8_t *p, size_t len, const void *what,
+				 size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (!memcmp(p + i, what, n))
+			return p + i;
+	return NULL;
+}
+
+/*
+ * The DSDT: the RTC device (EISA ID PNP0B00, then its _CRS: an I/O port
+ * descriptor 0x47 and an IRQ descriptor 0x22, ACPI 6.x 6.4.2) and _S5's
+ * first element (20.2.3: ZeroOp, OneOp or BytePrefix n).
+ */
+static void parse_dsdt(const uint8_t *d, uint32_t len, struct seen *s)
+{
+	static const uint8_t rtc_hid[] = { 0x0c, 0x41, 0xd0, 0x0b, 0x00 };
+	const uint8_t *p = find_bytes(d, len, rtc_hid, sizeof(rtc_hid));
+	const uint8_t *end = d + len;
+
+	if (p) {
+		const uint8_t *io =
+			find_bytes(p, (size_t)(end - p), "\x47\x01", 2);
+
+		ck_assert_ptr_nonnull(io);
+		ck_assert(io + 11 <= end);
+		ck_assert_uint_eq(io[7], 2); /* two ports */
+		ck_assert_uint_eq(io[8], 0x22);
+		s->rtc_port = io[2] | io[3] << 8;
+		s->rtc_irq = __builtin_ctz(io[9] | io[10] << 8);
+	}
+	p = find_bytes(d, len, "_S5_", 4);
+	if (p) {
+		ck_assert(p + 9 <= end);
+		ck_assert_uint_eq(p[4], 0x12); /* PackageOp */
+		p += 7; /* name, op, 1-byte PkgLength, NumElements */
+		s->s5 = p[0] == 0x0a ? p[1] : p[0] <= 1 ? p[0] : -2;
+	}
+}
+
+/* The FADT (ACPI 6.x 5.2.9, table 5-33): PM blocks, SCI, RTC, DSDT. */
+static void parse_fadt(struct splitvm *vm, uint64_t addr, struct seen *s)
+{
+	uint8_t f[276], hdr[36], *dsdt;
+	uint32_t len;
+
+	read_guest(vm, addr, f, sizeof(f));
+	ck_assert_uint_eq(le32(f + 4), sizeof(f));
+	ck_assert_uint_eq(sum8(f, sizeof(f)), 0);
+	ck_assert_uint_eq(le32(f + 48), 0); /* no SMI_CMD: ACPI mode on */
+	s->sci = f[46] | f[47] << 8;
+	s->pm_evt = le32(f + 56);
+	s->pm_cnt = le32(f + 64);
+	s->pm_tmr = le32(f + 76);
+	s->pm_evt_len = f[88];
+	s->pm_cnt_len = f[89];
+	s->pm_tmr_len = f[91];
+	/* CENTURY names the CMOS byte; IAPC bit 5 says "no CMOS RTC". */
+	if (!(f[109] & 0x20))
+		ck_assert_uint_eq(f[108], 0x32);
+	read_guest(vm, le32(f + 40), hdr, sizeof(hdr));
+	ck_assert_mem_eq(hdr, "DSDT", 4);
+	len = le32(hdr + 4);
+	dsdt = malloc(len);
+	read_guest(vm, le32(f + 40), dsdt, len);
+	ck_assert_uint_eq(sum8(dsdt, len), 0);
+	parse_dsdt(dsdt + 36, len - 36, s);
+	free(dsdt);
+	if (s->rtc_port >= 0)
+		ck_assert_uint_eq(f[109] & 0x20, 0);
 }
 
 /* MADT through RSDP -> XSDT: LAPICs, the IOAPIC, IRQ overrides. */
@@ -70,9 +150,11 @@ static void parse_acpi(struct splitvm *vm, struct seen *s)
 	ck_assert_uint_eq(sum8(xsdt, len), 0);
 	for (uint32_t off = 36; off + 8 <= len; off += 8) {
 		uint64_t t = le32(xsdt + off) | (uint64_t)le32(xsdt + off + 4)
-							 << 32;
+							<< 32;
 
 		read_guest(vm, t, hdr, sizeof(hdr));
+		if (!memcmp(hdr, "FACP", 4))
+			parse_fadt(vm, t, s);
 		if (memcmp(hdr, "APIC", 4))
 			continue;
 		uint32_t mlen = le32(hdr + 4);
@@ -150,6 +232,43 @@ static void parse_mptable(struct splitvm *vm, struct seen *s)
 	free(t);
 }
 
+static uint32_t fdt_u32(const void *fdt, int off, const char *prop)
+{
+	const fdt32_t *p = fdt_getprop(fdt, off, prop, NULL);
+
+	ck_assert_msg(p != NULL, "no property %s", prop);
+	return fdt32_to_cpu(*p);
+}
+
+/* /isa/rtc@70 and /isa/acpi-pm@600: reg triples <1 port len>. */
+static void parse_fdt_isa(const void *fdt, struct seen *s)
+{
+	const fdt32_t *reg;
+	int off, len;
+
+	off = fdt_path_offset(fdt, "/isa/rtc@70");
+	if (off >= 0) {
+		reg = fdt_getprop(fdt, off, "reg", &len);
+		ck_assert_int_eq(len, 12);
+		ck_assert_uint_eq(fdt32_to_cpu(reg[2]), 2);
+		s->rtc_port = (int)fdt32_to_cpu(reg[1]);
+		s->rtc_irq = (int)fdt_u32(fdt, off, "interrupts");
+	}
+	off = fdt_path_offset(fdt, "/isa/acpi-pm@600");
+	if (off < 0)
+		return;
+	reg = fdt_getprop(fdt, off, "reg", &len);
+	ck_assert_int_eq(len, 36);
+	s->pm_evt = fdt32_to_cpu(reg[1]);
+	s->pm_evt_len = fdt32_to_cpu(reg[2]);
+	s->pm_cnt = fdt32_to_cpu(reg[4]);
+	s->pm_cnt_len = fdt32_to_cpu(reg[5]);
+	s->pm_tmr = fdt32_to_cpu(reg[7]);
+	s->pm_tmr_len = fdt32_to_cpu(reg[8]);
+	s->sci = (int)fdt_u32(fdt, off, "interrupts");
+	s->s5 = (int)fdt_u32(fdt, off, "splitvm,s5-slp-typ");
+}
+
 /* The FDT the ELF64 entry gets in RDI. */
 static void parse_fdt(struct splitvm *vm, uint64_t addr, struct seen *s)
 {
@@ -162,22 +281,22 @@ static void parse_fdt(struct splitvm *vm, uint64_t addr, struct seen *s)
 	fdt = malloc(fdt_totalsize(head));
 	read_guest(vm, addr, fdt, fdt_totalsize(head));
 	ck_assert_int_eq(fdt_check_header(fdt), 0);
-	fdt_for_each_subnode(off, fdt, fdt_path_offset(fdt, "/cpus"))
-		s->cpus++;
+	fdt_for_each_subnode(off, fdt, fdt_path_offset(fdt, "/cpus")) s->cpus++;
 	off = fdt_path_offset(fdt, "/interrupt-controller@fec00000");
 	ck_assert_int_ge(off, 0);
 	s->ioapic_addr = 0xfec00000;
-	s->ioapic_id = fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(
-		fdt, off, "splitvm,id", NULL));
+	s->ioapic_id = fdt32_to_cpu(
+		*(const fdt32_t *)fdt_getprop(fdt, off, "splitvm,id", NULL));
 	s->ioapic_version = fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(
 		fdt, off, "splitvm,version", NULL));
-	s->ioapic_pins = fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(
-		fdt, off, "splitvm,pins", NULL));
+	s->ioapic_pins = fdt32_to_cpu(
+		*(const fdt32_t *)fdt_getprop(fdt, off, "splitvm,pins", NULL));
 	map = fdt_getprop(fdt, off, "isa-irq-map", &len);
 	ck_assert_ptr_nonnull(map);
 	for (int i = 0; i + 2 < len / 4; i += 3)
 		s->isa_gsi[fdt32_to_cpu(map[i])] =
 			(int)fdt32_to_cpu(map[i + 1]);
+	parse_fdt_isa(fdt, s);
 	free(fdt);
 }
 
@@ -229,6 +348,27 @@ static void check_machine(enum splitvm_irqchip mode, unsigned int cpus,
 			      acpi.isa_gsi[irq], mp.isa_gsi[irq],
 			      fdt.isa_gsi[irq]);
 	}
+	/* The RTC and the PM blocks: there, and said alike by both. */
+	ck_assert_int_eq(acpi.rtc_port, 0x70);
+	ck_assert_int_eq(acpi.rtc_irq, 8);
+	ck_assert_int_eq(fdt.rtc_port, acpi.rtc_port);
+	ck_assert_int_eq(fdt.rtc_irq, acpi.rtc_irq);
+	ck_assert_uint_eq(acpi.pm_evt, 0x600);
+	ck_assert_uint_eq(acpi.pm_cnt, 0x604);
+	ck_assert_uint_eq(acpi.pm_tmr, 0x608);
+	ck_assert_uint_eq(acpi.pm_evt_len, 4);
+	ck_assert_uint_eq(acpi.pm_cnt_len, 2);
+	ck_assert_uint_eq(acpi.pm_tmr_len, 4);
+	ck_assert_int_eq(acpi.sci, 9);
+	ck_assert_int_ge(acpi.s5, 0);
+	ck_assert_uint_eq(fdt.pm_evt, acpi.pm_evt);
+	ck_assert_uint_eq(fdt.pm_cnt, acpi.pm_cnt);
+	ck_assert_uint_eq(fdt.pm_tmr, acpi.pm_tmr);
+	ck_assert_uint_eq(fdt.pm_evt_len, acpi.pm_evt_len);
+	ck_assert_uint_eq(fdt.pm_cnt_len, acpi.pm_cnt_len);
+	ck_assert_uint_eq(fdt.pm_tmr_len, acpi.pm_tmr_len);
+	ck_assert_int_eq(fdt.sci, acpi.sci);
+	ck_assert_int_eq(fdt.s5, acpi.s5);
 	splitvm_destroy(vm);
 	splitvm_config_free(cfg);
 }
@@ -251,6 +391,53 @@ START_TEST(tables_agree_kernel_irqchip)
 }
 END_TEST
 
+static void silent(void *userdata, enum splitvm_log_level level,
+		   const char *message)
+{
+}
+
+/* Whether splitvm_create() refuses a device of ours at [port, +len):
+ * it does exactly when one of splitvm's own devices holds a port. */
+static bool port_taken(uint16_t port, unsigned int len)
+{
+	const struct splitvm_device_ops ops = { NULL, NULL };
+	const char *dir = getenv("SPLITVM_GUESTS");
+	char path[4096];
+	struct splitvm_config *cfg;
+	struct splitvm *vm = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/fdt64.elf64", dir ? dir : "guests");
+	ck_assert_int_eq(splitvm_config_new(&cfg), 0);
+	ck_assert_int_eq(splitvm_config_set_kernel(cfg, path), 0);
+	ck_assert_int_eq(splitvm_config_set_log_handler(cfg, silent, NULL,
+							SPLITVM_LOG_ERROR),
+			 0);
+	ck_assert_int_eq(splitvm_config_add_device(cfg, SPLITVM_SPACE_PIO, port,
+						   len, &ops, NULL),
+			 0);
+	r = splitvm_create(cfg, &vm);
+	ck_assert(r == 0 || r == -EEXIST);
+	splitvm_destroy(vm);
+	splitvm_config_free(cfg);
+	return r == -EEXIST;
+}
+
+/* Every port the FADT and DSDT name has a device behind it (and the gap
+ * between the PM control block and the timer has none). */
+START_TEST(tables_described_ports_are_claimed)
+{
+	static const uint16_t ports[] = { 0x70,	 0x71,	0x600, 0x601, 0x602,
+					  0x603, 0x604, 0x605, 0x608, 0x60b };
+
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		ck_assert_msg(port_taken(ports[i], 1), "port %#x is free",
+			      ports[i]);
+	ck_assert(!port_taken(0x606, 2));
+	ck_assert(!port_taken(0x60c, 4));
+}
+END_TEST
+
 static Suite *tables_suite(void)
 {
 	Suite *s = suite_create("tables");
@@ -260,6 +447,7 @@ static Suite *tables_suite(void)
 	tcase_add_test(tc, tables_agree_split_default);
 	tcase_add_test(tc, tables_agree_split_48_pins_v11_smp);
 	tcase_add_test(tc, tables_agree_kernel_irqchip);
+	tcase_add_test(tc, tables_described_ports_are_claimed);
 	suite_add_tcase(s, tc);
 	return s;
 }

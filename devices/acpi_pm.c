@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: MIT
+/* ACPI PM1a event/control blocks and the 24-bit, 3.579545 MHz PM timer. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <libfdt.h>
+
+#include "acpi_pm.h"
+#include "fdt_machine.h"
+
+/*
+ * Section numbers are ACPI 6.x's: 4.8.3.1 (PM1 event grouping), 4.8.3.2
+ * (PM1 control), 4.8.3.3 (power management timer). The timer is a
+ * function of the monotonic clock; TMR_STS is worked out from the time
+ * elapsed since it was last looked at, like the PIT's counters.
+ */
+
+#define NS_PER_SEC 1000000000ull
+#define TMR_MASK 0xffffffu
+#define TMR_STS_BIT 23 /* TMR_STS is set whenever bit 23 toggles */
+
+/* The bits a write can set in PM1_EN, and those that can raise the SCI. */
+#define EN_MASK                                                                \
+	(ACPI_PM1_TMR | ACPI_PM1_GBL | ACPI_PM1_PWRBTN | ACPI_PM1_SLPBTN |     \
+	 ACPI_PM1_RTC | ACPI_PM1_PCIEXP_WAKE)
+#define SCI_SOURCES                                                            \
+	(ACPI_PM1_TMR | ACPI_PM1_GBL | ACPI_PM1_PWRBTN | ACPI_PM1_SLPBTN |     \
+	 ACPI_PM1_RTC)
+/* PM1_CNT bits that read back; SLP_EN and GBL_RLS are write-only. */
+#define CNT_STORED (ACPI_PM1_BM_RLD | ACPI_PM1_SLP_TYP_MASK)
+
+struct acpi_pm {
+	pthread_mutex_t lock;
+	struct acpi_pm_config cfg;
+	uint64_t base;	 /* clock time of count 0 */
+	uint64_t synced; /* clock time up to which TMR_STS is worked out */
+	uint16_t sts, en, cnt;
+	bool sci;	/* the level the SCI was last set to */
+	uint64_t armed; /* deadline last given to arm(), 0: none */
+};
+
+static uint64_t now(const struct acpi_pm *pm)
+{
+	return pm->cfg.clock.now(pm->cfg.clock.ctx);
+}
+
+/* Timer ticks since base, not wrapped. */
+static uint64_t tmr_ticks(const struct acpi_pm *pm, uint64_t t)
+{
+	uint64_t dt = t > pm->base ? t - pm->base : 0;
+
+	return (uint64_t)((unsigned __int128)dt * ACPI_PM_TIMER_HZ /
+			  NS_PER_SEC);
+}
+
+/* When tick count first reaches tick. */
+static uint64_t tick_time(const struct acpi_pm *pm, uint64_t tick)
+{
+	return pm->base + (uint64_t)(((unsigned __int128)tick * NS_PER_SEC +
+				      ACPI_PM_TIMER_HZ - 1) /
+				     ACPI_PM_TIMER_HZ);
+}
+
+static void sync_tmr_sts(struct acpi_pm *pm, uint64_t t)
+{
+	if (t <= pm->synced)
+		return;
+	if (tmr_ticks(pm, t) >> TMR_STS_BIT > tmr_ticks(pm, pm->synced) >>
+	    TMR_STS_BIT)
+		pm->sts |= ACPI_PM1_TMR;
+	pm->synced = t;
+}
+
+/* 4.8.3.1: the SCI is raised while an enabled status bit is set. */
+static void update_sci(struct acpi_pm *pm)
+{
+	bool level = (pm->sts & pm->en & SCI_SOURCES) != 0;
+
+	if (level != pm->sci) {
+		pm->sci = level;
+		irq_line_set(&pm->cfg.sci, level);
+	}
+}
+
+/* Arms the timer for bit 23's next toggle while TMR_STS could raise it. */
+static void rearm(struct acpi_pm *pm, uint64_t t)
+{
+	uint64_t d = 0;
+
+	if ((pm->en & ACPI_PM1_TMR) && !(pm->sts & ACPI_PM1_TMR))
+		d = tick_time(pm, ((tmr_ticks(pm, t) >> TMR_STS_BIT) + 1)
+					  << TMR_STS_BIT);
+	if (!pm->cfg.timer.arm || d == pm->armed)
+		return;
+	pm->armed = d;
+	pm->cfg.timer.arm(pm->cfg.timer.ctx, d);
+}
+
+static void sync(struct acpi_pm *pm, uint64_t t)
+{
+	sync_tmr_sts(pm, t);
+	update_sci(pm);
+	rearm(pm, t);
+}
+
+/* Bytes [off, off + len) of a little-endian register value. */
+static uint64_t bytes_of(uint64_t v, uint64_t off, unsigned int len)
+{
+	return (v >> (off * 8)) & io_all_ones(len);
+}
+
+static bool width_ok(const struct io_access *a)
+{
+	return a->len == 1 || a->len == 2 || a->len == 4;
+}
+
+/* ---- PM1a_EVT_BLK: PM1_STS, PM1_EN --------------------------------- */
+
+static uint64_t evt_read(void *dev, const struct io_access *a)
+{
+	struct acpi_pm *pm = dev;
+	uint64_t v;
+
+	if (!width_ok(a))
+		return io_all_ones(a->len);
+	pthread_mutex_lock(&pm->lock);
+	sync(pm, now(pm));
+	v = bytes_of((uint32_t)pm->en << 16 | pm->sts, a->offset, a->len);
+	pthread_mutex_unlock(&pm->lock);
+	return v;
+}
+
+/* Status bits are cleared by writing 1 to them, never set by a write. */
+static void evt_write(void *dev, const struct io_access *a, uint64_t val)
+{
+	struct acpi_pm *pm = dev;
+	uint32_t mask = (uint32_t)io_all_ones(a->len) << (a->offset * 8);
+	uint32_t v = (uint32_t)(val << (a->offset * 8)) & mask;
+	uint64_t t;
+
+	if (!width_ok(a))
+		return;
+	pthread_mutex_lock(&pm->lock);
+	t = now(pm);
+	sync_tmr_sts(pm, t);
+	pm->sts &= (uint16_t)~v;
+	if (mask >> 16)
+		pm->en = (uint16_t)((pm->en & ~(mask >> 16)) |
+				    ((v >> 16) & EN_MASK));
+	sync(pm, t);
+	pthread_mutex_unlock(&pm->lock);
+}
+
+/* ---- PM1a_CNT_BLK --------------------------------------------------- */
+
+static uint64_t cnt_read(void *dev, const struct io_access *a)
+{
+	struct acpi_pm *pm = dev;
+	uint64_t v;
+
+	if (!width_ok(a))
+		return io_all_ones(a->len);
+	pthread_mutex_lock(&pm->lock);
+	v = bytes_of(pm->cnt | ACPI_PM1_SCI_EN, a->offset, a->len);
+	pthread_mutex_unlock(&pm->lock);
+	return v;
+}
+
+/*
+ * SCI_EN belongs to the hardware (4.8.3.2.1: OSPM only reads it) and
+ * stays 1; GBL_RLS would signal an SMI handler, which is not there.
+ */
+static void cnt_write(void *dev, const struct io_access *a, uint64_t val)
+{
+	struct acpi_pm *pm = dev;
+	uint32_t mask = (uint32_t)io_all_ones(a->len) << (a->offset * 8);
+	uint32_t v = (uint32_t)(val << (a->offset * 8)) & mask;
+	bool off = false;
+
+	if (!width_ok(a))
+		return;
+	pthread_mutex_lock(&pm->lock);
+	pm->cnt =
+		(uint16_t)((pm->cnt & ~(mask & CNT_STORED)) | (v & CNT_STORED));
+	/* SLP_EN starts the sleep state that SLP_TYP names. */
+	if ((v & ACPI_PM1_SLP_EN) &&
+	    (pm->cnt & ACPI_PM1_SLP_TYP_MASK) >> ACPI_PM1_SLP_TYP_SHIFT ==
+		    pm->cfg.s5_slp_typ)
+		off = true;
+	pthread_mutex_unlock(&pm->lock);
+	if (off)
+		pm->cfg.end.end(pm->cfg.end.vm, SPLITVM_OUTCOME_POWEROFF, 0,
+				a->vcpu);
+}
+
+/* ---- PM_TMR_BLK ----------------------------------------------------- */
+
+static uint64_t tmr_read(void *dev, const struct io_access *a)
+{
+	struct acpi_pm *pm = dev;
+	uint64_t v, t;
+
+	if (!width_ok(a))
+		return io_all_ones(a->len);
+	pthread_mutex_lock(&pm->lock);
+	t = now(pm);
+	sync(pm, t);
+	v = bytes_of(tmr_ticks(pm, t) & TMR_MASK, a->offset, a->len);
+	pthread_mutex_unlock(&pm->lock);
+	return v;
+}
+
+static void tmr_write(void *dev, const struct io_access *a, uint64_t val)
+{
+	/* Read-only. */
+}
+
+/* ---- Device ------------------------------------------------------------ */
+
+void acpi_pm_fire(struct acpi_pm *pm)
+{
+	pthread_mutex_lock(&pm->lock);
+	pm->armed = 0;
+	sync(pm, now(pm));
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static void acpi_pm_reset(void *dev)
+{
+	struct acpi_pm *pm = dev;
+	uint64_t t;
+
+	pthread_mutex_lock(&pm->lock);
+	t = now(pm);
+	sync_tmr_sts(pm, t);
+	pm->sts = 0;
+	pm->en = 0;
+	pm->cnt = 0;
+	sync(pm, t);
+	pthread_mutex_unlock(&pm->lock);
+}
+
+/* "acpi-pm@600": reg lists the event, control and timer blocks. */
+static int acpi_pm_describe(void *dev, void *fdt, int parent)
+{
+	struct acpi_pm *pm = dev;
+	const struct acpi_pm_config *c = &pm->cfg;
+	fdt32_t reg[9] = {
+		cpu_to_fdt32(1),
+		cpu_to_fdt32(c->evt_port),
+		cpu_to_fdt32(ACPI_PM_EVT_SIZE),
+		cpu_to_fdt32(1),
+		cpu_to_fdt32(c->cnt_port),
+		cpu_to_fdt32(ACPI_PM_CNT_SIZE),
+		cpu_to_fdt32(1),
+		cpu_to_fdt32(c->tmr_port),
+		cpu_to_fdt32(ACPI_PM_TMR_SIZE),
+	};
+	int off = fdt_add_isa_device(fdt, parent, "acpi-pm", "splitvm,acpi-pm",
+				     c->evt_port, ACPI_PM_EVT_SIZE,
+				     c->sci.set ? (int)c->sci.line : -1);
+
+	if (off < 0)
+		return off;
+	if (fdt_setprop(fdt, off, "reg", reg, sizeof(reg)) ||
+	    fdt_setprop_u32(fdt, off, "splitvm,s5-slp-typ", c->s5_slp_typ))
+		return -ENOSPC;
+	return 0;
+}
+
+static void acpi_pm_destroy(void *dev)
+{
+	struct acpi_pm *pm = dev;
+
+	if (!pm)
+		return;
+	pthread_mutex_destroy(&pm->lock);
+	free(pm);
+}
+
+const struct device_ops acpi_pm_evt_ops = {
+	.name = "acpi-pm1a-evt",
+	.read = evt_read,
+	.write = evt_write,
+	.reset = acpi_pm_reset,
+	.describe = acpi_pm_describe,
+	.destroy = acpi_pm_destroy,
+};
+
+const struct device_ops acpi_pm_cnt_ops = {
+	.name = "acpi-pm1a-cnt",
+	.read = cnt_read,
+	.write = cnt_write,
+};
+
+const struct device_ops acpi_pm_tmr_ops = {
+	.name = "acpi-pm-timer",
+	.read = tmr_read,
+	.write = tmr_write,
+};
+
+int acpi_pm_new(const struct acpi_pm_config *cfg, struct acpi_pm **ret)
+{
+	struct acpi_pm *pm;
+	int r;
+
+	if (!cfg || !cfg->end.end || !cfg->clock.now || !ret ||
+	    cfg->s5_slp_typ > 7)
+		return -EINVAL;
+	pm = calloc(1, sizeof(*pm));
+	if (!pm)
+		return -ENOMEM;
+	r = pthread_mutex_init(&pm->lock, NULL);
+	if (r) {
+		free(pm);
+		return -r;
+	}
+	pm->cfg = *cfg;
+	pm->base = now(pm);
+	pm->synced = pm->base;
+	*ret = pm;
+	return 0;
+}
