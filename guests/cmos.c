@@ -209,7 +209,9 @@ static void test_periodic(void)
 /* What Linux reads from the FADT and DSDT to power off. */
 struct acpi_pm_info {
 	uint16_t pm1a_evt, pm1a_cnt, pm_tmr;
-	int s5; /* _S5's SLP_TYPa, -1: not found */
+	uint16_t smi_cmd;    /* 0: the machine is in ACPI mode already */
+	uint8_t acpi_enable; /* written to smi_cmd to enter it */
+	int s5;		     /* _S5's SLP_TYPa, -1: not found */
 };
 
 static const uint8_t *find_rsdp(void)
@@ -254,6 +256,8 @@ static bool acpi_find_pm(struct acpi_pm_info *pm)
 
 		if (memcmp(t, "FACP", 4))
 			continue;
+		pm->smi_cmd = (uint16_t)ld32(t + 48);
+		pm->acpi_enable = t[52];
 		pm->pm1a_evt = (uint16_t)ld32(t + 56);
 		pm->pm1a_cnt = (uint16_t)ld32(t + 64);
 		pm->pm_tmr = (uint16_t)ld32(t + 76);
@@ -289,7 +293,19 @@ static void test_pm_timer(const struct acpi_pm_info *pm)
 
 static void test_pm1(const struct acpi_pm_info *pm)
 {
-	report("SCI_EN reads 1 (no SMI_CMD: ACPI mode)", inw(pm->pm1a_cnt) & 1);
+	/*
+	 * ACPI 6.4 4.8.2.5 / 16.3.1: with SMI_CMD 0 the machine is in ACPI
+	 * mode from the start (splitvm); otherwise OSPM writes ACPI_ENABLE
+	 * there and waits for SCI_EN (QEMU's PIIX4), as Linux does.
+	 */
+	if (pm->smi_cmd) {
+		printf("cmos: ACPI_ENABLE 0x%x to SMI_CMD 0x%x\n",
+		       pm->acpi_enable, pm->smi_cmd);
+		outb(pm->smi_cmd, pm->acpi_enable);
+		for (int i = 0; i < 1000 && !(inw(pm->pm1a_cnt) & 1); i++)
+			delay_us(100);
+	}
+	report("SCI_EN reads 1 (ACPI mode)", inw(pm->pm1a_cnt) & 1);
 	outw(pm->pm1a_evt, 0xffff);
 	report("PM1_STS clears on write 1", !(inw(pm->pm1a_evt) & 0xfffe));
 	outw(pm->pm1a_evt + 2, 0x0100);

@@ -11,7 +11,8 @@
 static bool ends_the_vm(uint16_t port)
 {
 	return (port >= 0xf4 && port < 0xf8) || port == 0x64 ||
-	       port == 0x92 || port == 0xcf9 || port == 0x8900;
+	       port == 0x92 || port == 0xcf9 || port == 0x8900 ||
+	       (port >= 0x604 && port < 0x606); /* ACPI PM1a_CNT: SLP_EN */
 }
 
 static uint64_t rng_state;
