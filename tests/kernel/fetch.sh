@@ -14,10 +14,6 @@ cache=${1:-build/kernels}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
-if [ -s "$cache/vmlinuz-cloud" ] && [ -s "$cache/vmlinux-generic" ] &&
-	[ -s "$cache/initrd.cpio.gz" ]; then
-	exit 0
-fi
 
 # resolve META: the versioned package a metapackage depends on
 # (linux-image-cloud-amd64 -> linux-image-6.1.0-NN-cloud-amd64).
@@ -84,16 +80,26 @@ kernel() {
 	rm -rf "$cache/root/$pkg"
 }
 
-: >"$cache/VERSIONS"
-kernel linux-image-cloud-amd64 vmlinuz-cloud
-kernel linux-image-amd64 vmlinuz-generic
-vmlinux "$cache/vmlinuz-generic" "$cache/vmlinux-generic.tmp"
-mv "$cache/vmlinux-generic.tmp" "$cache/vmlinux-generic"
-download busybox-static
-extract busybox-static
-python3 "$here/mkinitramfs.py" "$cache/root/busybox-static/bin/busybox" \
-	"$cache/initrd.cpio.gz.tmp"
-mv "$cache/initrd.cpio.gz.tmp" "$cache/initrd.cpio.gz"
-echo "busybox $(ls "$cache/debs/" | grep busybox-static)" >>"$cache/VERSIONS"
+# Each step is cached: the kernels, busybox, and the initramfs, which is
+# made again whenever mkinitramfs.py changes.
+if [ ! -s "$cache/vmlinuz-cloud" ] || [ ! -s "$cache/vmlinux-generic" ]; then
+	: >"$cache/VERSIONS"
+	kernel linux-image-cloud-amd64 vmlinuz-cloud
+	kernel linux-image-amd64 vmlinuz-generic
+	vmlinux "$cache/vmlinuz-generic" "$cache/vmlinux-generic.tmp"
+	mv "$cache/vmlinux-generic.tmp" "$cache/vmlinux-generic"
+	rm -f "$cache/busybox"
+fi
+if [ ! -s "$cache/busybox" ]; then
+	download busybox-static
+	extract busybox-static
+	cp "$cache/root/busybox-static/bin/busybox" "$cache/busybox"
+	echo "busybox $(ls "$cache/debs/" | grep busybox-static)" >>"$cache/VERSIONS"
+fi
+if [ ! "$cache/initrd.cpio.gz" -nt "$here/mkinitramfs.py" ]; then
+	python3 "$here/mkinitramfs.py" "$cache/busybox" \
+		"$cache/initrd.cpio.gz.tmp"
+	mv "$cache/initrd.cpio.gz.tmp" "$cache/initrd.cpio.gz"
+fi
 # The .debs (~100 MB) were only needed for what was just extracted.
 rm -rf "$cache/root" "$cache/debs"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Writes a gzipped newc cpio initramfs holding a static busybox, its
 applet links, /dev/console and an /init that prints a marker and powers
-off. Usage: mkinitramfs.py BUSYBOX OUTPUT.cpio.gz
+off (through isa-debug-exit with acpi=off). Usage: mkinitramfs.py BUSYBOX OUTPUT.cpio.gz
 
 The newc format: each entry is the ASCII magic "070701", 13 eight-digit
 hex fields, the NUL-terminated name padded to 4 bytes, then the data
@@ -20,10 +20,19 @@ mount -t sysfs sysfs /sys
 echo
 echo {MARKER}
 echo "cpus online: $(cat /sys/devices/system/cpu/online)"
+# Without ACPI the kernel cannot power the machine off (its poweroff ends
+# in a halt): end the VM through isa-debug-exit instead, value 0 to port
+# 0xf4 (status 1), through /dev/port.
+case " $(cat /proc/cmdline) " in
+*" acpi=off "*)
+	mount -t devtmpfs dev /dev
+	printf '\\000' | dd of=/dev/port bs=1 seek=244 2>/dev/null ;;
+esac
 poweroff -f
 """
 
-APPLETS = ["sh", "mount", "echo", "cat", "poweroff", "ls", "dmesg"]
+APPLETS = ["sh", "mount", "echo", "cat", "poweroff", "ls", "dmesg", "printf",
+           "dd"]
 
 
 class Cpio:
