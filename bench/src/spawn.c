@@ -2,13 +2,15 @@
 /*
  * Times process start to exit status: "spawn N STATUS CMD ARGS..." runs
  * CMD N times one after another (stdin, stdout and stderr on /dev/null)
- * and prints "T ns" for each, from posix_spawn() to waitpid(). A run
+ * and prints "T ns cpu_ns" for each: the wall time from posix_spawn() to
+ * waitpid(), and the child's CPU time (user + system, from wait4()). A run
  * ending with another status than STATUS stops it with status 1.
  */
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +24,12 @@ static unsigned long long now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000000000ull +
 	       (unsigned long long)ts.tv_nsec;
+}
+
+static unsigned long long tv_ns(const struct timeval *tv)
+{
+	return (unsigned long long)tv->tv_sec * 1000000000ull +
+	       (unsigned long long)tv->tv_usec * 1000ull;
 }
 
 int main(int argc, char **argv)
@@ -40,6 +48,7 @@ int main(int argc, char **argv)
 						 fd ? O_WRONLY : O_RDONLY, 0);
 	for (long i = 0; i < n; i++) {
 		unsigned long long t0 = now_ns();
+		struct rusage ru;
 		pid_t pid;
 		int st;
 
@@ -47,8 +56,8 @@ int main(int argc, char **argv)
 			perror("spawn: posix_spawn");
 			return 1;
 		}
-		if (waitpid(pid, &st, 0) < 0) {
-			perror("spawn: waitpid");
+		if (wait4(pid, &st, 0, &ru) < 0) {
+			perror("spawn: wait4");
 			return 1;
 		}
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != expect) {
@@ -56,7 +65,8 @@ int main(int argc, char **argv)
 				i, WIFEXITED(st) ? WEXITSTATUS(st) : -1, expect);
 			return 1;
 		}
-		printf("T %llu\n", now_ns() - t0);
+		printf("T %llu %llu\n", now_ns() - t0,
+		       tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime));
 	}
 	return 0;
 }
