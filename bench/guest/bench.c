@@ -40,6 +40,7 @@
 #define MSI_VECTOR 0x42
 #define IPI_VECTOR 0x44
 #define IPI_REPLY_VECTOR 0x45
+#define AP_UP_VECTOR 0x46
 
 #define MAX_SAMPLES 20000
 #define LEVEL_BURST 8 /* deliveries per assertion of the level line */
@@ -109,6 +110,17 @@ __attribute__((interrupt)) static void ipi_handler(struct interrupt_frame *f)
 	mmio_write32(APIC_MMIO_BASE + APIC_ICR2, smp_cpu[0].apic_id << 24);
 	mmio_write32(APIC_MMIO_BASE + APIC_ICR,
 		     APIC_DM_FIXED | APIC_INT_ASSERT | IPI_REPLY_VECTOR);
+	xapic_eoi();
+}
+
+/* Run by each AP once in C (smp_ap_main): wakes CPU 0. */
+static void ap_up(unsigned int cpu)
+{
+	apic_send_fixed(smp_cpu[0].apic_id, AP_UP_VECTOR);
+}
+
+__attribute__((interrupt)) static void ap_up_handler(struct interrupt_frame *f)
+{
 	xapic_eoi();
 }
 
@@ -240,6 +252,25 @@ static void run_nmi(unsigned int n)
 	run_trigger(TRIGGER_NMI, n);
 }
 
+/*
+ * Halts (sti; hlt, with IF=0 until then so the interrupt cannot slip in
+ * before the HLT) until hits reaches want; bounded by WAIT_US, spinning
+ * with IF=1 after a wakeup that was not ours. A halted vCPU gives its host
+ * core up: a spinning one would delay the other vCPU's thread whenever the
+ * host placed both on one core.
+ */
+static bool halt_for_hits(uint32_t want)
+{
+	bool ok = true;
+
+	if (atomic_read(&hits) < want)
+		safe_halt();
+	if (atomic_read(&hits) < want)
+		ok = wait_hits(want); /* IF=1 here */
+	irq_disable();
+	return ok;
+}
+
 static void run_ipi(unsigned int n)
 {
 	set_raw_handler(IPI_VECTOR, ipi_handler);
@@ -248,7 +279,6 @@ static void run_ipi(unsigned int n)
 		fail("ipi needs cpus=2");
 	smp_install_trampoline(SMP_TRAMPOLINE_PAGE);
 	start_aps(smp_cpu_count() - 1);
-	irq_enable();
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t t0 = rdtsc();
 
@@ -256,11 +286,10 @@ static void run_ipi(unsigned int n)
 			     smp_cpu[1].apic_id << 24);
 		mmio_write32(APIC_MMIO_BASE + APIC_ICR,
 			     APIC_DM_FIXED | APIC_INT_ASSERT | IPI_VECTOR);
-		if (!wait_hits(i + 1))
+		if (!halt_for_hits(i + 1))
 			fail("no IPI reply from CPU 1");
 		record(hit_tsc - t0);
 	}
-	irq_disable();
 }
 
 extern volatile uint32_t ap_next_slot; /* lib/trampoline.S */
@@ -268,18 +297,27 @@ extern volatile uint32_t ap_next_slot; /* lib/trampoline.S */
 /*
  * INIT then two SIPIs to all APs by shorthand, with no delays (KVM's LAPIC
  * needs none, and Linux skips the MP spec's 10 ms under a hypervisor);
- * returns once all aps have run ap_start(). Every AP has done its stack
- * slot's xadd before the previous round ended, so the slots are reused.
+ * returns once all aps have run ap_start() (which counts the start, then
+ * calls ap_up()). Every AP has done its stack slot's xadd before the
+ * previous round ended, so the slots are reused.
  */
 static void start_aps(unsigned int aps)
 {
 	uint32_t want = smp_ap_starts + aps;
+	uint64_t end = rdtsc() + 10 * WAIT_US * tsc_khz / 1000;
 
+	irq_disable();
 	atomic_set(&ap_next_slot, 0);
 	apic_send_allbutself(APIC_DM_INIT | APIC_INT_LEVELTRIG);
 	apic_send_allbutself(APIC_DM_STARTUP | SMP_TRAMPOLINE_PAGE);
 	apic_send_allbutself(APIC_DM_STARTUP | SMP_TRAMPOLINE_PAGE);
-	if (!spin_until(atomic_read(&smp_ap_starts) >= want, 10 * WAIT_US))
+	/* Each AP's ap_up() wakes this CPU: halt rather than spin (see
+	 * halt_for_hits()). */
+	while (atomic_read(&smp_ap_starts) < want && rdtsc() < end) {
+		safe_halt();
+		irq_disable();
+	}
+	if (atomic_read(&smp_ap_starts) < want)
 		fail("APs did not come up");
 }
 
@@ -349,6 +387,8 @@ int guest_main(const struct guest_boot *boot)
 	pic_mask_all();
 	lapic_init(LAPIC_XAPIC);
 	smp_init();
+	set_raw_handler(AP_UP_VECTOR, ap_up_handler);
+	smp_ap_main = ap_up;
 	printf("bench: mode=%s n=%lu\n", mode, n);
 	if (!strcmp(mode, "exit"))
 		run_exit((unsigned int)n);
