@@ -31,8 +31,15 @@ static int floor_start_idle(const struct bench_vm_args *a)
 	struct fvm *vm = calloc(1, sizeof(*vm));
 	struct timespec ms = {0, 1000000};
 
-	if (!vm || fvm_create(vm, a->kernel, a->cmdline, a->cpus,
-			      a->mem_bytes) || fvm_start(vm))
+	if (!vm)
+		return -1;
+	if (fvm_create(vm, a->kernel, a->cmdline, a->cpus, a->mem_bytes)) {
+		fvm_destroy(vm);
+		free(vm);
+		return -1;
+	}
+	/* A vCPU thread that did start never stops: keep the VM. */
+	if (fvm_start(vm))
 		return -1;
 	for (int i = 0; i < 10000; i++) {
 		if (__atomic_load_n(&vm->lines, __ATOMIC_SEQ_CST) >= 2)

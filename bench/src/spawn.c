@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 {
 	posix_spawn_file_actions_t fa;
 	long n, expect;
+	int r = 0;
 
 	if (argc < 4 || (n = strtol(argv[1], NULL, 10)) < 1 ||
 	    (expect = strtol(argv[2], NULL, 10)) < 0) {
@@ -54,19 +55,23 @@ int main(int argc, char **argv)
 
 		if (posix_spawn(&pid, argv[3], &fa, NULL, argv + 3, environ)) {
 			perror("spawn: posix_spawn");
-			return 1;
+			r = 1;
+			break;
 		}
 		if (wait4(pid, &st, 0, &ru) < 0) {
 			perror("spawn: wait4");
-			return 1;
+			r = 1;
+			break;
 		}
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != expect) {
 			fprintf(stderr, "spawn: run %ld: status %d, not %ld\n",
 				i, WIFEXITED(st) ? WEXITSTATUS(st) : -1, expect);
-			return 1;
+			r = 1;
+			break;
 		}
 		printf("T %llu %llu\n", now_ns() - t0,
 		       tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime));
 	}
-	return 0;
+	posix_spawn_file_actions_destroy(&fa);
+	return r;
 }
