@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The bench guest on libsplitvm, behind the drivers' common command line
+ * (driver.h). It adds the trigger port the guest's msi and nmi modes
+ * write (0x3001): 1 sends an MSI (vector 0x42, APIC 0) with
+ * splitvm_msi(), 2 an NMI to vCPU 0 with splitvm_nmi().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <splitvm.h>
+
+#include "driver.h"
+
+#define TRIGGER_PORT 0x3001
+#define TRIGGER_MSI 1
+#define TRIGGER_NMI 2
+#define MSI_ADDRESS 0xfee00000u /* APIC 0, physical */
+#define MSI_DATA 0x42		/* fixed, edge */
+
+struct sv_vm {
+	struct splitvm *vm;
+	const struct bench_vm_args *args;
+	volatile int idle; /* the guest printed "bench: idle" */
+};
+
+static void trigger_write(void *userdata, uint64_t offset, unsigned int len,
+			  uint64_t value, int cpu)
+{
+	struct sv_vm *s = userdata;
+
+	if (value == TRIGGER_MSI)
+		splitvm_msi(s->vm, MSI_ADDRESS, MSI_DATA);
+	else if (value == TRIGGER_NMI)
+		splitvm_nmi(s->vm, 0);
+}
+
+static void on_console(void *userdata, const char *data, size_t len)
+{
+	struct sv_vm *s = userdata;
+
+	if (s->args->echo)
+		fwrite(data, 1, len, stdout);
+	if (memmem(data, len, "bench: idle", 11))
+		s->idle = 1;
+}
+
+static int sv_create(struct sv_vm *s, const struct bench_vm_args *a)
+{
+	static const struct splitvm_device_ops trigger = {
+		.write = trigger_write,
+	};
+	struct splitvm_config *cfg;
+	int r;
+
+	s->args = a;
+	r = splitvm_config_new(&cfg);
+	if (r)
+		return r;
+	r = splitvm_config_set_kernel(cfg, a->kernel);
+	if (!r)
+		r = splitvm_config_set_cmdline(cfg, a->cmdline);
+	if (!r)
+		r = splitvm_config_set_cpus(cfg, a->cpus);
+	if (!r)
+		r = splitvm_config_set_memory(cfg, a->mem_bytes);
+	if (!r)
+		r = splitvm_config_set_irqchip(cfg, a->kernel_irqchip
+							? SPLITVM_IRQCHIP_KERNEL
+							: SPLITVM_IRQCHIP_SPLIT);
+	if (!r)
+		r = splitvm_config_set_console_handler(cfg, on_console, s);
+	if (!r)
+		r = splitvm_config_add_device(cfg, SPLITVM_SPACE_PIO,
+					      TRIGGER_PORT, 1, &trigger, s);
+	if (!r)
+		r = splitvm_create(cfg, &s->vm);
+	splitvm_config_free(cfg);
+	if (r)
+		fprintf(stderr, "svbench: cannot create the VM: %s\n",
+			strerror(-r));
+	return r;
+}
+
+static int sv_run(const struct bench_vm_args *a)
+{
+	struct sv_vm s = {0};
+	struct splitvm_result res;
+	int status = -1;
+
+	if (sv_create(&s, a) == 0 && splitvm_run(s.vm, &res) == 0) {
+		if (res.outcome == SPLITVM_OUTCOME_EXIT)
+			status = (int)((res.exit_code << 1 | 1) & 0xff);
+		else
+			fprintf(stderr, "svbench: %s: %s\n",
+				splitvm_outcome_name(res.outcome), res.detail);
+	}
+	splitvm_destroy(s.vm);
+	return status;
+}
+
+static int sv_start_idle(const struct bench_vm_args *a)
+{
+	struct sv_vm *s = calloc(1, sizeof(*s));
+	struct timespec ms = {0, 1000000};
+
+	if (!s || sv_create(s, a) || splitvm_start(s->vm))
+		return -1;
+	for (int i = 0; i < 10000; i++) {
+		if (s->idle)
+			return 0;
+		nanosleep(&ms, NULL);
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct bench_target sv_target = {
+		.run_vm = sv_run,
+		.start_idle = sv_start_idle,
+		.has_kernel_irqchip = true,
+	};
+
+	return bench_main(argc, argv, &sv_target);
+}
