@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include <libfdt.h>
 
@@ -44,7 +45,12 @@ struct testdev {
 	bool level[TESTDEV_MAX_LINES];
 	uint64_t line_writes[TESTDEV_MAX_LINES];
 	struct testdev_stats stats;
-	uint8_t iomem[TESTDEV_IOMEM_SIZE];
+	/*
+	 * TESTDEV_IOMEM_SIZE bytes, mapped rather than allocated: the pages
+	 * read as zero and cost no memory until the guest writes them, and
+	 * most guests never do.
+	 */
+	uint8_t *iomem;
 };
 
 /* Port I/O is 1, 2 or 4 bytes; anything else is not ours to serve. */
@@ -307,6 +313,7 @@ static void testdev_destroy(void *dev)
 	if (!t)
 		return;
 	pthread_mutex_destroy(&t->lock);
+	munmap(t->iomem, TESTDEV_IOMEM_SIZE);
 	free(t);
 }
 
@@ -341,7 +348,11 @@ int testdev_new(const struct irq_line *router, unsigned int nr_lines,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	if (pthread_mutex_init(&t->lock, NULL)) {
+	t->iomem = mmap(NULL, TESTDEV_IOMEM_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->iomem == MAP_FAILED || pthread_mutex_init(&t->lock, NULL)) {
+		if (t->iomem != MAP_FAILED)
+			munmap(t->iomem, TESTDEV_IOMEM_SIZE);
 		free(t);
 		return -ENOMEM;
 	}

@@ -328,7 +328,7 @@ int elf_load(const struct guest_mem *mem, const uint8_t *img, size_t size,
 		 * img + offset must not even be computed then (fuzzing). */
 		if (seg.filesz)
 			memcpy(dst, img + seg.offset, seg.filesz);
-		memset(dst + seg.filesz, 0, seg.memsz - seg.filesz);
+		guest_mem_zero(mem, dst + seg.filesz, seg.memsz - seg.filesz);
 	}
 	return 0;
 }

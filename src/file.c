@@ -60,3 +60,10 @@ void file_unmap(struct mapped_file *f)
 		munmap((void *)f->data, f->size);
 	*f = (struct mapped_file){NULL, 0};
 }
+
+void file_release(const struct mapped_file *f)
+{
+	/* A private file mapping never written: MADV_DONTNEED only unmaps. */
+	if (f->data)
+		madvise((void *)f->data, f->size, MADV_DONTNEED);
+}

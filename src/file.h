@@ -22,5 +22,12 @@ struct mapped_file {
 int file_map(const char *path, const char *what, size_t max_size,
 	     struct mapped_file *ret, const struct logger *lg);
 void file_unmap(struct mapped_file *f);
+/*
+ * Drops the file's pages from this process's memory, keeping the mapping:
+ * they stay in the page cache and come back if read again (a reset loads
+ * the kernel again). A booted kernel and initrd then cost the monitor no
+ * resident memory.
+ */
+void file_release(const struct mapped_file *f);
 
 #endif /* SPLITVM_FILE_H */

@@ -15,6 +15,12 @@ struct guest_mem {
 	uint8_t *host;	   /* all RAM, contiguous in the host */
 	uint64_t size;	   /* bytes of RAM */
 	uint64_t low_size; /* RAM at GPA [0, low_size); the rest at 4 GiB */
+	/*
+	 * host is a private anonymous mapping, whose pages can be zeroed by
+	 * dropping them (guest_mem_zero()). guest_mem_layout() clears it;
+	 * whoever maps RAM that way sets it.
+	 */
+	bool discardable;
 };
 
 /* Sets the layout of size bytes of RAM mapped at host. */
@@ -28,6 +34,15 @@ int guest_mem_write(const struct guest_mem *m, uint64_t gpa, const void *src,
 		    uint64_t len);
 int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *dst,
 		   uint64_t len);
+
+/*
+ * Zeroes len bytes at p, a host pointer into m's RAM. Where m is
+ * discardable, the whole pages of a large range are dropped rather than
+ * written (MADV_DONTNEED): they read as zero and cost neither a page fault
+ * now nor memory until the guest touches them. A kernel's .bss is the
+ * case: most of it is never used by a test guest.
+ */
+void guest_mem_zero(const struct guest_mem *m, void *p, uint64_t len);
 
 /* End of RAM below the hole (exclusive): where low allocations must stop. */
 static inline uint64_t guest_mem_low_end(const struct guest_mem *m)

@@ -289,7 +289,7 @@ static int aout_load(const struct guest_mem *mem, const struct boot_input *in,
 	}
 	dst = guest_mem_ptr(mem, h->load_addr, mem_end - h->load_addr);
 	memcpy(dst, img + file_off, load_len);
-	memset(dst + load_len, 0, mem_end - h->load_addr - load_len);
+	guest_mem_zero(mem, dst + load_len, mem_end - h->load_addr - load_len);
 	*entry = h->entry_addr;
 	*end = mem_end;
 	return 0;

@@ -189,6 +189,7 @@ static int vm_map_ram(struct splitvm *vm, uint64_t size)
 		return r;
 	}
 	guest_mem_layout(&vm->mem, host, size);
+	vm->mem.discardable = true;
 	r = kvm_set_memory(vm, 0, 0, vm->mem.low_size, host);
 	if (!r && size > vm->mem.low_size)
 		r = kvm_set_memory(vm, 1, GUEST_HIGH_RAM_START,
@@ -717,6 +718,7 @@ static int vm_prepare_boot(struct splitvm *vm,
 			   const struct splitvm_config *cfg)
 {
 	const char *paths[CONFIG_MAX_MODULES + 1];
+	void *fdt;
 	unsigned int n = 0;
 	int r;
 
@@ -744,12 +746,20 @@ static int vm_prepare_boot(struct splitvm *vm,
 						      paths[i]};
 		vm->boot.nr_modules = i + 1;
 	}
-	vm->fdt = calloc(1, FDT_MAX_SIZE);
+	/*
+	 * Built in a buffer of the largest size, then cut to what it holds
+	 * (a few KiB), which is kept for resets. malloc, not calloc: pages
+	 * libfdt never writes are never touched.
+	 */
+	vm->fdt = malloc(FDT_MAX_SIZE);
 	if (!vm->fdt)
 		return -ENOMEM;
 	r = vm_build_fdt(vm, vm->fdt, cfg->cmdline);
 	if (r)
 		return r;
+	fdt = realloc(vm->fdt, fdt_totalsize(vm->fdt));
+	if (fdt)
+		vm->fdt = fdt;
 	vm->boot.kernel = vm->kernel_file.data;
 	vm->boot.kernel_size = vm->kernel_file.size;
 	vm->boot.kernel_name = cfg->kernel;
@@ -762,6 +772,20 @@ static int vm_prepare_boot(struct splitvm *vm,
 	vm->boot.reserved = &vm_firmware_range;
 	vm->boot.nr_reserved = 1;
 	return 0;
+}
+
+/*
+ * Loads the kernel and modules into guest RAM, at creation and at each
+ * reset, then lets go of the files' pages until the next reset.
+ */
+static int vm_load_kernel(struct splitvm *vm)
+{
+	int r = boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log);
+
+	file_release(&vm->kernel_file);
+	for (unsigned int i = 0; i < vm->boot.nr_modules; i++)
+		file_release(&vm->module_files[i]);
+	return r;
 }
 
 static void vm_release_boot(struct splitvm *vm)
@@ -855,7 +879,7 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 	if ((r = vm_write_firmware_tables(vm)) ||
 	    (r = vm_prepare_boot(vm, cfg)))
 		goto err;
-	if ((r = boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log)))
+	if ((r = vm_load_kernel(vm)))
 		goto err;
 	for (unsigned int i = 0; i < cfg->cpus; i++) {
 		r = vcpu_init(&vm->vcpus[i], vm, i, &vm->plan);
@@ -1147,8 +1171,7 @@ int vm_reset(struct splitvm *vm)
 	for (unsigned int i = 0; i < vm->nr_devices; i++)
 		if (vm->devices[i].ops->reset)
 			vm->devices[i].ops->reset(vm->devices[i].dev);
-	if (vm_write_firmware_tables(vm) ||
-	    boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log) < 0)
+	if (vm_write_firmware_tables(vm) || vm_load_kernel(vm) < 0)
 		vm_fail(vm, -1, -EIO, "reloading the kernel on reset failed");
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_request(&vm->vcpus[i], VCPU_REQ_RESET);

@@ -25,6 +25,7 @@ static inline void ram_init(struct guest_mem *m, uint64_t size)
 
 	ck_assert_ptr_ne(p, MAP_FAILED);
 	guest_mem_layout(m, p, size);
+	m->discardable = true;
 }
 
 static inline void ram_free(struct guest_mem *m)

@@ -2,6 +2,8 @@
 /* Unit tests of guest RAM layout and translation around the MMIO hole. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "guest_mem.h"
 #include "unit.h"
@@ -50,5 +52,37 @@ START_TEST(guest_mem_large_ram_splits_at_hole)
 }
 END_TEST
 
-UNIT_SUITE("guest_mem", guest_mem_small_ram_is_all_low,
+/*
+ * guest_mem_zero() zeroes exactly the range, whether it writes or drops
+ * pages; dropped pages are no longer resident (mincore).
+ */
+START_TEST(guest_mem_zero_exact_range)
+{
+	const size_t size = 1 << 20, off = 0x123, len = 0x50000;
+	unsigned char resident[256];
+	struct guest_mem m;
+	uint8_t *p;
+
+	for (int discard = 0; discard < 2; discard++) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ck_assert_ptr_ne(p, MAP_FAILED);
+		memset(p, 0xaa, size);
+		guest_mem_layout(&m, p, size);
+		m.discardable = discard;
+		guest_mem_zero(&m, p + off, len);
+		/* Before anything reads them: page 1 lies wholly inside the
+		 * range, page 0 does not. */
+		ck_assert_int_eq(mincore(p, size, resident), 0);
+		ck_assert_uint_eq(resident[0] & 1, 1);
+		ck_assert_uint_eq(resident[1] & 1, !discard);
+		for (size_t i = 0; i < size; i++)
+			ck_assert_uint_eq(p[i],
+					  i >= off && i < off + len ? 0 : 0xaa);
+		munmap(p, size);
+	}
+}
+END_TEST
+
+UNIT_SUITE("guest_mem", guest_mem_small_ram_is_all_low, guest_mem_zero_exact_range,
 	   guest_mem_large_ram_splits_at_hole)
