@@ -20,7 +20,7 @@
 #define PORT_COM1_LSR 0x3fd
 #define PORT_DEBUG_EXIT 0xf4
 #define PORT_TESTDEV_LINE 0x2000
-#define PORT_TRIGGER 0x3001
+#define MMIO_TRIGGER 0xfe800000u /* the bench guest's msi/nmi trigger */
 #define EDGE_LINE 14
 #define LEVEL_LINE 15
 #define PIC_IRQ 5
@@ -356,14 +356,18 @@ static void pio_out(struct fcpu *c, uint16_t port, uint32_t v)
 			__atomic_add_fetch(&c->vm->lines, 1, __ATOMIC_SEQ_CST);
 	} else if (port >= PORT_TESTDEV_LINE && port < PORT_TESTDEV_LINE + 24) {
 		line_write(c, port - PORT_TESTDEV_LINE, (uint8_t)v);
-	} else if (port == PORT_TRIGGER) {
-		uint64_t one = 1;
-
-		if (v == 1 && write(c->vm->msi_eventfd, &one, 8) != 8)
-			finish(c->vm, 126);
-		if (v == 2)
-			ioctl(c->fd, KVM_NMI);
 	}
+}
+
+/* The bench guest's trigger: 1 sends the MSI (an irqfd), 2 an NMI. */
+static void trigger(struct fcpu *c, uint8_t v)
+{
+	uint64_t one = 1;
+
+	if (v == 1 && write(c->vm->msi_eventfd, &one, 8) != 8)
+		finish(c->vm, 126);
+	if (v == 2)
+		ioctl(c->fd, KVM_NMI);
 }
 
 static void handle_io(struct fcpu *c)
@@ -397,6 +401,8 @@ static bool handle_exit(struct fcpu *c)
 	case KVM_EXIT_MMIO:
 		if (!run->mmio.is_write)
 			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+		else if (run->mmio.phys_addr == MMIO_TRIGGER)
+			trigger(c, run->mmio.data[0]);
 		return true;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		run->request_interrupt_window = 0;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The bench guest on libsplitvm, behind the drivers' common command line
- * (driver.h). It adds the trigger port the guest's msi and nmi modes
- * write (0x3001): 1 sends an MSI (vector 0x42, APIC 0) with
+ * (driver.h). It adds the trigger register the guest's msi and nmi modes
+ * write (MMIO at 0xfe800000): 1 sends an MSI (vector 0x42, APIC 0) with
  * splitvm_msi(), 2 an NMI to vCPU 0 with splitvm_nmi().
  */
 #include <errno.h>
@@ -15,7 +15,7 @@
 
 #include "driver.h"
 
-#define TRIGGER_PORT 0x3001
+#define TRIGGER_MMIO 0xfe800000u
 #define TRIGGER_MSI 1
 #define TRIGGER_NMI 2
 #define MSI_ADDRESS 0xfee00000u /* APIC 0, physical */
@@ -74,8 +74,8 @@ static int sv_create(struct sv_vm *s, const struct bench_vm_args *a)
 	if (!r)
 		r = splitvm_config_set_console_handler(cfg, on_console, s);
 	if (!r)
-		r = splitvm_config_add_device(cfg, SPLITVM_SPACE_PIO,
-					      TRIGGER_PORT, 1, &trigger, s);
+		r = splitvm_config_add_device(cfg, SPLITVM_SPACE_MMIO,
+					      TRIGGER_MMIO, 1, &trigger, s);
 	if (!r)
 		r = splitvm_create(cfg, &s->vm);
 	splitvm_config_free(cfg);
