@@ -359,15 +359,21 @@ static void pio_out(struct fcpu *c, uint16_t port, uint32_t v)
 	}
 }
 
-/* The bench guest's trigger: 1 sends the MSI (an irqfd), 2 an NMI. */
+/*
+ * The bench guest's trigger: 1 sends the MSI (an irqfd), 2 an NMI, 3 an
+ * MSI with delivery mode NMI to APIC 0.
+ */
 static void trigger(struct fcpu *c, uint8_t v)
 {
+	struct kvm_msi nmi = {.address_lo = 0xfee00000u, .data = 0x400};
 	uint64_t one = 1;
 
 	if (v == 1 && write(c->vm->msi_eventfd, &one, 8) != 8)
 		finish(c->vm, 126);
 	if (v == 2)
 		ioctl(c->fd, KVM_NMI);
+	if (v == 3)
+		ioctl(c->vm->vm_fd, KVM_SIGNAL_MSI, &nmi);
 }
 
 static void handle_io(struct fcpu *c)

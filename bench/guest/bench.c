@@ -16,7 +16,10 @@
  *   msi    a write to the trigger -> the host's MSI -> handler entry;
  *          with edu=1 (QEMU pc, which has no trigger) a write to the
  *          raise register of QEMU's `edu` PCI device, which sends its MSI
- *   nmi    a write to the trigger -> the host's NMI -> handler entry
+ *   nmi    a write to the trigger -> the host's NMI (a vCPU ioctl) ->
+ *          handler entry
+ *   msinmi a write to the trigger -> an MSI with delivery mode NMI ->
+ *          handler entry; with edu=1, edu's MSI so programmed
  *   ipi    fixed IPI to CPU 1, which answers with one: round trip on CPU 0
  *   smp    INIT-SIPI-SIPI to all APs -> every AP running C code
  *   idle   prints "bench: idle" and halts for ever (memory figures)
@@ -37,6 +40,7 @@
 #define TRIGGER_MMIO 0xfe800000u
 #define TRIGGER_MSI 1
 #define TRIGGER_NMI 2
+#define TRIGGER_MSI_NMI 3
 
 #define EDGE_LINE 14  /* QEMU's pc-testdev takes lines 0-15 only */
 #define LEVEL_LINE 15
@@ -45,6 +49,7 @@
 #define EDGE_VECTOR 0x40
 #define LEVEL_VECTOR 0x41
 #define MSI_VECTOR 0x42
+#define MSI_DM_NMI (4u << 8) /* MSI data: delivery mode NMI */
 #define IPI_VECTOR 0x44
 #define IPI_REPLY_VECTOR 0x45
 #define AP_UP_VECTOR 0x46
@@ -272,11 +277,12 @@ static void pci_write(unsigned int dev, unsigned int reg, uint32_t v)
 }
 
 /*
- * Points edu's MSI at MSI_VECTOR on APIC 0 (PCI 3.0 6.8.1: control at
- * +2, address at +4, data at +8, or +0xc with 64-bit addresses) and turns
- * on memory decoding and bus mastering; returns its raise register, or 0.
+ * Points edu's MSI at APIC 0 with data (PCI 3.0 6.8.1: control at +2,
+ * address at +4, data at +8, or +0xc with 64-bit addresses; the data is
+ * the vector and delivery mode of SDM vol. 3 10.11.2) and turns on memory
+ * decoding and bus mastering; returns its raise register, or 0.
  */
-static uint64_t edu_setup(void)
+static uint64_t edu_setup(uint32_t data)
 {
 	unsigned int dev, cap, ctl;
 
@@ -294,9 +300,9 @@ static uint64_t edu_setup(void)
 	pci_write(dev, cap + 4, 0xfee00000u);
 	if (ctl & 0x80) { /* 64-bit address */
 		pci_write(dev, cap + 8, 0);
-		pci_write(dev, cap + 0xc, MSI_VECTOR);
+		pci_write(dev, cap + 0xc, data);
 	} else {
-		pci_write(dev, cap + 8, MSI_VECTOR);
+		pci_write(dev, cap + 8, data);
 	}
 	pci_write(dev, cap, (pci_read(dev, cap) & 0xffff) | (ctl | 1) << 16);
 	pci_write(dev, 4, pci_read(dev, 4) | 0x6); /* memory, bus master */
@@ -304,8 +310,12 @@ static uint64_t edu_setup(void)
 }
 
 /* An edu raise-register write, measured to the handler. */
-static void run_edu(uint64_t raise, unsigned int n)
+static void run_edu(uint32_t msi_data, unsigned int n)
 {
+	uint64_t raise = edu_setup(msi_data);
+
+	if (!raise)
+		fail("edu=1, but no edu PCI device with MSI");
 	irq_enable();
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t t0 = rdtsc();
@@ -320,23 +330,26 @@ static void run_edu(uint64_t raise, unsigned int n)
 
 static void run_msi(unsigned int n)
 {
-	uint64_t edu = 0;
-
 	set_raw_handler(MSI_VECTOR, lapic_handler);
-	if (!cmdline_u64("edu", 0)) {
+	if (cmdline_u64("edu", 0))
+		run_edu(MSI_VECTOR, n);
+	else
 		run_trigger(TRIGGER_MSI, n);
-		return;
-	}
-	edu = edu_setup();
-	if (!edu)
-		fail("edu=1, but no edu PCI device with MSI");
-	run_edu(edu, n);
 }
 
 static void run_nmi(unsigned int n)
 {
 	set_raw_handler(2, nmi_handler);
 	run_trigger(TRIGGER_NMI, n);
+}
+
+static void run_msi_nmi(unsigned int n)
+{
+	set_raw_handler(2, nmi_handler);
+	if (cmdline_u64("edu", 0))
+		run_edu(MSI_DM_NMI, n);
+	else
+		run_trigger(TRIGGER_MSI_NMI, n);
 }
 
 /*
@@ -489,6 +502,8 @@ int guest_main(const struct guest_boot *boot)
 		run_msi((unsigned int)n);
 	else if (!strcmp(mode, "nmi"))
 		run_nmi((unsigned int)n);
+	else if (!strcmp(mode, "msinmi"))
+		run_msi_nmi((unsigned int)n);
 	else if (!strcmp(mode, "ipi"))
 		run_ipi((unsigned int)n);
 	else if (!strcmp(mode, "smp"))

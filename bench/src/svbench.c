@@ -3,7 +3,8 @@
  * The bench guest on libsplitvm, behind the drivers' common command line
  * (driver.h). It adds the trigger register the guest's msi and nmi modes
  * write (MMIO at 0xfe800000): 1 sends an MSI (vector 0x42, APIC 0) with
- * splitvm_msi(), 2 an NMI to vCPU 0 with splitvm_nmi().
+ * splitvm_msi(), 2 an NMI to vCPU 0 with splitvm_nmi(), 3 an MSI with
+ * delivery mode NMI to APIC 0 with splitvm_msi().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 #define TRIGGER_MMIO 0xfe800000u
 #define TRIGGER_MSI 1
 #define TRIGGER_NMI 2
+#define TRIGGER_MSI_NMI 3
+#define MSI_DATA_NMI 0x400 /* delivery mode NMI (SDM vol. 3 10.11.2) */
 #define MSI_ADDRESS 0xfee00000u /* APIC 0, physical */
 #define MSI_DATA 0x42		/* fixed, edge */
 
@@ -36,6 +39,8 @@ static void trigger_write(void *userdata, uint64_t offset, unsigned int len,
 		splitvm_msi(s->vm, MSI_ADDRESS, MSI_DATA);
 	else if (value == TRIGGER_NMI)
 		splitvm_nmi(s->vm, 0);
+	else if (value == TRIGGER_MSI_NMI)
+		splitvm_msi(s->vm, MSI_ADDRESS, MSI_DATA_NMI);
 }
 
 static void on_console(void *userdata, const char *data, size_t len)
