@@ -4,13 +4,8 @@
 # serial output. Emits TAP. Needs /dev/kvm for the boots (skips without).
 set -u
 
-SPLITVM=${SPLITVM:-build/splitvm}
-G=${SPLITVM_GUESTS:-build/guests}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-failed=0
+# shellcheck source=tests/cli/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # check NAME EXPECTED_STATUS [--out PATTERN] [--err PATTERN] -- COMMAND...
 # Runs COMMAND, checks its exit status and that stdout/stderr match.

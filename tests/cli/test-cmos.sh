@@ -7,17 +7,10 @@
 # debug-exit status. Emits TAP.
 set -u
 
-SPLITVM=${SPLITVM:-build/splitvm}
-G=${SPLITVM_GUESTS:-build/guests}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+# shellcheck source=tests/cli/tap.sh
+. "$(dirname "$0")/tap.sh"
 
-if [ ! -e /dev/kvm ]; then
-	echo "1..0 # SKIP /dev/kvm is missing"
-	exit 77
-fi
+require_kvm
 
 ok() { # STATUS-OK LABEL LOG
 	n=$((n + 1))

@@ -4,12 +4,8 @@
 # --result-json, as a test harness written in shell would. Emits TAP.
 set -u
 
-SPLITVM=${SPLITVM:-build/splitvm}
-G=${SPLITVM_GUESTS:-build/guests}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+# shellcheck source=tests/cli/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() {
@@ -21,10 +17,7 @@ expect() { # NAME FILE PATTERN: FILE has a line matching PATTERN
 	if grep -qE -- "$3" "$2"; then ok "$1"; else not_ok "$1"; fi
 }
 
-if [ ! -e /dev/kvm ]; then
-	echo "1..0 # SKIP /dev/kvm is missing"
-	exit 77
-fi
+require_kvm
 
 # Commands on stdin, answers on stdout; the guest halts for ever, so only
 # quit ends the run (status 130, as a stop).

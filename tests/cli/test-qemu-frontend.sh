@@ -8,20 +8,12 @@
 # installed) and the refusals. Emits TAP.
 set -u
 
-SPLITVM=${SPLITVM:-build/splitvm}
+# shellcheck source=tests/cli/tap.sh
+. "$(dirname "$0")/tap.sh"
 FRONTEND=${QEMU_FRONTEND:-build/qemu-system-x86_64}
 QEMU=${QEMU:-}
-G=${SPLITVM_GUESTS:-build/guests}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
-if [ ! -e /dev/kvm ]; then
-	echo "1..0 # SKIP /dev/kvm is missing"
-	exit 77
-fi
-
-n=0
-failed=0
+require_kvm
 
 ok() {
 	n=$((n + 1))

@@ -5,19 +5,11 @@
 # is the reference for the verdict protocol. Emits TAP.
 set -u
 
-SPLITVM=${SPLITVM:-build/splitvm}
+# shellcheck source=tests/cli/tap.sh
+. "$(dirname "$0")/tap.sh"
 QEMU=${QEMU:-qemu-system-x86_64}
-G=${SPLITVM_GUESTS:-build/guests}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
-if [ ! -e /dev/kvm ]; then
-	echo "1..0 # SKIP /dev/kvm is missing"
-	exit 77
-fi
-
-n=0
-failed=0
+require_kvm
 
 # shellcheck source=tests/cli/qemu-cases.sh
 . "$(dirname "$0")/qemu-cases.sh"
