@@ -273,6 +273,48 @@ unsigned int boot_memmap(const struct guest_mem *mem,
 	return memmap_tidy(map, n);
 }
 
+int boot_area_init(struct boot_area *a, const struct guest_mem *mem,
+		   const char *what, const struct logger *lg)
+{
+	a->used = 0;
+	a->host = guest_mem_ptr(mem, BOOT_INFO_ADDR,
+				BOOT_INFO_END - BOOT_INFO_ADDR);
+	if (!a->host) {
+		log_error(lg, "guest RAM is too small for the %s at 0x%llx",
+			  what, BOOT_INFO_ADDR);
+		return -EFBIG;
+	}
+	/* Untouched pages stay so: only what is written costs memory. */
+	guest_mem_zero(mem, a->host, BOOT_INFO_END - BOOT_INFO_ADDR);
+	return 0;
+}
+
+uint64_t boot_area_alloc(struct boot_area *a, uint64_t len, uint64_t align)
+{
+	uint64_t size = BOOT_INFO_END - BOOT_INFO_ADDR;
+	uint64_t off = align_up(a->used, align);
+
+	if (off > size || len > size - off)
+		return 0;
+	a->used = off + len;
+	return BOOT_INFO_ADDR + off;
+}
+
+uint8_t *boot_area_host(const struct boot_area *a, uint64_t gpa)
+{
+	return a->host + (gpa - BOOT_INFO_ADDR);
+}
+
+uint64_t boot_area_string(struct boot_area *a, const char *str)
+{
+	size_t len = strlen(str) + 1;
+	uint64_t gpa = boot_area_alloc(a, len, 1);
+
+	if (gpa)
+		memcpy(boot_area_host(a, gpa), str, len);
+	return gpa;
+}
+
 int boot_place_module(const struct guest_mem *mem, const struct boot_input *in,
 		      unsigned int i, uint64_t *ret_addr, uint64_t *next,
 		      const struct logger *lg)

@@ -163,6 +163,30 @@ int boot_place_module(const struct guest_mem *mem, const struct boot_input *in,
 		      unsigned int i, uint64_t *addr, uint64_t *next,
 		      const struct logger *lg);
 
+/*
+ * The boot information area, [BOOT_INFO_ADDR, BOOT_INFO_END) of guest RAM:
+ * where the multiboot and PVH loaders put their structures and strings,
+ * handed out by a bump allocator.
+ */
+struct boot_area {
+	uint8_t *host; /* BOOT_INFO_ADDR in the host */
+	uint64_t used;
+};
+
+/*
+ * Zeroes the area and starts handing it out. what names the structure in
+ * the error line ("multiboot information"). Returns 0 or -EFBIG (RAM ends
+ * before the area does).
+ */
+int boot_area_init(struct boot_area *a, const struct guest_mem *mem,
+		   const char *what, const struct logger *lg);
+/* The guest-physical address of len bytes aligned to align; 0: full. */
+uint64_t boot_area_alloc(struct boot_area *a, uint64_t len, uint64_t align);
+/* Host pointer to gpa, an address boot_area_alloc() gave. */
+uint8_t *boot_area_host(const struct boot_area *a, uint64_t gpa);
+/* Copies str with its NUL into the area; its address, or 0: full. */
+uint64_t boot_area_string(struct boot_area *a, const char *str);
+
 /* Linux bzImage, 64-bit boot protocol (src/bzimage.c). */
 bool bzimage_detect(const uint8_t *img, size_t size);
 int bzimage_load(const struct guest_mem *mem, const struct boot_input *in,

@@ -79,11 +79,6 @@ struct mb_header {
 };
 
 /* Bump allocator over the boot information area. */
-struct mbi_area {
-	uint8_t *host; /* BOOT_INFO_ADDR in the host */
-	uint64_t used;
-};
-
 bool multiboot_detect(const uint8_t *img, size_t size)
 {
 	size_t limit = size < MB_SEARCH_LEN ? size : MB_SEARCH_LEN;
@@ -253,8 +248,8 @@ static int check_aout_reserved(const struct boot_input *in, uint64_t start,
 	if (!r)
 		return 0;
 	log_error(lg,
-		  "kernel: the multiboot a.out image [0x%" PRIx64
-		  ", 0x%" PRIx64 ") overlaps the VM's reserved range [0x%" PRIx64
+		  "kernel: the multiboot a.out image [0x%" PRIx64 ", 0x%" PRIx64
+		  ") overlaps the VM's reserved range [0x%" PRIx64
 		  ", 0x%" PRIx64 ")",
 		  start, end, r->addr, r->addr + r->size);
 	return -EFBIG;
@@ -332,21 +327,6 @@ static int load_kernel(const struct guest_mem *mem, const struct boot_input *in,
 	return 0;
 }
 
-static uint64_t mbi_alloc(struct mbi_area *a, uint64_t len, uint64_t align)
-{
-	uint64_t off = align_up(a->used, align);
-
-	if (off > MB_INFO_SIZE || len > MB_INFO_SIZE - off)
-		return 0;
-	a->used = off + len;
-	return BOOT_INFO_ADDR + off;
-}
-
-static uint8_t *mbi_host(const struct mbi_area *a, uint64_t gpa)
-{
-	return a->host + (gpa - BOOT_INFO_ADDR);
-}
-
 /*
  * Flags 0 and 6: the memory map every protocol reports (boot_memmap()),
  * whose types are Multiboot 0.6.96's (3.3: 1 RAM, 3 ACPI, 4 NVS, 5 bad,
@@ -354,12 +334,12 @@ static uint8_t *mbi_host(const struct mbi_area *a, uint64_t gpa)
  * 1 MiB": the RAM that starts at 1 MiB.
  */
 static int mbi_write_memory(const struct guest_mem *mem,
-			    const struct boot_input *in, struct mbi_area *a,
+			    const struct boot_input *in, struct boot_area *a,
 			    uint64_t info, const struct logger *lg)
 {
 	struct boot_mem_range map[BOOT_MEMMAP_MAX];
 	unsigned int i, n = boot_memmap(mem, in, map);
-	uint64_t gpa = mbi_alloc(a, (uint64_t)n * MB_MMAP_ENTRY_SIZE, 8);
+	uint64_t gpa = boot_area_alloc(a, (uint64_t)n * MB_MMAP_ENTRY_SIZE, 8);
 	uint8_t *e;
 
 	if (!gpa) {
@@ -368,7 +348,7 @@ static int mbi_write_memory(const struct guest_mem *mem,
 		return -EFBIG;
 	}
 	for (i = 0; i < n; i++) {
-		e = mbi_host(a, gpa) + i * MB_MMAP_ENTRY_SIZE;
+		e = boot_area_host(a, gpa) + i * MB_MMAP_ENTRY_SIZE;
 		put32(e, MB_MMAP_ENTRY_SIZE - 4);
 		put64(e + 4, map[i].addr);
 		put64(e + 12, map[i].size);
@@ -376,33 +356,23 @@ static int mbi_write_memory(const struct guest_mem *mem,
 		if (map[i].type != BOOT_MEM_RAM)
 			continue;
 		if (map[i].addr == 0)
-			put32(mbi_host(a, info) + MBI_MEM_LOWER,
+			put32(boot_area_host(a, info) + MBI_MEM_LOWER,
 			      map[i].size >> 10);
 		if (map[i].addr == MB_1M)
-			put32(mbi_host(a, info) + MBI_MEM_UPPER,
+			put32(boot_area_host(a, info) + MBI_MEM_UPPER,
 			      map[i].size >> 10);
 	}
-	put32(mbi_host(a, info) + MBI_MMAP_ADDR, gpa);
-	put32(mbi_host(a, info) + MBI_MMAP_LENGTH, n * MB_MMAP_ENTRY_SIZE);
+	put32(boot_area_host(a, info) + MBI_MMAP_ADDR, gpa);
+	put32(boot_area_host(a, info) + MBI_MMAP_LENGTH,
+	      n * MB_MMAP_ENTRY_SIZE);
 	return 0;
-}
-
-/* Copies a string into the area; 0 when it does not fit. */
-static uint64_t mbi_add_string(struct mbi_area *a, const char *str)
-{
-	size_t len = strlen(str) + 1;
-	uint64_t gpa = mbi_alloc(a, len, 1);
-
-	if (gpa)
-		memcpy(mbi_host(a, gpa), str, len);
-	return gpa;
 }
 
 /*
  * Flag 2: as QEMU does, the command line starts with the kernel's file
  * name, then a space and the arguments when there are any.
  */
-static int mbi_write_cmdline(const struct boot_input *in, struct mbi_area *a,
+static int mbi_write_cmdline(const struct boot_input *in, struct boot_area *a,
 			     uint64_t info, const struct logger *lg)
 {
 	const char *name = in->kernel_name ? in->kernel_name : "";
@@ -410,7 +380,7 @@ static int mbi_write_cmdline(const struct boot_input *in, struct mbi_area *a,
 	size_t name_len = strlen(name), args_len = strlen(args);
 	bool space = *name && in->cmdline;
 	uint64_t len = (uint64_t)name_len + space + args_len + 1;
-	uint64_t gpa = mbi_alloc(a, len, 1);
+	uint64_t gpa = boot_area_alloc(a, len, 1);
 	char *p;
 
 	if (!gpa) {
@@ -421,12 +391,12 @@ static int mbi_write_cmdline(const struct boot_input *in, struct mbi_area *a,
 			  len, MB_INFO_SIZE - a->used);
 		return -EFBIG;
 	}
-	p = (char *)mbi_host(a, gpa);
+	p = (char *)boot_area_host(a, gpa);
 	memcpy(p, name, name_len);
 	if (space)
 		p[name_len] = ' ';
 	memcpy(p + name_len + space, args, args_len + 1);
-	put32(mbi_host(a, info) + MBI_CMDLINE, gpa);
+	put32(boot_area_host(a, info) + MBI_CMDLINE, gpa);
 	return 0;
 }
 
@@ -437,7 +407,7 @@ static int mbi_write_cmdline(const struct boot_input *in, struct mbi_area *a,
  * information area.
  */
 static int mbi_write_modules(const struct guest_mem *mem,
-			     const struct boot_input *in, struct mbi_area *a,
+			     const struct boot_input *in, struct boot_area *a,
 			     uint64_t info, uint64_t *end,
 			     const struct logger *lg)
 {
@@ -450,7 +420,7 @@ static int mbi_write_modules(const struct guest_mem *mem,
 		log_error(lg, "%u modules but no module array", in->nr_modules);
 		return -EINVAL;
 	}
-	list = mbi_alloc(a, (uint64_t)in->nr_modules * MB_MOD_SIZE, 4);
+	list = boot_area_alloc(a, (uint64_t)in->nr_modules * MB_MOD_SIZE, 4);
 	if (!list) {
 		log_error(lg,
 			  "too many modules (%u): their list does not fit "
@@ -459,17 +429,17 @@ static int mbi_write_modules(const struct guest_mem *mem,
 			  in->nr_modules, MB_INFO_SIZE - a->used);
 		return -EFBIG;
 	}
-	put32(mbi_host(a, info) + MBI_MODS_COUNT, in->nr_modules);
-	put32(mbi_host(a, info) + MBI_MODS_ADDR, list);
+	put32(boot_area_host(a, info) + MBI_MODS_COUNT, in->nr_modules);
+	put32(boot_area_host(a, info) + MBI_MODS_ADDR, list);
 	for (i = 0; i < in->nr_modules; i++) {
 		ret = boot_place_module(mem, in, i, &addr, &next, lg);
 		if (ret)
 			return ret;
-		entry = mbi_host(a, list) + i * MB_MOD_SIZE;
+		entry = boot_area_host(a, list) + i * MB_MOD_SIZE;
 		put32(entry, addr);
 		put32(entry + 4, next);
-		str = mbi_add_string(a, in->modules[i].name ? in->modules[i].name
-							   : "");
+		str = boot_area_string(
+			a, in->modules[i].name ? in->modules[i].name : "");
 		if (!str) {
 			log_error(lg,
 				  "too many modules, or names too long: "
@@ -488,31 +458,25 @@ static int mbi_write_modules(const struct guest_mem *mem,
 static int mbi_write(const struct guest_mem *mem, const struct boot_input *in,
 		     uint64_t *end, uint64_t *ret_info, const struct logger *lg)
 {
-	struct mbi_area a = {0};
+	struct boot_area a = { 0 };
 	uint64_t info;
 	int ret;
 
-	a.host = guest_mem_ptr(mem, BOOT_INFO_ADDR, MB_INFO_SIZE);
-	if (!a.host) {
-		log_error(lg,
-			  "guest RAM is too small for the multiboot "
-			  "information at 0x%llx",
-			  BOOT_INFO_ADDR);
-		return -EFBIG;
-	}
-	memset(a.host, 0, MB_INFO_SIZE);
-	info = mbi_alloc(&a, MBI_SIZE, 8);
+	ret = boot_area_init(&a, mem, "multiboot information", lg);
+	if (ret)
+		return ret;
+	info = boot_area_alloc(&a, MBI_SIZE, 8);
 	ret = mbi_write_memory(mem, in, &a, info, lg);
 	if (ret)
 		return ret;
-	put32(mbi_host(&a, info) + MBI_LOADER_NAME,
-	      mbi_add_string(&a, MB_LOADER_NAME));
+	put32(boot_area_host(&a, info) + MBI_LOADER_NAME,
+	      boot_area_string(&a, MB_LOADER_NAME));
 	ret = mbi_write_cmdline(in, &a, info, lg);
 	if (!ret)
 		ret = mbi_write_modules(mem, in, &a, info, end, lg);
 	if (ret)
 		return ret;
-	put32(mbi_host(&a, info) + MBI_FLAGS, MBI_F_GIVEN);
+	put32(boot_area_host(&a, info) + MBI_FLAGS, MBI_F_GIVEN);
 	*ret_info = info;
 	return 0;
 }

@@ -78,11 +78,6 @@ struct pvh_phdr {
 };
 
 /* Bump allocator over the boot information area. */
-struct pvh_area {
-	uint8_t *host; /* BOOT_INFO_ADDR in the host */
-	uint64_t used;
-};
-
 /*
  * Reads just enough of the ELF header to walk the program headers;
  * false unless the table lies inside the file. elf_load() does the
@@ -289,32 +284,6 @@ static int check_entry(const struct pvh_elf *el, uint64_t entry,
 	return -ENOEXEC;
 }
 
-static uint64_t area_alloc(struct pvh_area *a, uint64_t len, uint64_t align)
-{
-	uint64_t off = align_up(a->used, align);
-
-	if (off > INFO_SIZE || len > INFO_SIZE - off)
-		return 0;
-	a->used = off + len;
-	return BOOT_INFO_ADDR + off;
-}
-
-static uint8_t *area_host(const struct pvh_area *a, uint64_t gpa)
-{
-	return a->host + (gpa - BOOT_INFO_ADDR);
-}
-
-/* Copies a string into the area; 0 when it does not fit. */
-static uint64_t area_string(struct pvh_area *a, const char *str)
-{
-	size_t len = strlen(str) + 1;
-	uint64_t gpa = area_alloc(a, len, 1);
-
-	if (gpa)
-		memcpy(area_host(a, gpa), str, len);
-	return gpa;
-}
-
 static int area_full(const char *what, const struct logger *lg)
 {
 	log_error(lg,
@@ -326,7 +295,7 @@ static int area_full(const char *what, const struct logger *lg)
 
 /* hvm_modlist_entry per module: address, size, its string. */
 static int write_modules(const struct guest_mem *mem,
-			 const struct boot_input *in, struct pvh_area *a,
+			 const struct boot_input *in, struct boot_area *a,
 			 uint8_t *si, uint64_t *end, const struct logger *lg)
 {
 	uint64_t list, addr, str, next = *end > MiB ? *end : MiB;
@@ -340,7 +309,7 @@ static int write_modules(const struct guest_mem *mem,
 		log_error(lg, "%u modules but no module array", in->nr_modules);
 		return -EINVAL;
 	}
-	list = area_alloc(a, (uint64_t)in->nr_modules * MOD_ENTRY_SIZE, 8);
+	list = boot_area_alloc(a, (uint64_t)in->nr_modules * MOD_ENTRY_SIZE, 8);
 	if (!list)
 		return area_full("the module list", lg);
 	put32(si + SI_NR_MODULES, in->nr_modules);
@@ -349,11 +318,11 @@ static int write_modules(const struct guest_mem *mem,
 		ret = boot_place_module(mem, in, i, &addr, &next, lg);
 		if (ret)
 			return ret;
-		e = area_host(a, list) + (uint64_t)i * MOD_ENTRY_SIZE;
+		e = boot_area_host(a, list) + (uint64_t)i * MOD_ENTRY_SIZE;
 		put64(e + MOD_PADDR, addr);
 		put64(e + MOD_SIZE, in->modules[i].size);
 		if (in->modules[i].name) {
-			str = area_string(a, in->modules[i].name);
+			str = boot_area_string(a, in->modules[i].name);
 			if (!str)
 				return area_full("a module's string", lg);
 			put64(e + MOD_CMDLINE, str);
@@ -366,18 +335,18 @@ static int write_modules(const struct guest_mem *mem,
 
 /* The memory map (version 1): the same layout as the e820 of a bzImage. */
 static int write_memmap(const struct guest_mem *mem,
-			const struct boot_input *in, struct pvh_area *a,
+			const struct boot_input *in, struct boot_area *a,
 			uint8_t *si, const struct logger *lg)
 {
 	struct boot_mem_range map[BOOT_MEMMAP_MAX];
 	unsigned int i, n = boot_memmap(mem, in, map);
-	uint64_t gpa = area_alloc(a, (uint64_t)n * MM_ENTRY_SIZE, 8);
+	uint64_t gpa = boot_area_alloc(a, (uint64_t)n * MM_ENTRY_SIZE, 8);
 	uint8_t *e;
 
 	if (!gpa)
 		return area_full("the memory map", lg);
 	for (i = 0; i < n; i++) {
-		e = area_host(a, gpa) + i * MM_ENTRY_SIZE;
+		e = boot_area_host(a, gpa) + i * MM_ENTRY_SIZE;
 		put64(e + MM_ADDR, map[i].addr);
 		put64(e + MM_SIZE, map[i].size);
 		put32(e + MM_TYPE, map[i].type);
@@ -391,22 +360,16 @@ static int write_start_info(const struct guest_mem *mem,
 			    const struct boot_input *in, uint64_t *end,
 			    uint64_t *ret_info, const struct logger *lg)
 {
-	struct pvh_area a = { 0 };
+	struct boot_area a = { 0 };
 	uint64_t info, cmdline;
 	uint8_t *si;
 	int ret;
 
-	a.host = guest_mem_ptr(mem, BOOT_INFO_ADDR, INFO_SIZE);
-	if (!a.host) {
-		log_error(lg,
-			  "guest RAM is too small for the PVH start "
-			  "information at 0x%llx",
-			  BOOT_INFO_ADDR);
-		return -EFBIG;
-	}
-	memset(a.host, 0, INFO_SIZE);
-	info = area_alloc(&a, SI_SIZE, 8);
-	si = area_host(&a, info);
+	ret = boot_area_init(&a, mem, "PVH start information", lg);
+	if (ret)
+		return ret;
+	info = boot_area_alloc(&a, SI_SIZE, 8);
+	si = boot_area_host(&a, info);
 	put32(si + SI_MAGIC, HVM_START_MAGIC);
 	put32(si + SI_VERSION, HVM_START_VERSION);
 	put32(si + SI_FLAGS, 0); /* neither SIF_PRIVILEGED nor SIF_INITDOMAIN */
@@ -415,7 +378,7 @@ static int write_start_info(const struct guest_mem *mem,
 	if (ret)
 		return ret;
 	/* As QEMU does, the kernel's own command line, without its name. */
-	cmdline = area_string(&a, in->cmdline ? in->cmdline : "");
+	cmdline = boot_area_string(&a, in->cmdline ? in->cmdline : "");
 	if (!cmdline)
 		return area_full("the kernel command line", lg);
 	put64(si + SI_CMDLINE_PADDR, cmdline);
