@@ -109,6 +109,8 @@ struct boot_input {
 	unsigned int nr_reserved;
 };
 
+/* ---- The dispatcher (boot.c) ------------------------------------------ */
+
 /*
  * Detects the image's boot protocol, loads it and fills in plan. On a
  * malformed image it logs one error naming what is wrong.
@@ -121,11 +123,54 @@ int boot_load(const struct guest_mem *mem, const struct boot_input *in,
 /* Writes the flat GDT and the identity-mapping page tables (2 MiB pages). */
 int boot_write_tables(const struct guest_mem *mem);
 
+/* ---- The protocols: each calls only what is below it ------------------ */
+
+/* Linux bzImage, 64-bit boot protocol (bzimage.c). */
+bool bzimage_detect(const uint8_t *img, size_t size);
+int bzimage_load(const struct guest_mem *mem, const struct boot_input *in,
+		 struct boot_plan *plan, const struct logger *lg);
+
+/* Multiboot v1 (multiboot.c). */
+bool multiboot_detect(const uint8_t *img, size_t size);
+int multiboot_load(const struct guest_mem *mem, const struct boot_input *in,
+		   struct boot_plan *plan, const struct logger *lg);
+
+/*
+ * PVH (pvh.c): an ELF with a Xen XEN_ELFNOTE_PHYS32_ENTRY note,
+ * entered in 32-bit protected mode with EBX = the hvm_start_info.
+ */
+bool pvh_detect(const uint8_t *img, size_t size);
+int pvh_load(const struct guest_mem *mem, const struct boot_input *in,
+	     struct boot_plan *plan, const struct logger *lg);
+/* Plain ELF64 (elf64.c): long mode at e_entry, RDI = the FDT in guest RAM. */
+int elf64_boot_load(const struct guest_mem *mem, const struct boot_input *in,
+		    struct boot_plan *plan, const struct logger *lg);
+
+/* ---- The ELF reader (elf.c), for the protocols that take ELF ---------- */
+
+bool elf_detect(const uint8_t *img, size_t size);
+bool elf_is_64(const uint8_t *img, size_t size);
+/*
+ * Copies an ELF32 or ELF64 image's PT_LOAD segments to their physical
+ * addresses (p_paddr), zero-filling to p_memsz. Sets *entry (e_entry) and
+ * *end (first byte above the segments).
+ */
+int elf_load(const struct guest_mem *mem, const uint8_t *img, size_t size,
+	     uint64_t *entry, uint64_t *end, const struct logger *lg);
+/*
+ * Refuses (-EFBIG, with a log line) an ELF kernel whose PT_LOAD segments
+ * overlap in->reserved; 0 for anything else, a malformed ELF included
+ * (elf_load() reports that).
+ */
+int elf_check_reserved(const struct boot_input *in, const struct logger *lg);
+
+/* ---- What the protocols share (place.c) -------------------------------- */
+
 /*
  * Checks that an image wants [gpa, gpa + len) somewhere a loader may write:
  * no wrap-around, not the boot area (BOOT_GDT_ADDR..BOOT_INFO_END), not the
  * MMIO hole, inside guest RAM. what names the range in the error line
- * ("kernel: ELF program header 2"). Shared by the loaders (src/boot.c).
+ * ("kernel: ELF program header 2").
  * Returns 0, -ENOEXEC (can never be loaded) or -EFBIG (needs more RAM).
  */
 int boot_check_range(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
@@ -186,44 +231,5 @@ uint64_t boot_area_alloc(struct boot_area *a, uint64_t len, uint64_t align);
 uint8_t *boot_area_host(const struct boot_area *a, uint64_t gpa);
 /* Copies str with its NUL into the area; its address, or 0: full. */
 uint64_t boot_area_string(struct boot_area *a, const char *str);
-
-/* Linux bzImage, 64-bit boot protocol (src/bzimage.c). */
-bool bzimage_detect(const uint8_t *img, size_t size);
-int bzimage_load(const struct guest_mem *mem, const struct boot_input *in,
-		 struct boot_plan *plan, const struct logger *lg);
-
-/* Multiboot v1 (src/multiboot.c). */
-bool multiboot_detect(const uint8_t *img, size_t size);
-int multiboot_load(const struct guest_mem *mem, const struct boot_input *in,
-		   struct boot_plan *plan, const struct logger *lg);
-
-/* ELF (src/elf.c). */
-bool elf_detect(const uint8_t *img, size_t size);
-bool elf_is_64(const uint8_t *img, size_t size);
-/*
- * Copies an ELF32 or ELF64 image's PT_LOAD segments to their physical
- * addresses (p_paddr), zero-filling to p_memsz. Sets *entry (e_entry) and
- * *end (first byte above the segments).
- */
-int elf_load(const struct guest_mem *mem, const uint8_t *img, size_t size,
-	     uint64_t *entry, uint64_t *end, const struct logger *lg);
-/* Plain ELF64: long mode at e_entry, RDI = the FDT (copied to guest RAM). */
-int elf64_boot_load(const struct guest_mem *mem, const struct boot_input *in,
-		    struct boot_plan *plan, const struct logger *lg);
-
-/*
- * PVH (src/pvh.c): an ELF with a Xen XEN_ELFNOTE_PHYS32_ENTRY note,
- * entered in 32-bit protected mode with EBX = the hvm_start_info.
- */
-bool pvh_detect(const uint8_t *img, size_t size);
-int pvh_load(const struct guest_mem *mem, const struct boot_input *in,
-	     struct boot_plan *plan, const struct logger *lg);
-/*
- * Refuses (-EFBIG, with a log line) an ELF kernel whose PT_LOAD segments
- * overlap in->reserved; 0 for anything else, a malformed ELF included
- * (elf_load() reports that). Shared with the ELF64 path (src/pvh.c).
- */
-int boot_elf_check_reserved(const struct boot_input *in,
-			    const struct logger *lg);
 
 #endif /* SPLITVM_BOOT_H */

@@ -311,7 +311,7 @@ static int load_kernel(const struct guest_mem *mem, const struct boot_input *in,
 			  "is not");
 		return -ENOEXEC;
 	}
-	ret = boot_elf_check_reserved(in, lg);
+	ret = elf_check_reserved(in, lg);
 	if (!ret)
 		ret = elf_load(mem, in->kernel, in->kernel_size, entry, end,
 			       lg);

@@ -226,44 +226,6 @@ static int read_entry(struct pvh_elf *el, uint64_t *entry,
 	return 0;
 }
 
-/* Before anything is written: no segment over a range the VM keeps. */
-static int check_segments_reserved(const struct pvh_elf *el,
-				   const struct boot_input *in,
-				   const struct logger *lg)
-{
-	const struct boot_mem_range *r;
-	struct pvh_phdr ph;
-	unsigned int i;
-
-	for (i = 0; i < el->phnum; i++) {
-		read_phdr(el, i, &ph);
-		if (ph.type != PT_LOAD || ph.memsz > UINT64_MAX - ph.paddr)
-			continue; /* elf_load() reports a wrapping one */
-		r = boot_reserved_overlap(in, ph.paddr, ph.memsz);
-		if (r) {
-			log_error(lg,
-				  "kernel: ELF program header %u [0x%" PRIx64
-				  ", 0x%" PRIx64 ") overlaps the VM's reserved "
-				  "range [0x%" PRIx64 ", 0x%" PRIx64 ")",
-				  i, ph.paddr, ph.paddr + ph.memsz, r->addr,
-				  r->addr + r->size);
-			return -EFBIG;
-		}
-	}
-	return 0;
-}
-
-int boot_elf_check_reserved(const struct boot_input *in,
-			    const struct logger *lg)
-{
-	struct pvh_elf el = { .img = in->kernel, .size = in->kernel_size };
-
-	/* A malformed header is elf_load()'s to report. */
-	if (!in->nr_reserved || !read_ehdr(&el))
-		return 0;
-	return check_segments_reserved(&el, in, lg);
-}
-
 /* After elf_load(): the entry must be in a loaded segment. */
 static int check_entry(const struct pvh_elf *el, uint64_t entry,
 		       const struct logger *lg)
@@ -400,7 +362,7 @@ int pvh_load(const struct guest_mem *mem, const struct boot_input *in,
 	if (!ret)
 		ret = read_entry(&el, &entry, lg);
 	if (!ret)
-		ret = check_segments_reserved(&el, in, lg);
+		ret = elf_check_reserved(in, lg);
 	if (!ret)
 		ret = elf_load(mem, in->kernel, in->kernel_size, &e_entry, &end,
 			       lg);

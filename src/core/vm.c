@@ -18,6 +18,7 @@
 #include "debug_exit.h"
 #include "fdt_machine.h"
 #include "mptable.h"
+#include "outcome.h"
 #include "file.h"
 #include "acpi_pm.h"
 #include "cmos.h"
@@ -256,7 +257,7 @@ static void vm_end_hook_fn(void *vmp, enum splitvm_outcome outcome,
 	char detail[64];
 
 	snprintf(detail, sizeof(detail), "%s from vCPU %d",
-		 splitvm_outcome_name(outcome), vcpu);
+		 outcome_name(outcome), vcpu);
 	vm_end(vmp, outcome, code, vcpu, NULL, detail);
 }
 
@@ -935,7 +936,7 @@ bool vm_end(struct splitvm *vm, enum splitvm_outcome outcome, uint32_t code,
 		if (regs)
 			res->regs = *regs;
 		snprintf(res->detail, sizeof(res->detail), "%s",
-			 detail ? detail : splitvm_outcome_name(outcome));
+			 detail ? detail : outcome_name(outcome));
 		res->duration_ns = vm_now_ns() - vm->start_ns;
 		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 			vcpu_request(&vm->vcpus[i], VCPU_REQ_STOP);

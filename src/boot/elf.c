@@ -333,68 +333,37 @@ int elf_load(const struct guest_mem *mem, const uint8_t *img, size_t size,
 	return 0;
 }
 
-/* The FDT goes where multiboot would put its information. */
-static int copy_fdt(const struct guest_mem *mem, const struct boot_input *in,
-		    const struct logger *lg)
+/* Discards what it is given: for a look at a header elf_load() will judge. */
+static void drop_line(void *userdata, enum splitvm_log_level level,
+		      const char *line)
 {
-	if (guest_mem_write(mem, BOOT_INFO_ADDR, in->fdt, in->fdt_size)) {
-		log_error(lg,
-			  "guest RAM is too small for the machine "
-			  "description at 0x%llx",
-			  BOOT_INFO_ADDR);
-		return -EFBIG;
-	}
-	return 0;
 }
 
-int elf64_boot_load(const struct guest_mem *mem, const struct boot_input *in,
-		    struct boot_plan *plan, const struct logger *lg)
+int elf_check_reserved(const struct boot_input *in, const struct logger *lg)
 {
-	uint64_t entry, end;
-	int ret;
+	static const struct logger quiet = { .fn = drop_line };
+	struct elf_image el = { .img = in->kernel, .size = in->kernel_size };
+	const struct boot_mem_range *r;
+	struct elf_segment seg;
+	unsigned int i;
 
-	if (elf_detect(in->kernel, in->kernel_size) &&
-	    in->kernel_size > EI_CLASS && in->kernel[EI_CLASS] == ELFCLASS32) {
-		log_error(lg, "kernel: a 32-bit ELF (ELFCLASS32) cannot be "
-			      "entered in long mode; it needs a multiboot "
-			      "header");
-		return -ENOEXEC;
+	/* A malformed header is elf_load()'s to report. */
+	if (!in->nr_reserved || read_header(&el, &quiet))
+		return 0;
+	for (i = 0; i < el.phnum; i++) {
+		read_segment(&el, i, &seg);
+		if (seg.type != PT_LOAD || seg.memsz > UINT64_MAX - seg.paddr)
+			continue; /* elf_load() reports a wrapping one */
+		r = boot_reserved_overlap(in, seg.paddr, seg.memsz);
+		if (r) {
+			log_error(lg,
+				  "kernel: ELF program header %u [0x%" PRIx64
+				  ", 0x%" PRIx64 ") overlaps the VM's reserved "
+				  "range [0x%" PRIx64 ", 0x%" PRIx64 ")",
+				  i, seg.paddr, seg.paddr + seg.memsz, r->addr,
+				  r->addr + r->size);
+			return -EFBIG;
+		}
 	}
-	if (in->fdt_size > BOOT_INFO_END - BOOT_INFO_ADDR) {
-		log_error(lg,
-			  "machine description (FDT, %zu bytes) does not "
-			  "fit in the boot information area (%llu bytes)",
-			  in->fdt_size, BOOT_INFO_END - BOOT_INFO_ADDR);
-		return -EINVAL;
-	}
-	ret = boot_check_reserved(in, lg);
-	if (!ret)
-		ret = boot_elf_check_reserved(in, lg);
-	if (!ret)
-		ret = elf_load(mem, in->kernel, in->kernel_size, &entry, &end,
-			       lg);
-	if (ret)
-		return ret;
-	/* Long mode starts on the monitor's identity map of [0, 4 GiB). */
-	if (entry >= GUEST_HIGH_RAM_START) {
-		log_error(lg,
-			  "kernel: ELF64 entry point 0x%" PRIx64 " is above "
-			  "4 GiB, outside the identity map in place at "
-			  "entry",
-			  entry);
-		return -ENOEXEC;
-	}
-	memset(plan, 0, sizeof(*plan));
-	if (in->fdt && in->fdt_size) {
-		ret = copy_fdt(mem, in, lg);
-		if (ret)
-			return ret;
-		plan->rdi = BOOT_INFO_ADDR;
-	}
-	plan->protocol = "elf64";
-	plan->mode = BOOT_MODE_LONG64;
-	plan->entry = entry;
-	plan->rsp = BOOT_STACK_TOP;
-	plan->image_end = end;
 	return 0;
 }
