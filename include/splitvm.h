@@ -231,6 +231,46 @@ int splitvm_config_set_ioapic(struct splitvm_config *cfg, unsigned int pins,
  */
 int splitvm_config_set_pit(struct splitvm_config *cfg, int enabled);
 
+/**
+ * Turns the two 8259A PICs (ports 0x20-0x21, 0xa0-0xa1, ELCR 0x4d0-0x4d1)
+ * on (the default) or off, as QEMU's -machine pic=off: with them off the
+ * ports read all ones, no line reaches them and the MADT's PCAT_COMPAT
+ * flag is clear. Split mode only: KVM's in-kernel chips always have them.
+ * Returns 0, or -EINVAL (cfg NULL).
+ */
+int splitvm_config_set_pic(struct splitvm_config *cfg, int enabled);
+
+/**
+ * Turns the MC146818A RTC/CMOS (ports 0x70-0x71) on (the default) or off,
+ * as QEMU's -machine rtc=off. Returns 0, or -EINVAL (cfg NULL).
+ */
+int splitvm_config_set_rtc(struct splitvm_config *cfg, int enabled);
+
+/**
+ * The vCPUs' CPU model and feature flags, in QEMU's -cpu syntax:
+ * "MODEL[,+FLAG|,-FLAG|,FLAG=on|off|,vendor=STR|,phys-bits=N|...]", e.g.
+ * "qemu64,+x2apic,-pcid" or "max,vendor=GenuineIntel". MODEL is one of
+ * splitvm_cpu_model_info()'s; "host" (the default) and "max" give all KVM
+ * supports. Flags are QEMU's names (splitvm_cpu_flag_name()). The result
+ * goes to the guest through KVM_SET_CPUID2, and the MADT, MP table and
+ * FDT follow it (no x2APIC entries when x2apic is off). A flag KVM cannot
+ * give is dropped with one warning line, as QEMU does.
+ * Returns 0, -EINVAL (cfg or spec NULL, an unknown model or flag, a bad
+ * value: the log handler says which) or -ENOMEM.
+ */
+int splitvm_config_set_cpu(struct splitvm_config *cfg, const char *spec);
+
+/**
+ * The CPU models splitvm_config_set_cpu() takes, by index from 0: sets
+ * *ret_name ("qemu64") and *ret_desc (a one-line description).
+ * Returns 0, or -ENOENT past the last model.
+ */
+int splitvm_cpu_model_info(unsigned int index, const char **ret_name,
+			   const char **ret_desc);
+
+/** The feature flag names -cpu takes, by index from 0; NULL past the end. */
+const char *splitvm_cpu_flag_name(unsigned int index);
+
 /** What the sandbox does with a system call outside a thread's list. */
 enum splitvm_sandbox {
 	SPLITVM_SANDBOX_OFF = 0, /**< no sandbox (the library's default) */

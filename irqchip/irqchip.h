@@ -55,6 +55,7 @@ struct irqchip_config {
 	enum irqchip_mode mode;
 	unsigned int ioapic_pins;  /* split mode: 1..IOAPIC_MAX_PINS */
 	uint8_t ioapic_version;	   /* split mode: 0x11 or 0x20 */
+	bool pic;		   /* split mode: the 8259As are there */
 };
 
 /*

@@ -49,6 +49,7 @@ struct irqchip {
 	pthread_mutex_t lock;
 	struct ioapic ioapic;
 	struct pic pic;
+	bool has_pic; /* false: no ports, no inputs (-machine pic=off) */
 	struct kvm_irq_routing *routing; /* one MSI route per pin */
 	bool routes_dirty;
 	uint64_t deferred[2];	  /* pins the storm limiter holds back */
@@ -414,6 +415,7 @@ int irqchip_create(const struct irqchip_config *cfg,
 		if (!r)
 			r = split_enable(c, cfg);
 		if (!r) {
+			c->has_pic = cfg->pic;
 			pic_init(&c->pic, &split_pic_ops, c);
 			pic_reset(&c->pic, true);
 			r = split_init_routes(c);
@@ -463,7 +465,7 @@ int irqchip_map(struct irqchip *c, struct bus *pio, struct bus *mmio)
 
 	if (c->mode == IRQCHIP_KERNEL)
 		return 0; /* KVM claims these itself */
-	for (unsigned int i = 0; i < 3; i++) {
+	for (unsigned int i = 0; c->has_pic && i < 3; i++) {
 		r = bus_register(pio, pic_ports[i], 2, &split_pic_dev, c);
 		if (r)
 			return r;
@@ -502,7 +504,7 @@ void irqchip_set_irq(void *chip, unsigned int line, bool level)
 	split_event(c, SPLITVM_EVENT_LINE, -1, (int)line, -1, level, 0);
 	if (level)
 		c->line_asserts[line]++;
-	if (line < PIC_NR_IRQS)
+	if (line < PIC_NR_IRQS && c->has_pic)
 		pic_set_irq(&c->pic, line, level);
 	if (line == 0)
 		ioapic_set_irq(&c->ioapic, 2, level);

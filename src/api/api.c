@@ -64,6 +64,9 @@ SPLITVM_EXPORT int splitvm_config_new(struct splitvm_config **ret)
 	cfg->ioapic_pins = IOAPIC_DEFAULT_PINS;
 	cfg->ioapic_version = IOAPIC_VERSION_EOI;
 	cfg->pit = true;
+	cfg->pic = true;
+	cfg->rtc = true;
+	cpu_spec_parse(NULL, &cfg->cpu, NULL);
 	*ret = cfg;
 	return 0;
 }
@@ -283,6 +286,58 @@ SPLITVM_EXPORT int splitvm_config_set_pit(struct splitvm_config *cfg,
 		return -EINVAL;
 	cfg->pit = enabled != 0;
 	return 0;
+}
+
+SPLITVM_EXPORT int splitvm_config_set_pic(struct splitvm_config *cfg,
+					  int enabled)
+{
+	if (!cfg)
+		return -EINVAL;
+	cfg->pic = enabled != 0;
+	return 0;
+}
+
+SPLITVM_EXPORT int splitvm_config_set_rtc(struct splitvm_config *cfg,
+					  int enabled)
+{
+	if (!cfg)
+		return -EINVAL;
+	cfg->rtc = enabled != 0;
+	return 0;
+}
+
+SPLITVM_EXPORT int splitvm_config_set_cpu(struct splitvm_config *cfg,
+					  const char *spec)
+{
+	struct cpu_spec parsed;
+	int r;
+
+	if (!cfg || !spec)
+		return -EINVAL;
+	r = cpu_spec_parse(spec, &parsed, &cfg->log);
+	if (!r)
+		cfg->cpu = parsed;
+	return r;
+}
+
+SPLITVM_EXPORT int splitvm_cpu_model_info(unsigned int index,
+					  const char **ret_name,
+					  const char **ret_desc)
+{
+	const char *desc, *name = cpu_model_name(index, &desc);
+
+	if (!name)
+		return -ENOENT;
+	if (ret_name)
+		*ret_name = name;
+	if (ret_desc)
+		*ret_desc = desc;
+	return 0;
+}
+
+SPLITVM_EXPORT const char *splitvm_cpu_flag_name(unsigned int index)
+{
+	return cpu_flag_name(index);
 }
 
 /* ---- Virtual machines ------------------------------------------------ */

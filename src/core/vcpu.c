@@ -14,8 +14,6 @@
 #include "vcpu.h"
 #include "vm.h"
 
-#define CPUID_1_ECX_X2APIC (1u << 21)
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
 #define CR0_PE (1ull << 0)
 #define CR0_ET (1ull << 4)
@@ -34,9 +32,8 @@
 #define APIC_DM_EXTINT 0x700
 
 /*
- * Per-vCPU CPUID: what KVM supports, plus x2APIC (the in-kernel LAPIC
- * implements it) and the hypervisor bit, with this vCPU's APIC ID in
- * leaf 1 EBX[31:24] and the x2APIC ID in leaves 0xb and 0x1f EDX.
+ * Per-vCPU CPUID: the VM's (cpu_spec_apply()), with this vCPU's APIC ID
+ * in leaf 1 EBX[31:24] and the x2APIC ID in leaves 0xb and 0x1f EDX.
  */
 static int vcpu_set_cpuid(struct vcpu *v)
 {
@@ -53,7 +50,6 @@ static int vcpu_set_cpuid(struct vcpu *v)
 
 		switch (e->function) {
 		case 1:
-			e->ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_HYPERVISOR;
 			e->ebx = (e->ebx & 0x0000ffffu) | (v->index << 24) |
 				 ((v->vm->nr_vcpus & 0xffu) << 16);
 			break;

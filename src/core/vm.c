@@ -140,7 +140,13 @@ static void kvm_set_max_vcpu_id(struct splitvm *vm, unsigned int cpus)
 		log_debug(&vm->log, "KVM_CAP_MAX_VCPU_ID %u not taken", cpus);
 }
 
-static int kvm_get_cpuid(struct splitvm *vm)
+/*
+ * The guest's CPUID, one for every vCPU but the APIC IDs: what KVM
+ * supports, with TSC deadline where KVM emulates it (it is not in the
+ * supported list: QEMU asks KVM_CAP_TSC_DEADLINE_TIMER too), made into
+ * the configured model.
+ */
+static int kvm_get_cpuid(struct splitvm *vm, const struct cpu_spec *spec)
 {
 	for (unsigned int n = 64; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
@@ -150,8 +156,14 @@ static int kvm_get_cpuid(struct splitvm *vm)
 			return -ENOMEM;
 		c->nent = n;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			bool deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+					      KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+
+			for (unsigned int i = 0; deadline && i < c->nent; i++)
+				if (c->entries[i].function == 1)
+					c->entries[i].ecx |= 1u << 24;
 			vm->cpuid = c;
-			return 0;
+			return cpu_spec_apply(spec, c, &vm->log);
 		}
 		free(c);
 		if (errno != E2BIG)
@@ -618,6 +630,7 @@ static int vm_create_irqchip(struct splitvm *vm,
 							       : IRQCHIP_SPLIT,
 		.ioapic_pins = cfg->ioapic_pins,
 		.ioapic_version = cfg->ioapic_version,
+		.pic = cfg->pic,
 	};
 	const struct irqchip_host host = {
 		.vm_fd = vm->vm_fd,
@@ -683,7 +696,9 @@ static void vm_describe_machine(struct splitvm *vm,
 	machine_desc_init(&vm->machine, cfg->cpus, irqchip_lines(vm->irqchip),
 			  kernel ? 0x11 : cfg->ioapic_version);
 	vm->machine.pit = cfg->pit || kernel;
-	vm->machine.rtc = true; /* in both modes: KVM has no RTC */
+	vm->machine.pic = cfg->pic || kernel;
+	vm->machine.rtc = cfg->rtc; /* in both modes: KVM has no RTC */
+	vm->machine.x2apic = cpu_has_x2apic(vm->cpuid);
 }
 
 /*
@@ -866,7 +881,7 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 	if ((r = kvm_open(vm, cfg->cpus)) || (r = kvm_create_vm(vm)))
 		goto err;
 	kvm_set_max_vcpu_id(vm, cfg->cpus);
-	if ((r = vm_create_irqchip(vm, cfg)) || (r = kvm_get_cpuid(vm)) ||
+	if ((r = vm_create_irqchip(vm, cfg)) || (r = kvm_get_cpuid(vm, &cfg->cpu)) ||
 	    (r = vm_map_ram(vm, cfg->memory)))
 		goto err;
 	/* First: the devices are created as the tables describe them. */

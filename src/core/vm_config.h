@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu_model.h"
 #include "log.h"
 #include "splitvm.h"
 
@@ -44,6 +45,9 @@ struct splitvm_config {
 	unsigned int ioapic_pins;
 	uint8_t ioapic_version;
 	bool pit;
+	bool pic;
+	bool rtc;
+	struct cpu_spec cpu;
 	struct user_device user_devices[CONFIG_MAX_USER_DEVICES];
 	unsigned int nr_user_devices;
 	enum splitvm_sandbox sandbox;

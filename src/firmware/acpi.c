@@ -19,6 +19,8 @@ void machine_desc_init(struct machine_desc *m, unsigned int cpus,
 	    .ioapic_version = ioapic_version,
 	    .ioapic_pins = ioapic_pins,
 	    .pit = true,
+	    .pic = true,
+	    .x2apic = true,
 	    .rtc = false,
 	    .pm1a_evt_port = MACHINE_PM1A_EVT_PORT,
 	    .pm1a_cnt_port = MACHINE_PM1A_CNT_PORT,
@@ -49,6 +51,9 @@ int machine_desc_check(const struct machine_desc *m)
 	if (!m->pm1a_evt_port || !m->pm1a_cnt_port)
 		return -EINVAL;
 	if (m->com1_port && m->com1_irq >= MACHINE_ISA_IRQS)
+		return -EINVAL;
+	/* APIC IDs from 255 up exist only in x2APIC mode (SDM 10.12.8). */
+	if (!m->x2apic && m->cpus > MACHINE_XAPIC_MAX_CPUS)
 		return -EINVAL;
 	return 0;
 }
@@ -254,7 +259,7 @@ enum madt_type {
 #define MADT_ALL_CPUS_UID32 0xffffffffu
 #define MADT_BUS_ISA 0
 /* APIC IDs from 255 up need Local x2APIC entries (5.2.12.12). */
-#define MADT_XAPIC_ID_LIMIT 255
+#define MADT_XAPIC_ID_LIMIT MACHINE_XAPIC_MAX_CPUS
 
 /* 5.2.12.2 Processor Local APIC. */
 struct madt_lapic {
@@ -848,7 +853,7 @@ static void write_madt(const struct machine_desc *m,
 {
 	struct acpi_madt h = {
 	    .lapic_address = htole32(m->lapic_addr),
-	    .flags = htole32(MADT_PCAT_COMPAT),
+	    .flags = htole32(m->pic ? MADT_PCAT_COMPAT : 0),
 	};
 	struct madt_ioapic io = {
 	    .type = MADT_IOAPIC,

@@ -24,6 +24,8 @@
 #define MACHINE_IOAPIC_PINS 24
 #define MACHINE_IOAPIC_MAX_PINS 120
 #define MACHINE_MAX_CPUS 1024 /* KVM_CAP_MAX_VCPUS on the hosts we know */
+/* xAPIC IDs are 8 bits and 0xff is the broadcast: 255 CPUs without x2APIC. */
+#define MACHINE_XAPIC_MAX_CPUS 255
 #define MACHINE_ISA_IRQS 16
 #define MACHINE_ISA_CASCADE_IRQ 2 /* the slave 8259A: no IOAPIC pin */
 #define MACHINE_PM1A_EVT_PORT 0x600 /* PM1 status + enable, 2 x 16 bits */
@@ -66,6 +68,8 @@ struct machine_desc {
 	 * the override is always described, as PCs do.
 	 */
 	bool pit;
+	bool pic;		/* the 8259As: MADT PCAT_COMPAT, the FDT */
+	bool x2apic;		/* CPUID offers x2APIC: x2APIC entries allowed */
 	bool rtc;		/* CMOS RTC at 0x70 IRQ 8 (FADT, DSDT) */
 	uint16_t pm1a_evt_port; /* PM1a event block, 4 bytes */
 	uint16_t pm1a_cnt_port; /* PM1a control block, 2 bytes */
