@@ -71,6 +71,8 @@ struct boot_mem_range {
 
 /* Most ranges a VM may reserve (boot_input.reserved). */
 #define BOOT_MAX_RESERVED 32
+/* Ranges boot_reserve() keeps in a boot_input's own reserved_buf. */
+#define BOOT_RESERVED_BUF 4
 /*
  * Most entries boot_memmap() produces: three RAM ranges, the legacy
  * hole, and each reserved range splitting one entry in two. Fits the 128
@@ -97,16 +99,29 @@ struct boot_input {
 	/*
 	 * The guest-physical RSDP (0: no ACPI), for bzImage (boot_params
 	 * acpi_rsdp_addr) and PVH (rsdp_paddr). And the ranges the VM keeps
-	 * for itself (ACPI tables, NVS, MMIO it wants reported): cut out of
-	 * RAM in every memory map (e820, PVH, multiboot), and never loaded
-	 * over by any loader. Each has a non-RAM type, a non-zero size and
-	 * stays out of the boot area (BOOT_GDT_ADDR..BOOT_INFO_END) and the
-	 * zero page (BOOT_PARAMS_ADDR); at most BOOT_MAX_RESERVED, else
-	 * boot_load() fails with -EINVAL.
+	 * for itself (the bytes of its ACPI tables and MP table, NVS, MMIO
+	 * it wants reported): cut out of RAM in every memory map (e820, PVH,
+	 * multiboot), and never loaded over by any loader. Each has a
+	 * non-RAM type, a non-zero size and stays out of the boot area
+	 * (BOOT_GDT_ADDR..BOOT_INFO_END) and the zero page
+	 * (BOOT_PARAMS_ADDR); at most BOOT_MAX_RESERVED, else boot_load()
+	 * fails with -EINVAL.
+	 *
+	 * A range the VM wrote tables into should cover those bytes and no
+	 * more: [639 KiB, 1 MiB) is reserved in every memory map anyway,
+	 * and images may load into what the VM left unused there, as on a
+	 * PC, whose BIOS area is RAM. An ELF32 linked with
+	 * ld -Ttext=0x100000 has a PT_LOAD of its own headers at 0xff000.
 	 */
 	uint64_t acpi_rsdp;
 	const struct boot_mem_range *reserved;
 	unsigned int nr_reserved;
+	/*
+	 * Room for ranges sized at run time (boot_reserve()); reserved
+	 * points here once it is used. Loaders read it through reserved
+	 * only.
+	 */
+	struct boot_mem_range reserved_buf[BOOT_RESERVED_BUF];
 };
 
 /* ---- The dispatcher (boot.c) ------------------------------------------ */
@@ -192,6 +207,18 @@ unsigned int boot_memmap(const struct guest_mem *mem,
  * that use them directly. Returns 0 or -EINVAL, with a log line.
  */
 int boot_check_reserved(const struct boot_input *in, const struct logger *lg);
+
+/*
+ * Reserves [addr, addr + len) with type, in in->reserved_buf, pointing
+ * in->reserved there: for bytes the VM writes into guest RAM before the
+ * load (a firmware table of a size known at run time). A len of 0 reserves
+ * nothing: nothing was written. boot_load() checks the range as it checks
+ * every reserved one.
+ * Returns 0, -EINVAL (in->reserved is another array) or -ENOSPC
+ * (BOOT_RESERVED_BUF ranges already).
+ */
+int boot_reserve(struct boot_input *in, uint64_t addr, uint64_t len,
+		 enum boot_mem_type type);
 
 /* The first of in->reserved that overlaps [addr, addr + len), or NULL. */
 const struct boot_mem_range *boot_reserved_overlap(const struct boot_input *in,

@@ -86,6 +86,21 @@ const struct boot_mem_range *boot_reserved_overlap(const struct boot_input *in,
 	return NULL;
 }
 
+int boot_reserve(struct boot_input *in, uint64_t addr, uint64_t len,
+		 enum boot_mem_type type)
+{
+	if (in->nr_reserved && in->reserved != in->reserved_buf)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (in->nr_reserved >= BOOT_RESERVED_BUF)
+		return -ENOSPC;
+	in->reserved_buf[in->nr_reserved++] =
+		(struct boot_mem_range){ addr, len, type };
+	in->reserved = in->reserved_buf;
+	return 0;
+}
+
 /* They come from the monitor, not the guest: a bad one is -EINVAL. */
 int boot_check_reserved(const struct boot_input *in, const struct logger *lg)
 {

@@ -680,10 +680,6 @@ static int vm_build_fdt(struct splitvm *vm, void *buf, const char *cmdline)
 #define VM_ACPI_ADDR 0xe0000ull
 #define VM_MPTABLE_ADDR 0xf0000ull
 
-static const struct boot_mem_range vm_firmware_range = {
-	VM_ACPI_ADDR, 0x20000, BOOT_MEM_RESERVED,
-};
-
 /*
  * The machine as the guest is told about it, in either irqchip mode: one
  * description for the FDT, ACPI and the MP table, so they cannot differ.
@@ -783,11 +779,20 @@ static int vm_prepare_boot(struct splitvm *vm,
 	vm->boot.modules = vm->modules;
 	vm->boot.fdt = vm->fdt;
 	vm->boot.fdt_size = fdt_totalsize(vm->fdt);
-	/* The firmware tables: no image may load over them. */
+	/*
+	 * The firmware tables, to the byte: no image may load over them.
+	 * The rest of the BIOS area is RAM an image may load into (an ELF32
+	 * linked at 1 MiB puts its headers at 0xff000), as QEMU allows; the
+	 * memory maps report [639 KiB, 1 MiB) reserved all the same.
+	 */
 	vm->boot.acpi_rsdp = VM_ACPI_ADDR;
-	vm->boot.reserved = &vm_firmware_range;
-	vm->boot.nr_reserved = 1;
-	return 0;
+	vm->boot.nr_reserved = 0;
+	r = boot_reserve(&vm->boot, VM_ACPI_ADDR, acpi_size(&vm->machine),
+			 BOOT_MEM_RESERVED);
+	if (!r)
+		r = boot_reserve(&vm->boot, VM_MPTABLE_ADDR,
+				 mptable_size(&vm->machine), BOOT_MEM_RESERVED);
+	return r;
 }
 
 /*

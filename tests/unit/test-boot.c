@@ -133,6 +133,116 @@ START_TEST(boot_check_range_cases)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Reserved ranges sized at run time                                   */
+
+START_TEST(boot_reserve_fills_own_buffer)
+{
+	const struct boot_mem_range other = {0x200000, 0x10, BOOT_MEM_NVS};
+	struct boot_input in = {0};
+	unsigned int i;
+
+	/* Nothing written: nothing reserved. */
+	ck_assert_int_eq(boot_reserve(&in, 0xf0000, 0, BOOT_MEM_RESERVED), 0);
+	ck_assert_uint_eq(in.nr_reserved, 0);
+	ck_assert_ptr_null(in.reserved);
+	ck_assert_int_eq(boot_reserve(&in, 0xe0000, 0x2a4, BOOT_MEM_RESERVED),
+			 0);
+	ck_assert_int_eq(boot_reserve(&in, 0xf0000, 0xfc, BOOT_MEM_ACPI), 0);
+	ck_assert_ptr_eq(in.reserved, in.reserved_buf);
+	ck_assert_uint_eq(in.nr_reserved, 2);
+	ck_assert_uint_eq(in.reserved[0].addr, 0xe0000);
+	ck_assert_uint_eq(in.reserved[0].size, 0x2a4);
+	ck_assert_int_eq(in.reserved[0].type, BOOT_MEM_RESERVED);
+	ck_assert_uint_eq(in.reserved[1].addr, 0xf0000);
+	ck_assert_uint_eq(in.reserved[1].size, 0xfc);
+	ck_assert_int_eq(in.reserved[1].type, BOOT_MEM_ACPI);
+	for (i = 2; i < BOOT_RESERVED_BUF; i++)
+		ck_assert_int_eq(boot_reserve(&in, MiB * (i + 1), 1,
+					      BOOT_MEM_RESERVED),
+				 0);
+	ck_assert_int_eq(boot_reserve(&in, 64 * MiB, 1, BOOT_MEM_RESERVED),
+			 -ENOSPC);
+	ck_assert_uint_eq(in.nr_reserved, BOOT_RESERVED_BUF);
+
+	/* The caller's own array is left alone. */
+	in = (struct boot_input){.reserved = &other, .nr_reserved = 1};
+	ck_assert_int_eq(boot_reserve(&in, 0xf0000, 0x10, BOOT_MEM_RESERVED),
+			 -EINVAL);
+	ck_assert_ptr_eq(in.reserved, &other);
+	ck_assert_uint_eq(in.nr_reserved, 1);
+}
+END_TEST
+
+/*
+ * What ld -Ttext=0x100000 makes of a kernel, as ELF32 or ELF64: a PT_LOAD
+ * of the headers alone (p_offset 0) on the page below 1 MiB, hdr, then
+ * the code at 1 MiB (multiboot header first, when mb).
+ */
+static void build_ld_elf(struct timage *t, bool is64, bool mb, uint64_t hdr)
+{
+	const uint64_t hlen = is64 ? sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr)
+				   : sizeof(Elf32_Ehdr) + 2 * sizeof(Elf32_Phdr);
+	const struct tseg segs[] = {
+		{PT_LOAD, hdr, hdr, hlen, hlen, 0},
+		{PT_LOAD, MiB, MiB, 0x200, 0x200, 0x90},
+	};
+
+	build_elf_image(t, is64, elf_x86_machine(is64), segs, 2, MiB + 12);
+	if (is64)
+		ph64(t, 0)->p_offset = 0;
+	else
+		ph32(t, 0)->p_offset = 0;
+	if (mb)
+		mb_header(t->buf + ELF_DATA_START + 0x100, 0);
+}
+
+/*
+ * Whichever ELF protocol takes the image, its header PT_LOAD in the BIOS
+ * area loads next to the VM's tables (reserved to the byte, as vm.c does)
+ * and is refused over them.
+ */
+START_TEST(boot_load_elf_headers_next_to_firmware_tables)
+{
+	static const struct {
+		bool is64, mb;
+		const char *protocol;
+	} kinds[] = {
+		{false, true, "multiboot"},
+		{true, true, "multiboot"},
+		{true, false, "elf64"},
+	};
+	struct timage t;
+	struct run r;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		build_ld_elf(&t, kinds[i].is64, kinds[i].mb, 0xff000);
+		run_init(&r, boot_load, t.buf, t.size, 16 * MiB);
+		ck_assert_int_eq(boot_reserve(&r.in, 0xe0000, 0x2a4,
+					      BOOT_MEM_RESERVED),
+				 0);
+		ck_assert_int_eq(boot_reserve(&r.in, 0xf0000, 0xfc,
+					      BOOT_MEM_RESERVED),
+				 0);
+		ck_assert_msg(run_load(&r) == 0, "%u: %s", i, r.cap.msg);
+		ck_assert_str_eq(r.plan.protocol, kinds[i].protocol);
+		ck_assert_uint_eq(r.plan.entry, MiB + 12);
+		ck_assert_mem_eq(gpa(&r.m, 0xff000), t.buf, 16);
+		ck_assert(all_bytes(gpa(&r.m, 0xf0000), 0xfc, 0xaa));
+
+		build_ld_elf(&t, kinds[i].is64, kinds[i].mb, 0xf0000);
+		ck_assert_fails(run_load(&r), -EFBIG, r.cap,
+				"ELF program header 0 [0xf0000, 0xf00");
+		ck_assert_msg(strstr(r.cap.msg, "overlaps the VM's reserved "
+						"range [0xf0000, 0xf00fc)"),
+			      "%u: %s", i, r.cap.msg);
+		ck_assert(all_bytes(gpa(&r.m, 0xf0000), 0xfc, 0xaa));
+		ram_free(&r.m);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Detection order and plans                                           */
 
 START_TEST(boot_load_elf64)
@@ -340,7 +450,9 @@ START_TEST(boot_fuzz_mutations)
 END_TEST
 
 UNIT_SUITE("boot", boot_tables_gdt, boot_tables_identity_map,
-	   boot_tables_need_ram, boot_check_range_cases, boot_load_elf64,
+	   boot_tables_need_ram, boot_check_range_cases,
+	   boot_reserve_fills_own_buffer,
+	   boot_load_elf_headers_next_to_firmware_tables, boot_load_elf64,
 	   boot_load_multiboot_elf32, boot_load_multiboot_before_elf64,
 	   boot_rejects_empty_and_tiny, boot_rejects_old_bzimage,
 	   boot_rejects_elf32_without_multiboot, boot_rejects_unrecognised,

@@ -2,9 +2,12 @@
 /* Multiboot v1 loader: ELF and a.out kludge images, boot info, modules. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
+#include "acpi.h"
 #include "boot_run.h"
 #include "elf_image.h"
+#include "mptable.h"
 #include "rng.h"
 
 /* A string the boot information points to: inside the boot info area. */
@@ -782,6 +785,177 @@ START_TEST(multiboot_rejects_kernel_over_reserved)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The VM's firmware tables in the BIOS area (issue 12, point 7)       */
+
+#define FW_ACPI_ADDR 0xe0000ull
+#define FW_MP_ADDR 0xf0000ull
+#define LD_HDR_LEN (sizeof(Elf32_Ehdr) + 2 * sizeof(Elf32_Phdr)) /* 0x74 */
+
+/* What the VM wrote: its tables' lengths and a copy of their bytes. */
+struct fw_tables {
+	size_t acpi_len, mp_len;
+	uint8_t acpi[16384], mp[4096];
+};
+
+/*
+ * As vm.c does for 2 CPUs: ACPI tables at 0xe0000 and the MP table at
+ * 0xf0000, written into guest RAM before the load, each reserved to the
+ * byte.
+ */
+static void vm_firmware(struct run *r, struct fw_tables *fw)
+{
+	struct machine_desc m;
+	uint64_t rsdp, mpf;
+	void *acpi, *mp;
+
+	machine_desc_init(&m, 2, MACHINE_IOAPIC_PINS, 0x20);
+	fw->acpi_len = acpi_size(&m);
+	fw->mp_len = mptable_size(&m);
+	ck_assert_uint_gt(fw->acpi_len, 0);
+	ck_assert_uint_le(fw->acpi_len, sizeof(fw->acpi));
+	ck_assert_uint_gt(fw->mp_len, 0);
+	ck_assert_uint_le(fw->mp_len, sizeof(fw->mp));
+	acpi = guest_mem_ptr(&r->m, FW_ACPI_ADDR, fw->acpi_len);
+	mp = guest_mem_ptr(&r->m, FW_MP_ADDR, fw->mp_len);
+	ck_assert_int_eq(
+	    acpi_build(&m, acpi, fw->acpi_len, FW_ACPI_ADDR, &rsdp), 0);
+	ck_assert_int_eq(mptable_build(&m, mp, fw->mp_len, FW_MP_ADDR, &mpf),
+			 0);
+	memcpy(fw->acpi, acpi, fw->acpi_len);
+	memcpy(fw->mp, mp, fw->mp_len);
+	r->in.acpi_rsdp = rsdp;
+	ck_assert_int_eq(boot_reserve(&r->in, FW_ACPI_ADDR, fw->acpi_len,
+				      BOOT_MEM_RESERVED),
+			 0);
+	ck_assert_int_eq(boot_reserve(&r->in, FW_MP_ADDR, fw->mp_len,
+				      BOOT_MEM_RESERVED),
+			 0);
+}
+
+static void assert_fw_intact(const struct run *r, const struct fw_tables *fw)
+{
+	ck_assert_mem_eq(gpa(&r->m, FW_ACPI_ADDR), fw->acpi, fw->acpi_len);
+	ck_assert_mem_eq(gpa(&r->m, FW_MP_ADDR), fw->mp, fw->mp_len);
+	ck_assert_mem_eq(gpa(&r->m, FW_ACPI_ADDR), "RSD PTR ", 8);
+	ck_assert_mem_eq(gpa(&r->m, FW_MP_ADDR), "_MP_", 4);
+}
+
+/*
+ * A multiboot ELF32 as ld -m elf_i386 -Ttext=0x100000 links one (the
+ * kvm-unit-tests x86 binaries, many hobby kernels): a first PT_LOAD that
+ * holds only the ELF and program headers (p_offset 0) at hdr, 0xff000 for
+ * ld, then .text at 1 MiB, the multiboot header first.
+ */
+static void build_ld_elf32(struct timage *t, uint64_t hdr)
+{
+	const struct tseg segs[] = {
+		{PT_LOAD, hdr, hdr, LD_HDR_LEN, LD_HDR_LEN, 0},
+		{PT_LOAD, MiB, MiB, 0x100, 0x100, 0xc3},
+	};
+
+	build_elf_image(t, false, EM_386, segs, 2, MiB + 12);
+	ph32(t, 0)->p_offset = 0;
+	ph32(t, 0)->p_flags = PF_R;
+	mb_header(t->buf + ph32(t, 1)->p_offset, 0);
+}
+
+/*
+ * The header PT_LOAD at 0xff000 loads: splitvm wrote nothing there (QEMU
+ * loads it too), its tables stay intact, and the memory map is the one
+ * every guest is given, with [639 KiB, 1 MiB) reserved.
+ */
+START_TEST(multiboot_elf32_headers_in_bios_area_load)
+{
+	static struct fw_tables fw;
+	struct timage t;
+	struct run r;
+	uint64_t map;
+
+	build_ld_elf32(&t, 0xff000);
+	mb_run_init(&r, &t, 16 * MiB);
+	vm_firmware(&r, &fw);
+	ck_assert_int_eq(run_load(&r), 0);
+	ck_assert_uint_eq(r.cap.errors, 0);
+	ck_assert_str_eq(r.plan.protocol, "multiboot");
+	ck_assert_uint_eq(r.plan.entry, MiB + 12);
+	ck_assert_uint_eq(r.plan.image_end, MiB + 0x100);
+	ck_assert_mem_eq(gpa(&r.m, 0xff000), t.buf, LD_HDR_LEN);
+	ck_assert(all_bytes(gpa(&r.m, 0xff000 + LD_HDR_LEN),
+			    0x1000 - LD_HDR_LEN, 0xaa));
+	ck_assert(all_bytes(gpa(&r.m, MiB + 12), 0x100 - 12, 0xc3));
+	assert_fw_intact(&r, &fw);
+	map = rd32(&r.m, r.plan.rbx + MBI(mmap_addr));
+	ck_assert_uint_eq(rd32(&r.m, r.plan.rbx + MBI(mmap_length)), 3 * 24);
+	assert_mmap_entry(&r.m, map, 0, 0x9fc00, 1);
+	assert_mmap_entry(&r.m, map + 24, 0x9fc00, 0x100000 - 0x9fc00, 2);
+	assert_mmap_entry(&r.m, map + 48, MiB, 15 * MiB, 1);
+	ck_assert_uint_eq(rd32(&r.m, r.plan.rbx + MBI(mem_lower)), 639);
+	ck_assert_uint_eq(rd32(&r.m, r.plan.rbx + MBI(mem_upper)), 15 * 1024);
+	ram_free(&r.m);
+}
+END_TEST
+
+/*
+ * Loads build_ld_elf32(hdr) over the VM's tables: refused with a line
+ * that says msg, or (msg NULL) loaded. The tables survive either way.
+ */
+static void load_hdr_at(uint64_t hdr, const char *msg)
+{
+	static struct fw_tables fw;
+	struct timage t;
+	struct run r;
+
+	build_ld_elf32(&t, hdr);
+	mb_run_init(&r, &t, 16 * MiB);
+	vm_firmware(&r, &fw);
+	if (msg) {
+		ck_assert_fails(run_load(&r), -EFBIG, r.cap, msg);
+		ck_assert_msg(strstr(r.cap.msg, "ELF program header 0"),
+			      "0x%llx: \"%s\"", (unsigned long long)hdr,
+			      r.cap.msg);
+	} else {
+		ck_assert_msg(run_load(&r) == 0, "0x%llx: %s",
+			      (unsigned long long)hdr, r.cap.msg);
+		ck_assert_mem_eq(gpa(&r.m, hdr), t.buf, LD_HDR_LEN);
+	}
+	assert_fw_intact(&r, &fw);
+	ram_free(&r.m);
+}
+
+/*
+ * A segment over a byte of the ACPI tables or of the MP table is refused,
+ * naming their bytes; one that only touches their edges, or sits between
+ * them, loads.
+ */
+START_TEST(multiboot_rejects_segment_over_firmware_tables)
+{
+	struct machine_desc m;
+	uint64_t acpi_end, mp_end;
+	char acpi_msg[96], mp_msg[96];
+
+	machine_desc_init(&m, 2, MACHINE_IOAPIC_PINS, 0x20); /* vm_firmware */
+	acpi_end = FW_ACPI_ADDR + acpi_size(&m);
+	mp_end = FW_MP_ADDR + mptable_size(&m);
+	snprintf(acpi_msg, sizeof(acpi_msg),
+		 "overlaps the VM's reserved range [0xe0000, 0x%llx)",
+		 (unsigned long long)acpi_end);
+	snprintf(mp_msg, sizeof(mp_msg),
+		 "overlaps the VM's reserved range [0xf0000, 0x%llx)",
+		 (unsigned long long)mp_end);
+
+	load_hdr_at(FW_MP_ADDR, mp_msg);
+	load_hdr_at(FW_MP_ADDR - LD_HDR_LEN + 1, mp_msg);
+	load_hdr_at(mp_end - 1, mp_msg);
+	load_hdr_at(FW_ACPI_ADDR, acpi_msg);
+	load_hdr_at(acpi_end - 1, acpi_msg);
+	load_hdr_at(FW_MP_ADDR - LD_HDR_LEN, NULL);
+	load_hdr_at(mp_end, NULL);
+	load_hdr_at(acpi_end, NULL);
+	load_hdr_at(FW_ACPI_ADDR - LD_HDR_LEN, NULL);
+}
+END_TEST
+
 UNIT_SUITE("multiboot", multiboot_detect_header,
 	   multiboot_elf32_plan_and_segments, multiboot_elf64_accepted,
 	   multiboot_info_fields, multiboot_cmdline_is_kernel_name_alone,
@@ -802,4 +976,7 @@ UNIT_SUITE("multiboot", multiboot_detect_header,
 	   multiboot_rejects_cmdline_too_long,
 	   multiboot_rejects_too_many_modules,
 	   multiboot_rejects_modules_beyond_ram, multiboot_honours_reserved,
-	   multiboot_rejects_kernel_over_reserved, multiboot_fuzz_mutations)
+	   multiboot_rejects_kernel_over_reserved,
+	   multiboot_elf32_headers_in_bios_area_load,
+	   multiboot_rejects_segment_over_firmware_tables,
+	   multiboot_fuzz_mutations)
