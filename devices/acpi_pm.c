@@ -38,6 +38,8 @@ struct acpi_pm {
 	uint16_t sts, en, cnt;
 	bool sci;	/* the level the SCI was last set to */
 	uint64_t armed; /* deadline last given to arm(), 0: none */
+	bool sleeping;	/* in S3, until a wake event */
+	bool rtc_alarm; /* the RTC's alarm output, as last set */
 };
 
 static uint64_t now(const struct acpi_pm *pm)
@@ -167,6 +169,11 @@ static uint64_t cnt_read(void *dev, const struct io_access *a)
 	return v;
 }
 
+static bool s3_supported(const struct acpi_pm *pm)
+{
+	return pm->cfg.sleep.sleep != NULL;
+}
+
 /*
  * SCI_EN belongs to the hardware (4.8.3.2.1: OSPM only reads it) and
  * stays 1; GBL_RLS would signal an SMI handler, which is not there.
@@ -176,7 +183,8 @@ static void cnt_write(void *dev, const struct io_access *a, uint64_t val)
 	struct acpi_pm *pm = dev;
 	uint32_t mask = (uint32_t)io_all_ones(a->len) << (a->offset * 8);
 	uint32_t v = (uint32_t)(val << (a->offset * 8)) & mask;
-	bool off = false;
+	unsigned int typ;
+	bool off = false, sleep = false;
 
 	if (!width_ok(a))
 		return;
@@ -184,14 +192,76 @@ static void cnt_write(void *dev, const struct io_access *a, uint64_t val)
 	pm->cnt =
 		(uint16_t)((pm->cnt & ~(mask & CNT_STORED)) | (v & CNT_STORED));
 	/* SLP_EN starts the sleep state that SLP_TYP names. */
-	if ((v & ACPI_PM1_SLP_EN) &&
-	    (pm->cnt & ACPI_PM1_SLP_TYP_MASK) >> ACPI_PM1_SLP_TYP_SHIFT ==
-		    pm->cfg.s5_slp_typ)
+	typ = (pm->cnt & ACPI_PM1_SLP_TYP_MASK) >> ACPI_PM1_SLP_TYP_SHIFT;
+	if ((v & ACPI_PM1_SLP_EN) && typ == pm->cfg.s5_slp_typ) {
 		off = true;
+	} else if ((v & ACPI_PM1_SLP_EN) && s3_supported(pm) &&
+		   typ == pm->cfg.s3_slp_typ && !pm->sleeping) {
+		/* 16.1.3.1: the system stops until a wake event. */
+		pm->sleeping = true;
+		sleep = true;
+	}
 	pthread_mutex_unlock(&pm->lock);
 	if (off)
 		pm->cfg.end.end(pm->cfg.end.vm, SPLITVM_OUTCOME_POWEROFF, 0,
 				a->vcpu);
+	if (sleep)
+		pm->cfg.sleep.sleep(pm->cfg.sleep.ctx, 3, a->vcpu);
+}
+
+/*
+ * A wake event while sleeping (4.8.3.1.1, WAK_STS: "set when the system
+ * is in the sleeping state and an enabled wake event occurs"): the
+ * source's status bit is set already; the VM is told what PM1_STS holds.
+ * Called with the lock held.
+ */
+static void wake_locked(struct acpi_pm *pm)
+{
+	if (!pm->sleeping)
+		return;
+	pm->sleeping = false;
+	pm->sts |= ACPI_PM1_WAK_STS;
+	pm->cfg.sleep.wake(pm->cfg.sleep.ctx, pm->sts);
+}
+
+void acpi_pm_rtc_alarm(struct acpi_pm *pm, bool level)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&pm->lock);
+	if (level && !pm->rtc_alarm) {
+		t = now(pm);
+		sync_tmr_sts(pm, t);
+		pm->sts |= ACPI_PM1_RTC;
+		if (pm->en & ACPI_PM1_RTC)
+			wake_locked(pm);
+		sync(pm, t);
+	}
+	pm->rtc_alarm = level;
+	pthread_mutex_unlock(&pm->lock);
+}
+
+void acpi_pm_power_button(struct acpi_pm *pm)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&pm->lock);
+	t = now(pm);
+	sync_tmr_sts(pm, t);
+	pm->sts |= ACPI_PM1_PWRBTN;
+	wake_locked(pm);
+	sync(pm, t);
+	pthread_mutex_unlock(&pm->lock);
+}
+
+bool acpi_pm_sleeping(struct acpi_pm *pm)
+{
+	bool s;
+
+	pthread_mutex_lock(&pm->lock);
+	s = pm->sleeping;
+	pthread_mutex_unlock(&pm->lock);
+	return s;
 }
 
 /* ---- PM_TMR_BLK ----------------------------------------------------- */
@@ -237,6 +307,7 @@ static void acpi_pm_reset(void *dev)
 	pm->sts = 0;
 	pm->en = 0;
 	pm->cnt = 0;
+	pm->sleeping = false;
 	sync(pm, t);
 	pthread_mutex_unlock(&pm->lock);
 }
@@ -265,6 +336,9 @@ static int acpi_pm_describe(void *dev, void *fdt, int parent)
 		return off;
 	if (fdt_setprop(fdt, off, "reg", reg, sizeof(reg)) ||
 	    fdt_setprop_u32(fdt, off, "splitvm,s5-slp-typ", c->s5_slp_typ))
+		return -ENOSPC;
+	if (s3_supported(pm) &&
+	    fdt_setprop_u32(fdt, off, "splitvm,s3-slp-typ", c->s3_slp_typ))
 		return -ENOSPC;
 	return 0;
 }
@@ -307,6 +381,10 @@ int acpi_pm_new(const struct acpi_pm_config *cfg, struct acpi_pm **ret)
 
 	if (!cfg || !cfg->end.end || !cfg->clock.now || !ret ||
 	    cfg->s5_slp_typ > 7)
+		return -EINVAL;
+	if (!cfg->sleep.sleep != !cfg->sleep.wake ||
+	    (cfg->sleep.sleep &&
+	     (cfg->s3_slp_typ > 7 || cfg->s3_slp_typ == cfg->s5_slp_typ)))
 		return -EINVAL;
 	pm = calloc(1, sizeof(*pm));
 	if (!pm)

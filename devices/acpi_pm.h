@@ -48,12 +48,29 @@ struct acpi_pm_timer_ops {
 	void *ctx;
 };
 
+/*
+ * The sleeping state S3 (ACPI 6.x 16.1.3), carried out by the VM: sleep()
+ * when the guest writes SLP_EN with SLP_TYP = s3_slp_typ (state 3, on the
+ * vCPU that wrote it, no device lock held): the VM stops its vCPUs and
+ * keeps RAM. wake() when a wake event ends the sleep (pm1_sts: the PM1
+ * status bits then set, WAK_STS and the source's), called with the
+ * device's lock held, from whichever thread brought the event: it may
+ * only post the wake-up to the VM, never call into the device.
+ */
+struct acpi_pm_sleep_ops {
+	void (*sleep)(void *ctx, unsigned int state, int vcpu);
+	void (*wake)(void *ctx, uint16_t pm1_sts);
+	void *ctx;
+};
+
 struct acpi_pm_config {
 	struct vm_end_hook end;		/* required: S5 ends the run */
 	struct acpi_pm_clock clock;	/* required */
 	struct acpi_pm_timer_ops timer; /* arm NULL: TMR_STS by polling */
 	struct irq_line sci;		/* set NULL: no SCI */
 	uint8_t s5_slp_typ;		/* what the DSDT's _S5 names, 0-7 */
+	struct acpi_pm_sleep_ops sleep; /* sleep and wake NULL: no S3 */
+	uint8_t s3_slp_typ;		/* what the DSDT's _S3 names, 0-7 */
 	uint16_t evt_port, cnt_port, tmr_port; /* for describe only */
 };
 
@@ -79,13 +96,42 @@ extern const struct device_ops acpi_pm_tmr_ops;
  * SCI_EN reads 1 and cannot be cleared: with no SMI_CMD in the FADT the
  * platform is always in ACPI mode (ACPI 6.x 4.8.2.1.1). Writing SLP_EN
  * with SLP_TYP = s5_slp_typ calls end(vm, SPLITVM_OUTCOME_POWEROFF, 0,
- * vcpu), with no device lock held; other sleep types are not supported
- * and ignored. The SCI is a level line, set with the lock held.
+ * vcpu), with no device lock held; with SLP_TYP = s3_slp_typ (and sleep
+ * ops given) the device is sleeping and calls sleep.sleep(); other sleep
+ * types are not supported and ignored. The SCI is a level line, set with
+ * the lock held.
  *
  * Returns 0, or -EINVAL (cfg, end or clock hook, or ret NULL; SLP_TYP over
- * 7), -ENOMEM.
+ * 7; only one of sleep and wake, or s3_slp_typ equal to s5_slp_typ),
+ * -ENOMEM.
  */
 int acpi_pm_new(const struct acpi_pm_config *cfg, struct acpi_pm **ret);
+
+/**
+ * acpi_pm_rtc_alarm() - the RTC's alarm output (its IRQ with AIE set and
+ * the alarm flag up), wired to the PM1 block as on PC chipsets.
+ * @pm: the device.
+ * @level: the output's level; only a rise counts.
+ *
+ * A rise sets RTC_STS (4.8.3.1.1: "set when the RTC generates an alarm"),
+ * which raises the SCI if RTC_EN is set; while sleeping with RTC_EN set
+ * it is a wake event: WAK_STS is set and sleep.wake() is called.
+ * Any thread; the lock order is RTC, then this device, then the irqchip.
+ */
+void acpi_pm_rtc_alarm(struct acpi_pm *pm, bool level);
+
+/**
+ * acpi_pm_power_button() - the fixed-feature power button is pressed.
+ * @pm: the device.
+ *
+ * Sets PWRBTN_STS (an SCI if PWRBTN_EN is set). While sleeping it wakes
+ * the machine whatever PWRBTN_EN says (4.8.3.1.1): WAK_STS is set and
+ * sleep.wake() is called. Any thread.
+ */
+void acpi_pm_power_button(struct acpi_pm *pm);
+
+/* Whether the device is in a sleeping state (S3) a wake event can end. */
+bool acpi_pm_sleeping(struct acpi_pm *pm);
 
 /* The host timer expired: set TMR_STS if due, update the SCI, re-arm. */
 void acpi_pm_fire(struct acpi_pm *pm);

@@ -112,6 +112,7 @@ struct cmos {
 	uint64_t synced; /* now() up to which the flags are worked out */
 	uint8_t flags;	 /* PF, AF, UF of register C */
 	bool irq;	 /* the level IRQ 8 was last set to */
+	bool alarm;	 /* the level the alarm output was last set to */
 	uint64_t armed;	 /* deadline last given to arm(), 0: none */
 };
 
@@ -397,14 +398,22 @@ static uint8_t irqf(const struct cmos *c)
 		       : 0;
 }
 
-/* IRQ# is driven while IRQF is 1; the PC inverts it onto ISA IRQ 8. */
+/*
+ * IRQ# is driven while IRQF is 1; the PC inverts it onto ISA IRQ 8. The
+ * alarm output follows the part of IRQF that the alarm drives.
+ */
 static void update_irq(struct cmos *c)
 {
 	bool level = irqf(c);
+	bool alarm = (c->flags & C_AF) && (c->ram[CMOS_REG_B] & B_AIE);
 
 	if (level != c->irq) {
 		c->irq = level;
 		irq_line_set(&c->cfg.irq, level);
+	}
+	if (alarm != c->alarm) {
+		c->alarm = alarm;
+		irq_line_set(&c->cfg.alarm, alarm);
 	}
 }
 

@@ -51,6 +51,13 @@ struct cmos_config {
 	struct cmos_clock clock;     /* required */
 	struct cmos_timer_ops timer; /* arm NULL: flags only by polling */
 	struct irq_line irq;	     /* set NULL: no IRQ 8 */
+	/*
+	 * The alarm output: high while the alarm flag (AF) is set with its
+	 * interrupt enabled (AIE), i.e. while the alarm holds IRQ 8 up;
+	 * PC chipsets take it as the ACPI RTC wake event (RTC_STS). Set
+	 * with the RTC's lock held, on changes only. set NULL: not wired.
+	 */
+	struct irq_line alarm;
 	uint64_t ram_below_4g;	     /* bytes of RAM from 0 */
 	uint64_t ram_above_4g;	     /* bytes of RAM from 4 GiB */
 	unsigned int cpus;	     /* 1..256 (byte 0x5f holds cpus - 1) */

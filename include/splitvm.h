@@ -247,6 +247,18 @@ int splitvm_config_set_pic(struct splitvm_config *cfg, int enabled);
 int splitvm_config_set_rtc(struct splitvm_config *cfg, int enabled);
 
 /**
+ * Adds a PCI device model to the machine's bus. "edu" is QEMU's
+ * educational device (1234:11e8: a register the guest writes to raise an
+ * interrupt, MSI or INTA); "pci-testdev" (1b36:0005, QEMU's) is always
+ * there and is accepted as a no-op. The bus, its host bridge and the BAR
+ * addresses are described in README.md ("The machine").
+ * Returns 0, -EINVAL (cfg or model NULL, an unknown model) or -EEXIST
+ * (added already).
+ */
+int splitvm_config_add_pci_device(struct splitvm_config *cfg,
+				  const char *model);
+
+/**
  * The vCPUs' CPU model and feature flags, in QEMU's -cpu syntax:
  * "MODEL[,+FLAG|,-FLAG|,FLAG=on|off|,vendor=STR|,phys-bits=N|...]", e.g.
  * "qemu64,+x2apic,-pcid" or "max,vendor=GenuineIntel". MODEL is one of
@@ -353,6 +365,14 @@ enum splitvm_event_type {
 	SPLITVM_EVENT_PIC,
 	/** An NMI was injected (KVM_NMI) on cpu. */
 	SPLITVM_EVENT_NMI,
+	/** The guest entered ACPI sleep state S@value (3: suspend to RAM)
+	 *  from cpu; every vCPU stops, RAM is kept, until a wake event (the
+	 *  RTC alarm, or splitvm_wakeup()). */
+	SPLITVM_EVENT_SUSPENDED,
+	/** The sleep ended: value = the PM1 status the wake event left
+	 *  (WAK_STS 0x8000 with RTC_STS 0x400 or PWRBTN_STS 0x100); the BSP
+	 *  enters the OS's waking vector. */
+	SPLITVM_EVENT_WAKEUP,
 	SPLITVM_EVENT_TYPES
 };
 
@@ -368,8 +388,9 @@ struct splitvm_event {
 };
 
 /**
- * Receives interrupt events. Called on the thread where the event happened
- * (a vCPU thread, the I/O thread, or a thread calling splitvm_irq_set()),
+ * Receives interrupt events (and the power-state events SUSPENDED and
+ * WAKEUP). Called on the thread where the event happened (a vCPU thread,
+ * the I/O thread, or a thread calling splitvm_irq_set()),
  * never with a splitvm lock held: it may call any splitvm function but
  * splitvm_destroy() and the pause/reset calls. Keep it short: the guest
  * waits.
@@ -463,6 +484,24 @@ int splitvm_resume(struct splitvm *vm);
  * Returns 0, or -EINVAL (vm NULL), -ESRCH (not running).
  */
 int splitvm_reset(struct splitvm *vm);
+
+/**
+ * Wakes a VM that sleeps in ACPI S3 (the guest wrote _S3's SLP_TYP with
+ * SLP_EN to PM1a_CNT; see SPLITVM_EVENT_SUSPENDED), as pressing its power
+ * button would, the way QEMU's system_wakeup does: PM1_STS gets
+ * PWRBTN_STS and WAK_STS, the machine is reset but for RAM, the PM1 block
+ * and the RTC, and the BSP enters the waking vector the guest left in the
+ * FACS (real mode at (vector >> 4):(vector & 0xf); flat 32-bit protected
+ * mode at X_Firmware_Waking_Vector if set; with neither, the machine
+ * resets as SeaBIOS resets it then, which ends the run with outcome
+ * RESET). Returns at once; the VM's I/O thread carries out the wake-up
+ * (SPLITVM_EVENT_WAKEUP). An RTC alarm with RTC_EN set in PM1_EN wakes
+ * the VM the same way without this call. A paused VM wakes but stays
+ * paused. Any thread but a VM callback's.
+ * Returns 0, or -EINVAL (vm NULL), -EALREADY (not sleeping), -ESRCH (not
+ * running).
+ */
+int splitvm_wakeup(struct splitvm *vm);
 
 /**
  * Copies len bytes of guest RAM at guest-physical address gpa to buf, or

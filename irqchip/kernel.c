@@ -102,6 +102,26 @@ static int kernel_set_pic_firmware_state(int vm_fd)
 	return 0;
 }
 
+/*
+ * As our PIT's firmware reset (pit_reset(p, true)) leaves it: counters 1
+ * and 2 in mode 3 awaiting a count, counter 0 as SeaBIOS's pit_setup()
+ * programs it (mode 2, count 0 = 65536: IRQ0 at 18.2 Hz). KVM_SET_PIT2
+ * loads each channel's count, which starts counter 0.
+ */
+static int kernel_reset_pit(int vm_fd)
+{
+	struct kvm_pit_state2 pit = {0};
+
+	for (unsigned int i = 0; i < 3; i++) {
+		pit.channels[i].mode = i == 0 ? 2 : 3;
+		pit.channels[i].rw_mode = 3; /* LSB then MSB */
+		pit.channels[i].read_state = 3;
+		pit.channels[i].write_state = 3;
+		pit.channels[i].gate = i != 2;
+	}
+	return ioctl(vm_fd, KVM_SET_PIT2, &pit) < 0 ? -errno : 0;
+}
+
 int kernel_irqchip_create(int vm_fd, const struct logger *log)
 {
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
@@ -123,8 +143,10 @@ int kernel_irqchip_create(int vm_fd, const struct logger *log)
 		return r;
 	}
 	r = kernel_set_pic_firmware_state(vm_fd);
+	if (!r)
+		r = kernel_reset_pit(vm_fd);
 	if (r)
-		log_error(log, "setting the in-kernel PICs failed: %s",
+		log_error(log, "setting the in-kernel PICs and PIT failed: %s",
 			  strerror(-r));
 	return r;
 }
@@ -143,19 +165,6 @@ static int kernel_reset_ioapic(int vm_fd)
 	for (unsigned int i = 0; i < KERNEL_IRQCHIP_LINES; i++)
 		k->redirtbl[i].bits = 1ull << 16;
 	return ioctl(vm_fd, KVM_SET_IRQCHIP, &chip) < 0 ? -errno : 0;
-}
-
-/* Every counter stopped, as after the PIT's power-on. */
-static int kernel_reset_pit(int vm_fd)
-{
-	struct kvm_pit_state2 pit = {0};
-
-	for (unsigned int i = 0; i < 3; i++) {
-		pit.channels[i].mode = 3;
-		pit.channels[i].rw_mode = 3; /* LSB then MSB */
-		pit.channels[i].gate = i != 2;
-	}
-	return ioctl(vm_fd, KVM_SET_PIT2, &pit) < 0 ? -errno : 0;
 }
 
 void kernel_irqchip_reset(int vm_fd, const struct logger *log)

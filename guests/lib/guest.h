@@ -1006,4 +1006,21 @@ void smp_start_ap(uint32_t apic_id, uint8_t page);
 /* Loads the (shared) IDT on this CPU. */
 void idt_load(void);
 
+/* ---- ACPI tables, as an OS reads them to sleep (lib/acpi.c) ---- */
+
+struct acpi_info {
+	uint16_t pm1a_evt, pm1a_cnt, pm_tmr; /* FADT ports */
+	uint16_t smi_cmd;    /* 0: the machine is in ACPI mode already */
+	uint8_t acpi_enable; /* written to smi_cmd to enter it */
+	uint64_t facs;	     /* the FACS's physical address, 0: none */
+	int s3, s5;	     /* SLP_TYPa of _S3 and _S5, -1: absent */
+};
+
+/*
+ * Finds the RSDP in 0xe0000-0xfffff, the FADT through the RSDT, the FACS
+ * and the DSDT's _S3 and _S5 packages. Returns false without an RSDP or
+ * a FADT with PM1a blocks.
+ */
+bool acpi_find(struct acpi_info *ret);
+
 #endif /* GUEST_H */

@@ -10,7 +10,16 @@
 void pic_init(uint8_t master_base, uint8_t slave_base, bool auto_eoi)
 {
 	uint8_t icw4 = PIC_ICW4_8086 | (auto_eoi ? PIC_ICW4_AEOI : 0);
+	bool irqs_on = read_rflags() & (1u << 9);
 
+	/*
+	 * Interrupts off until the IMR is set again: ICW1 clears the IMR
+	 * while the old vector base holds until ICW2, and firmware leaves
+	 * the PIT ticking on IRQ0 (KVM's in-kernel PIT even re-sends the
+	 * ticks it held back while IRQ0 was masked the moment ICW1 clears
+	 * them): one taken in between would arrive on vector 8.
+	 */
+	irq_disable();
 	/* 8259A datasheet: ICW1 to the even port, ICW2-4 to the odd one. */
 	outb(PIC_MASTER_CMD, PIC_ICW1_INIT);
 	outb(PIC_MASTER_DATA, master_base);
@@ -22,6 +31,8 @@ void pic_init(uint8_t master_base, uint8_t slave_base, bool auto_eoi)
 	outb(PIC_SLAVE_DATA, icw4);
 	/* Initialization leaves the IMR clear: mask everything at once. */
 	pic_mask_all();
+	if (irqs_on)
+		irq_enable();
 }
 
 void pic_set_imr(uint16_t mask)

@@ -28,18 +28,28 @@ const char qemu_args_help[] =
 	"  -m [size=]N[K|M|G|T]   -smp [cpus=]N[,maxcpus=N,sockets=,dies=,\n"
 	"                         clusters=,cores=,threads=]\n"
 	"  -machine/-M pc|q35|microvm|pc-i440fx-*|pc-q35-*[,accel=kvm]\n"
-	"             [,kernel-irqchip=split|on][,smm=off,usb=off,vmport=off]\n"
-	"  -accel kvm[,kernel-irqchip=split|on]   -enable-kvm   -cpu host|max\n"
+	"             [,kernel-irqchip=split|on][,pit=off][,pic=off][,rtc=off]\n"
+	"             [,smm=off,usb=off,vmport=off]\n"
+	"  -accel kvm[,kernel-irqchip=split|on]   -enable-kvm\n"
+	"  -cpu MODEL[,+FLAG|,-FLAG|,FLAG=on|off|,vendor=STR|,phys-bits=N...]\n"
 	"  -device isa-debug-exit,iobase=0xf4,iosize=4   -device pc-testdev\n"
+	"  -device pci-testdev   -device edu\n"
+	"  -global kvm-pit.lost_tick_policy=discard (or isa-pit.)\n"
+	"  -overcommit cpu-pm=off,mem-lock=off\n"
 	"  -serial stdio|mon:stdio|null|none|file:PATH   -nographic\n"
 	"  -display none  -vga none  -vnc none  -monitor none  -nodefaults\n"
 	"  -no-reboot  -name NAME  -version  -help\n"
-	"Everything else is refused (status 2). The serial port is off unless\n"
-	"-serial or -nographic says otherwise; kernel-irqchip defaults to split.\n"
+	"  -machine help  -cpu help  -device help  -device NAME,help  -accel help\n"
+	"Property names take '_' and '-' alike (kernel_irqchip). Everything else\n"
+	"is refused (status 2). Whichever machine is named, the guest gets\n"
+	"splitvm's PC with its PCI bus. The serial port is off unless -serial\n"
+	"or -nographic says otherwise; kernel-irqchip defaults to split;\n"
+	"without -cpu the vCPUs are QEMU's default qemu64.\n"
 	"Exit status as QEMU's: (v << 1) | 1 for isa-debug-exit, 0 for a\n"
 	"poweroff, and with -no-reboot 0 for a reset or triple fault (without\n"
-	"it QEMU would reboot: splitvm ends with 10 or 4). splitvm's own\n"
-	"statuses otherwise (see 'splitvm --help').\n";
+	"it QEMU would reboot: splitvm ends with 10 or 4); 1 and QEMU's message\n"
+	"for a -kernel file that cannot be opened. splitvm's own statuses\n"
+	"otherwise (see 'splitvm --help').\n";
 
 /* The machine the options describe, before it becomes 'splitvm run'. */
 struct qemu_machine {
@@ -50,8 +60,11 @@ struct qemu_machine {
 	unsigned long long mem;	 /* bytes; 0: not given */
 	const char *serial;	 /* --serial's value; NULL: not given */
 	unsigned int serials;	 /* -serial options other than none */
+	const char *cpu;	 /* -cpu as given, for --cpu; NULL: not given */
 	bool kernel_irqchip;
 	bool nographic;
+	bool no_pit, no_pic, no_rtc; /* -machine pit=off, pic=off, rtc=off */
+	bool edu;		      /* -device edu */
 };
 
 /* One item of a QEMU option string: "key=value", or a bare "value". */
@@ -63,6 +76,68 @@ struct kv {
 
 static int fail(struct qemu_args *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * A property name: QEMU takes '_' and '-' alike in them (its keyval
+ * parser "dashifies" -machine's keys, so kernel_irqchip=split is
+ * kernel-irqchip=split). Every key is compared here.
+ */
+static bool key_is(const char *key, const char *name)
+{
+	for (; *key && *name; key++, name++) {
+		bool dash_a = *key == '_' || *key == '-';
+		bool dash_b = *name == '_' || *name == '-';
+
+		if (*key != *name && !(dash_a && dash_b))
+			return false;
+	}
+	return *key == *name;
+}
+
+/* An item "key=value" with this key (never a bare value). */
+static bool kv_is(const struct kv *kv, const char *name)
+{
+	return !kv->bare && key_is(kv->key, name);
+}
+
+/* QEMU's is_help_option(): "help" or "?". */
+static bool is_help(const char *s)
+{
+	return !strcmp(s, "help") || !strcmp(s, "?");
+}
+
+/*
+ * Records a help action. The highest ranked wins, the first among equals
+ * (see enum qemu_action).
+ */
+static int action_rank(enum qemu_action a)
+{
+	switch (a) {
+	case QEMU_ACTION_RUN:
+		return 0;
+	case QEMU_ACTION_ACCEL_HELP:
+		return 1;
+	case QEMU_ACTION_MACHINE_HELP:
+		return 2;
+	case QEMU_ACTION_DEVICE_HELP:
+	case QEMU_ACTION_DEVICE_PROPS:
+		return 3;
+	case QEMU_ACTION_CPU_HELP:
+		return 4;
+	case QEMU_ACTION_HELP:
+	case QEMU_ACTION_VERSION:
+		return 5;
+	}
+	return 0;
+}
+
+static bool set_action(struct qemu_args *q, enum qemu_action a)
+{
+	if (action_rank(a) <= action_rank(q->action))
+		return false;
+	q->action = a;
+	return true;
+}
 
 static int fail(struct qemu_args *q, const char *fmt, ...)
 {
@@ -190,7 +265,7 @@ static int opt_mem(struct qemu_args *q, struct qemu_machine *m,
 	int err;
 
 	while (kv_next(q, "m", &s, &kv, &err)) {
-		if (!kv.bare && strcmp(kv.key, "size"))
+		if (!kv.bare && !key_is(kv.key, "size"))
 			return fail(q, "-m: '%s=' is not supported (no memory hotplug: only size)",
 				    kv.key);
 		if (!parse_mem(kv.value, &m->mem))
@@ -269,7 +344,7 @@ static int opt_smp(struct qemu_args *q, struct qemu_machine *m,
 		/* Only the first item may be bare: the number of CPUs. */
 		i = kv.bare && first ? SMP_CPUS : SMP_N;
 		for (int k = 0; !kv.bare && k < SMP_N; k++)
-			if (!strcmp(kv.key, keys[k]))
+			if (key_is(kv.key, keys[k]))
 				i = k;
 		if (i == SMP_N)
 			return fail(q, "-smp: '%s%s%s' is not one of [cpus=]N, maxcpus, sockets, dies, clusters, cores, threads",
@@ -324,9 +399,14 @@ static int opt_accel(struct qemu_args *q, struct qemu_machine *m,
 	int err, r;
 
 	while (kv_next(q, "accel", &s, &kv, &err)) {
-		if ((kv.bare && first) || !strcmp(kv.key, "accel"))
+		if (first && (kv.bare || kv_is(&kv, "accel")) &&
+		    is_help(kv.value)) {
+			set_action(q, QEMU_ACTION_ACCEL_HELP);
+			return 0; /* QEMU looks no further */
+		}
+		if ((kv.bare && first) || kv_is(&kv, "accel"))
 			r = set_accel(q, "-accel ", kv.value);
-		else if (!strcmp(kv.key, "kernel-irqchip"))
+		else if (kv_is(&kv, "kernel-irqchip"))
 			r = set_irqchip(q, m, "accel", kv.value);
 		else
 			r = fail(q, "-accel: '%s' is not supported (kernel-irqchip only)",
@@ -351,12 +431,51 @@ static bool machine_known(const char *type)
 	       !strncmp(type, "pc-q35-", 7);
 }
 
-/* Machine properties for things splitvm lacks: fine when turned off. */
-static bool machine_prop_off(const struct kv *kv)
+/*
+ * pit, pic and rtc (OnOffAuto on QEMU 7.2's pc and microvm): splitvm's
+ * PC has the three chips unless one is turned off; auto is on.
+ */
+static int machine_chip(struct qemu_args *q, const struct kv *kv, bool *off)
 {
-	return (!strcmp(kv->key, "smm") || !strcmp(kv->key, "usb") ||
-		!strcmp(kv->key, "vmport")) &&
-	       !strcmp(kv->value, "off");
+	if (!strcmp(kv->value, "on") || !strcmp(kv->value, "auto")) {
+		*off = false;
+		return 0;
+	}
+	if (!strcmp(kv->value, "off")) {
+		*off = true;
+		return 0;
+	}
+	return fail(q, "-machine: %s '%s' is not on, off or auto", kv->key,
+		    kv->value);
+}
+
+/* Machine properties for things splitvm lacks: fine when turned off. */
+static const struct {
+	const char *name;
+	const char *lacks;
+} machine_absent[] = {
+	{"smm", "System Management Mode"},
+	{"usb", "USB"},
+	{"vmport", "VMware I/O port (0x5658)"},
+};
+
+/* 1: kv named one of machine_absent (0, or the refusal, in *r); 0: not. */
+static bool machine_prop_absent(struct qemu_args *q, const struct kv *kv,
+				int *r)
+{
+	size_t n = sizeof(machine_absent) / sizeof(machine_absent[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!kv_is(kv, machine_absent[i].name))
+			continue;
+		*r = strcmp(kv->value, "off")
+			     ? fail(q, "-machine %s=%s is not supported: splitvm has no %s (only %s=off)",
+				    kv->key, kv->value, machine_absent[i].lacks,
+				    kv->key)
+			     : 0;
+		return true;
+	}
+	return false;
 }
 
 static int opt_machine(struct qemu_args *q, struct qemu_machine *m,
@@ -368,15 +487,25 @@ static int opt_machine(struct qemu_args *q, struct qemu_machine *m,
 	int err, r = 0;
 
 	while (kv_next(q, "machine", &s, &kv, &err)) {
-		if ((kv.bare && first) || !strcmp(kv.key, "type")) {
+		if ((kv.bare && first) || kv_is(&kv, "type")) {
+			if (is_help(kv.value)) {
+				set_action(q, QEMU_ACTION_MACHINE_HELP);
+				return 0; /* QEMU looks no further */
+			}
 			if (!machine_known(kv.value))
 				r = fail(q, "-machine '%s' is not supported (pc, q35 or microvm)",
 					 kv.value);
-		} else if (!strcmp(kv.key, "accel")) {
+		} else if (kv_is(&kv, "accel")) {
 			r = set_accel(q, "-machine accel=", kv.value);
-		} else if (!strcmp(kv.key, "kernel-irqchip")) {
+		} else if (kv_is(&kv, "kernel-irqchip")) {
 			r = set_irqchip(q, m, "machine", kv.value);
-		} else if (!machine_prop_off(&kv)) {
+		} else if (kv_is(&kv, "pit")) {
+			r = machine_chip(q, &kv, &m->no_pit);
+		} else if (kv_is(&kv, "pic")) {
+			r = machine_chip(q, &kv, &m->no_pic);
+		} else if (kv_is(&kv, "rtc")) {
+			r = machine_chip(q, &kv, &m->no_rtc);
+		} else if (!machine_prop_absent(q, &kv, &r)) {
 			r = fail(q, "-machine: '%s%s%s' is not supported",
 				 kv.key, kv.bare ? "" : "=", kv.value);
 		}
@@ -395,11 +524,11 @@ static int device_debug_exit(struct qemu_args *q, const char *s)
 	int err;
 
 	while (kv_next(q, "device", &s, &kv, &err)) {
-		if (!strcmp(kv.key, "id"))
+		if (kv_is(&kv, "id"))
 			continue;
-		v = !strcmp(kv.key, "iobase")	? &base
-		    : !strcmp(kv.key, "iosize") ? &size
-						: NULL;
+		v = kv_is(&kv, "iobase")   ? &base
+		    : kv_is(&kv, "iosize") ? &size
+					   : NULL;
 		if (!v)
 			return fail(q, "-device isa-debug-exit: '%s' is not supported (iobase, iosize)",
 				    kv.bare ? kv.value : kv.key);
@@ -417,29 +546,158 @@ static int device_debug_exit(struct qemu_args *q, const char *s)
 	return 0;
 }
 
+/* Whether a -device item list (after the name) asks for help. */
+static bool device_wants_help(struct qemu_args *q, const char *s)
+{
+	struct kv kv;
+	int err;
+
+	while (kv_next(q, "device", &s, &kv, &err))
+		if ((kv.bare && is_help(kv.value)) || kv_is(&kv, "help"))
+			return true;
+	return false;
+}
+
 static int opt_device(struct qemu_args *q, struct qemu_machine *m,
 		      const char *arg)
 {
-	const char *s = arg;
+	const char *s = arg, *name;
 	struct kv kv;
 	int err;
 
 	if (!kv_next(q, "device", &s, &kv, &err))
 		return err ? err : fail(q, "-device needs a device name");
-	if (!kv.bare && strcmp(kv.key, "driver"))
+	if (!kv.bare && !key_is(kv.key, "driver"))
 		return fail(q, "-device '%s': the device name comes first",
 			    arg);
+	/* -device help: the list, whatever follows (as QEMU). */
+	if (is_help(kv.value)) {
+		set_action(q, QEMU_ACTION_DEVICE_HELP);
+		return 0;
+	}
 	if (!strcmp(kv.value, "isa-debug-exit"))
-		return device_debug_exit(q, s);
-	if (strcmp(kv.value, "pc-testdev"))
-		return fail(q, "-device '%s' is not supported (isa-debug-exit, pc-testdev)",
+		name = "isa-debug-exit";
+	else if (!strcmp(kv.value, "pc-testdev"))
+		name = "pc-testdev";
+	else if (!strcmp(kv.value, "pci-testdev"))
+		name = "pci-testdev";
+	else if (!strcmp(kv.value, "edu"))
+		name = "edu";
+	else
+		return fail(q, "-device '%s' is not supported (isa-debug-exit, pc-testdev, pci-testdev, edu)",
 			    kv.value);
-	/* splitvm's pc-testdev is always there, with no properties. */
+	/* -device NAME,help: its options, the rest unchecked (as QEMU). */
+	if (device_wants_help(q, s)) {
+		if (set_action(q, QEMU_ACTION_DEVICE_PROPS))
+			q->help_device = name;
+		return 0;
+	}
+	if (!strcmp(name, "isa-debug-exit"))
+		return device_debug_exit(q, s);
+	/* pc-testdev and pci-testdev are always there; edu is asked for.
+	 * None takes a property but id (QEMU's addr= is not taken: the
+	 * slots are splitvm's). */
 	while (kv_next(q, "device", &s, &kv, &err))
-		if (strcmp(kv.key, "id"))
-			return fail(q, "-device pc-testdev: '%s' is not supported",
-				    kv.bare ? kv.value : kv.key);
+		if (!kv_is(&kv, "id"))
+			return fail(q, "-device %s: '%s' is not supported",
+				    name, kv.bare ? kv.value : kv.key);
+	if (!err && !strcmp(name, "edu"))
+		m->edu = true;
 	return err;
+}
+
+/*
+ * -global DRIVER.PROPERTY=VALUE (or driver=D,property=P,value=V): the
+ * one QEMU's test scripts pass, kvm-pit.lost_tick_policy=discard
+ * (kvm-unit-tests' x86/run, always), is what splitvm's PIT does anyway:
+ * it never re-injects the ticks a vCPU missed. isa-pit is QEMU's
+ * userspace PIT, the one it uses with kernel-irqchip=split.
+ */
+static int opt_global(struct qemu_args *q, const char *arg)
+{
+	char driver[64] = "", prop[64] = "", value[64] = "";
+	size_t n = strcspn(arg, ".=");
+	const char *s = arg;
+	struct kv kv;
+	int err;
+
+	if (arg[n] == '.') {
+		const char *eq = strchr(arg + n, '=');
+		size_t pn = eq ? (size_t)(eq - arg - n - 1) : 0;
+
+		if (!eq || !n || !pn || n >= sizeof(driver) ||
+		    pn >= sizeof(prop) || strlen(eq + 1) >= sizeof(value))
+			return fail(q, "-global '%.64s' is not DRIVER.PROPERTY=VALUE",
+				    arg);
+		memcpy(driver, arg, n);
+		memcpy(prop, arg + n + 1, pn);
+		strcpy(value, eq + 1);
+	} else {
+		while (kv_next(q, "global", &s, &kv, &err)) {
+			char *to = kv_is(&kv, "driver")	    ? driver
+				   : kv_is(&kv, "property") ? prop
+				   : kv_is(&kv, "value")    ? value
+							    : NULL;
+
+			if (!to || strlen(kv.value) >= sizeof(driver))
+				return fail(q, "-global '%.64s' is not DRIVER.PROPERTY=VALUE",
+					    arg);
+			strcpy(to, kv.value);
+		}
+		if (err)
+			return err;
+		if (!driver[0] || !prop[0])
+			return fail(q, "-global '%.64s' is not DRIVER.PROPERTY=VALUE",
+				    arg);
+	}
+	if ((strcmp(driver, "kvm-pit") && strcmp(driver, "isa-pit")) ||
+	    !key_is(prop, "lost_tick_policy"))
+		return fail(q, "-global %s.%s is not supported (only kvm-pit.lost_tick_policy=discard)",
+			    driver, prop);
+	if (strcmp(value, "discard"))
+		return fail(q, "-global %s.%s=%s is not supported: splitvm's PIT never re-injects lost ticks (only discard)",
+			    driver, prop, value);
+	return 0;
+}
+
+/*
+ * -overcommit: QEMU's defaults (mem-lock=off, cpu-pm=off) are what
+ * splitvm does; it can do neither of the others.
+ */
+static int opt_overcommit(struct qemu_args *q, const char *arg)
+{
+	const char *s = arg;
+	struct kv kv;
+	int err;
+
+	while (kv_next(q, "overcommit", &s, &kv, &err)) {
+		if (!kv_is(&kv, "mem-lock") && !kv_is(&kv, "cpu-pm"))
+			return fail(q, "-overcommit: '%s' is not supported (mem-lock, cpu-pm)",
+				    kv.bare ? kv.value : kv.key);
+		if (!strcmp(kv.value, "off"))
+			continue;
+		if (kv_is(&kv, "cpu-pm"))
+			return fail(q, "-overcommit cpu-pm=%s is not supported: splitvm keeps the HLT, MWAIT and PAUSE exits (only cpu-pm=off)",
+				    kv.value);
+		return fail(q, "-overcommit mem-lock=%s is not supported: splitvm does not lock guest memory (only mem-lock=off)",
+			    kv.value);
+	}
+	return err;
+}
+
+/* -cpu MODEL[,FLAGS]: the library checks it (splitvm_config_set_cpu()). */
+static int opt_cpu(struct qemu_args *q, struct qemu_machine *m,
+		   const char *arg)
+{
+	if (is_help(arg)) {
+		set_action(q, QEMU_ACTION_CPU_HELP);
+		return 0;
+	}
+	if (!*arg || *arg == ',')
+		return fail(q, "-cpu '%s': the CPU model comes first (see -cpu help)",
+			    arg);
+	m->cpu = arg; /* the last -cpu counts, as in QEMU */
+	return 0;
 }
 
 /* COM1 only: QEMU's second -serial would be COM2. */
@@ -478,7 +736,7 @@ enum qemu_opt_id {
 	O_KERNEL, O_INITRD, O_APPEND, O_M, O_SMP, O_MACHINE, O_ACCEL,
 	O_ENABLE_KVM, O_CPU, O_DEVICE, O_SERIAL, O_NOGRAPHIC, O_DISPLAY,
 	O_VGA, O_VNC, O_MONITOR, O_NODEFAULTS, O_NO_REBOOT, O_NAME,
-	O_VERSION, O_HELP, O_REFUSED,
+	O_GLOBAL, O_OVERCOMMIT, O_VERSION, O_HELP, O_REFUSED,
 };
 
 struct qemu_opt {
@@ -509,6 +767,8 @@ static const struct qemu_opt qemu_opts[] = {
 	{"nodefaults", O_NODEFAULTS, false, NULL},
 	{"no-reboot", O_NO_REBOOT, false, NULL},
 	{"name", O_NAME, true, NULL},
+	{"global", O_GLOBAL, true, NULL},
+	{"overcommit", O_OVERCOMMIT, true, NULL},
 	{"version", O_VERSION, false, NULL},
 	{"h", O_HELP, false, NULL},
 	{"help", O_HELP, false, NULL},
@@ -522,6 +782,11 @@ static const struct qemu_opt qemu_opts[] = {
 	{"netdev", O_REFUSED, true, "splitvm has no network"},
 	{"gdb", O_REFUSED, true, "splitvm has no gdb stub"},
 	{"s", O_REFUSED, false, "splitvm has no gdb stub"},
+	{"chardev", O_REFUSED, true,
+	 "splitvm's only character device is COM1 (see -serial)"},
+	{"mon", O_REFUSED, true, "splitvm has no monitor (QMP or HMP)"},
+	{"qmp", O_REFUSED, true, "splitvm has no monitor (QMP or HMP)"},
+	{"incoming", O_REFUSED, true, "splitvm cannot migrate a VM"},
 };
 
 static int apply(struct qemu_args *q, struct qemu_machine *m,
@@ -546,7 +811,7 @@ static int apply(struct qemu_args *q, struct qemu_machine *m,
 	case O_ACCEL:
 		return opt_accel(q, m, arg);
 	case O_CPU:
-		return only(q, "cpu", arg, "host", "max");
+		return opt_cpu(q, m, arg);
 	case O_DEVICE:
 		return opt_device(q, m, arg);
 	case O_SERIAL:
@@ -565,11 +830,15 @@ static int apply(struct qemu_args *q, struct qemu_machine *m,
 	case O_NO_REBOOT:
 		q->no_reboot = true;
 		return 0;
+	case O_GLOBAL:
+		return opt_global(q, arg);
+	case O_OVERCOMMIT:
+		return opt_overcommit(q, arg);
 	case O_VERSION:
-		q->action = QEMU_ACTION_VERSION;
+		set_action(q, QEMU_ACTION_VERSION);
 		return 0;
 	case O_HELP:
-		q->action = QEMU_ACTION_HELP;
+		set_action(q, QEMU_ACTION_HELP);
 		return 0;
 	case O_REFUSED:
 		return fail(q, "qemu option -%s is not supported: %s", o->name,
@@ -651,6 +920,9 @@ static int build_run_argv(struct qemu_args *q, const struct qemu_machine *m)
 		if ((r = push(q, "--memory", num)))
 			return r;
 	}
+	/* QEMU's default model is qemu64: a test expects its CPUID. */
+	if ((r = push(q, "--cpu", m->cpu ? m->cpu : "qemu64")))
+		return r;
 	/* QEMU without -serial: -nographic puts COM1 on stdio, otherwise
 	 * it goes to a display ("vc") or nowhere (-nodefaults). */
 	if ((r = push(q, "--serial", m->serial      ? m->serial
@@ -658,6 +930,11 @@ static int build_run_argv(struct qemu_args *q, const struct qemu_machine *m)
 						    : "none")))
 		return r;
 	if (m->kernel_irqchip && (r = push(q, "--irqchip", "kernel")))
+		return r;
+	if ((m->no_pit && (r = push(q, "--no-pit", NULL))) ||
+	    (m->no_pic && (r = push(q, "--no-pic", NULL))) ||
+	    (m->no_rtc && (r = push(q, "--no-rtc", NULL))) ||
+	    (m->edu && (r = push(q, "--device", "edu"))))
 		return r;
 	q->run_argv[q->run_argc] = NULL;
 	return 0;

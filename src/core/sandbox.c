@@ -79,10 +79,13 @@ static const unsigned long vcpu_ioctls[] = {
 };
 static const int vcpu_syscalls[] = {SCMP_SYS(sched_getaffinity)};
 
-/* The I/O thread: timers fire the PIT and the IOAPIC's retries. */
+/*
+ * The I/O thread: timers fire the PIT and the IOAPIC's retries; a wake
+ * from S3 (the RTC alarm) resets the chips, KVM's own in kernel mode.
+ */
 static const unsigned long io_ioctls[] = {
-	KVM_IRQ_LINE,
-	KVM_SET_GSI_ROUTING,
+	KVM_IRQ_LINE,	 KVM_SET_GSI_ROUTING, KVM_GET_IRQCHIP,
+	KVM_SET_IRQCHIP, KVM_SET_PIT2,
 };
 static const int io_syscalls[] = {SCMP_SYS(ppoll), SCMP_SYS(poll)};
 

@@ -196,6 +196,63 @@ static void vcpu_do_reset(struct vcpu *v)
 			"resetting a vCPU failed");
 }
 
+/* A segment as real mode has it: base = selector << 4, 64 KiB limit. */
+static void seg_real(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+	*s = (struct kvm_segment){
+		.base = (uint64_t)sel << 4,
+		.limit = 0xffff,
+		.selector = sel,
+		.type = type,
+		.present = 1,
+		.s = 1,
+	};
+}
+
+/*
+ * Waking from S3 (ACPI 6.x 5.2.10, 16.1.3.1), after a reset to the state
+ * of creation: the BSP enters the OS's waking vector as the firmware's
+ * resume path would jump there. X_Firmware_Waking_Vector, when set, in
+ * 32-bit protected mode with flat segments and paging off; otherwise
+ * Firmware_Waking_Vector in real mode at CS = vector >> 4, IP = vector &
+ * 0xf, the other segments 0. Interrupts off, stack undefined (0).
+ */
+static void vcpu_do_wake(struct vcpu *v)
+{
+	const struct splitvm *vm = v->vm;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = {.rflags = 2};
+
+	vcpu_do_reset(v);
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		goto fail;
+	sregs.cr0 = CR0_ET;
+	sregs.cr3 = 0;
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0x3ff; /* the real-mode IVT */
+	sregs.gdt.base = 0;
+	sregs.gdt.limit = 0xffff;
+	if (vm->wake_x_vector) {
+		seg_flat(&sregs.cs, BOOT_SEL_CODE32, 0xb, false);
+		seg_flat(&sregs.ds, BOOT_SEL_DATA, 0x3, false);
+		sregs.cr0 |= CR0_PE;
+		regs.rip = (uint32_t)vm->wake_x_vector;
+	} else {
+		seg_real(&sregs.cs, (uint16_t)(vm->wake_vector >> 4), 0xb);
+		seg_real(&sregs.ds, 0, 0x3);
+		regs.rip = vm->wake_vector & 0xf;
+	}
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0 ||
+	    ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		goto fail;
+	return;
+fail:
+	vm_fail(v->vm, (int)v->index, -errno, "waking the BSP failed");
+}
+
 int vcpu_init(struct vcpu *v, struct splitvm *vm, unsigned int index,
 	      const struct boot_plan *plan)
 {
@@ -609,6 +666,8 @@ static bool vcpu_handle_requests(struct vcpu *v)
 		return false;
 	if (req & VCPU_REQ_RESET)
 		vcpu_do_reset(v);
+	if (req & VCPU_REQ_WAKE)
+		vcpu_do_wake(v);
 	if (req & VCPU_REQ_NMI) {
 		if (ioctl(v->fd, KVM_NMI) < 0)
 			log_error(&v->vm->log, "KVM_NMI on vCPU %u failed: %s",

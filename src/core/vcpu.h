@@ -27,6 +27,7 @@ enum vcpu_request {
 	VCPU_REQ_SIPI = 1u << 5,   /* start at sipi_vector if waiting */
 	VCPU_REQ_RESET = 1u << 6,  /* back to the state it was created in */
 	VCPU_REQ_PAUSE = 1u << 7,  /* park until the VM resumes */
+	VCPU_REQ_WAKE = 1u << 8,   /* reset, then enter the S3 waking vector */
 };
 
 /* A vCPU's registers as created: what a VM reset restores. */

@@ -15,7 +15,9 @@
 
 #include <libfdt.h>
 
+#include "bios.h"
 #include "debug_exit.h"
+#include "edu.h"
 #include "fdt_machine.h"
 #include "mptable.h"
 #include "outcome.h"
@@ -23,6 +25,8 @@
 #include "acpi_pm.h"
 #include "cmos.h"
 #include "fw_cfg.h"
+#include "pci.h"
+#include "pci_testdev.h"
 #include "pit.h"
 #include "reset.h"
 #include "sandbox.h"
@@ -358,6 +362,98 @@ static int vm_create_testdev(struct splitvm *vm)
 	return 0;
 }
 
+/* ---- PCI ------------------------------------------------------------ */
+
+int vm_signal_msi(struct splitvm *vm, uint64_t address, uint32_t data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)address,
+		.address_hi = (uint32_t)(address >> 32),
+		.data = data,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
+		return -errno;
+	return 0;
+}
+
+static void vm_pci_msi(void *vmp, uint64_t address, uint32_t data)
+{
+	struct splitvm *vm = vmp;
+	int r = vm_signal_msi(vm, address, data);
+
+	/* A message the guest aimed nowhere (its own doing): counted by
+	 * KVM as dropped; logged once in a while. */
+	if (r && ratelimit_ok(&vm->pci_msi_errors))
+		log_warn(&vm->log, "PCI MSI to 0x%llx data 0x%x: %s",
+			 (unsigned long long)address, data, strerror(-r));
+}
+
+/* Plugs d into the next free slot. */
+static int vm_pci_plug(struct splitvm *vm, const struct pci_function_desc *d,
+		       struct pci_function **ret)
+{
+	int r = pci_bus_add(vm->pci, vm->pci_slots, d, ret);
+
+	if (r)
+		log_error(&vm->log, "PCI: %s in slot %u: %s", d->name,
+			  vm->pci_slots, strerror(-r));
+	vm->pci_slots++;
+	return r;
+}
+
+/*
+ * The host bridge at 0xcf8 (sharing the port with the reset control
+ * register at 0xcf9), its two windows, and the PCI devices: QEMU's
+ * pci-testdev always, edu when asked for. INTx reaches IOAPIC pins 16-19
+ * where the IOAPIC has them.
+ */
+static int vm_create_pci(struct splitvm *vm, const struct splitvm_config *cfg,
+			 struct reset *rst)
+{
+	const struct pci_hooks hooks = {
+		.msi = vm_pci_msi,
+		.ctx = vm,
+		.intx = {irqchip_set_irq, vm->irqchip, 0},
+		.cf9_ops = &reset_ops,
+		.cf9_dev = rst,
+	};
+	bool wired = irqchip_lines(vm->irqchip) >=
+		     PCI_INTX_GSI_BASE + PCI_INTX_GSIS;
+	struct pci_function_desc d;
+	struct pci_testdev *td;
+	struct pci_function *f;
+	struct edu *edu;
+	int r;
+
+	vm->pci_slots = 1;
+	if ((r = pci_bus_new(&hooks, wired, &vm->pci)) ||
+	    (r = vm_add_device(vm, &pci_config_ops, vm->pci)) ||
+	    (r = vm_map_pio(vm, PCI_CONFIG_PORT, PCI_CONFIG_SIZE,
+			    &pci_config_ops, vm->pci)) ||
+	    (r = vm_map_pio(vm, PCI_IO_WINDOW_BASE, PCI_IO_WINDOW_SIZE,
+			    &pci_io_window_ops, vm->pci)) ||
+	    (r = bus_register(&vm->mmio, PCI_MEM_WINDOW_BASE,
+			      PCI_MEM_WINDOW_SIZE, &pci_mem_window_ops,
+			      vm->pci)))
+		return r;
+	if ((r = pci_testdev_new(&td)) ||
+	    (r = vm_add_device(vm, &pci_testdev_mem_ops, td)))
+		return r;
+	pci_testdev_desc(td, &d);
+	if ((r = vm_pci_plug(vm, &d, NULL)))
+		return r;
+	if (!cfg->edu)
+		return 0;
+	if ((r = edu_new(&edu)) || (r = vm_add_device(vm, &edu_ops, edu)))
+		return r;
+	edu_desc(edu, &d);
+	if ((r = vm_pci_plug(vm, &d, &f)))
+		return r;
+	edu_attach(edu, f);
+	return 0;
+}
+
 /* ---- The embedder's devices ------------------------------------------ */
 
 static uint64_t user_device_read(void *dev, const struct io_access *a)
@@ -423,7 +519,10 @@ static int vm_map_user_devices(struct splitvm *vm,
 	return 0;
 }
 
-/* The i8254 of split mode; kernel mode has KVM's (KVM_CREATE_PIT2). */
+/*
+ * The i8254 of split mode; kernel mode has KVM's (KVM_CREATE_PIT2). Counter
+ * 0 runs as PC firmware leaves it (18.2 Hz), at creation and every reset.
+ */
 static int vm_create_pit(struct splitvm *vm)
 {
 	const struct pit_clock clock = {vm_clock, vm};
@@ -439,6 +538,7 @@ static int vm_create_pit(struct splitvm *vm)
 	    (r = vm_map_pio(vm, PIT_PORT61, PIT_PORT61_SIZE,
 			    &pit_port61_ops, vm->pit)))
 		return r;
+	pit_reset(vm->pit, true);
 	return 0;
 }
 
@@ -460,6 +560,18 @@ static void vm_fire_rtc(struct splitvm *vm)
 	cmos_fire(vm->cmos);
 }
 
+/*
+ * The RTC's alarm output reaches the PM1 block's RTC_STS, as on PC
+ * chipsets; called with the RTC's lock held.
+ */
+static void vm_rtc_alarm(void *vmp, unsigned int line, bool level)
+{
+	struct splitvm *vm = vmp;
+
+	if (vm->acpi_pm)
+		acpi_pm_rtc_alarm(vm->acpi_pm, level);
+}
+
 /* The RTC at 0x70 on IRQ 8, from the host's wall clock (UTC). */
 static int vm_create_cmos(struct splitvm *vm, unsigned int cpus)
 {
@@ -467,6 +579,7 @@ static int vm_create_cmos(struct splitvm *vm, unsigned int cpus)
 	    .clock = {vm_clock, vm_wall_clock, vm},
 	    .timer = {vm_arm_rtc, vm},
 	    .irq = {irqchip_set_irq, vm->irqchip, CMOS_IRQ},
+	    .alarm = {vm_rtc_alarm, vm, 0},
 	    .ram_below_4g = vm->mem.low_size,
 	    .ram_above_4g = vm->mem.size - vm->mem.low_size,
 	    .cpus = cpus,
@@ -492,7 +605,52 @@ static void vm_fire_acpi_pm(struct splitvm *vm)
 	acpi_pm_fire(vm->acpi_pm);
 }
 
-/* The fixed hardware the FADT names, at its ports; S5 as the DSDT says. */
+static void vm_io_wake(struct splitvm *vm);
+
+/*
+ * ACPI S3 (16.1.3): the guest wrote SLP_EN with _S3's SLP_TYP, on vCPU
+ * vcpu's thread. Every vCPU parks and stays parked, RAM kept, until a
+ * wake event (vm_acpi_wake()); the I/O thread then carries out the wake
+ * (vm_do_wake()).
+ */
+static void vm_acpi_sleep(void *vmp, unsigned int state, int vcpu)
+{
+	struct splitvm *vm = vmp;
+	const struct splitvm_event ev = {SPLITVM_EVENT_SUSPENDED, vm_now_ns(),
+					 vcpu, -1, -1, -1, state};
+	bool now = false;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->result.outcome == SPLITVM_OUTCOME_RUNNING) {
+		atomic_store(&vm->suspended, true);
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			vcpu_request(&vm->vcpus[i], VCPU_REQ_PAUSE);
+		now = true;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (!now)
+		return;
+	log_debug(&vm->log, "S%u: the vCPUs stop until a wake event", state);
+	vm_event(vm, &ev);
+	/* A wake event that came first is waiting for this. */
+	vm_io_wake(vm);
+}
+
+/*
+ * A wake event ended the sleep (the PM1 block's lock is held, maybe the
+ * RTC's): only posted, for the I/O thread.
+ */
+static void vm_acpi_wake(void *vmp, uint16_t pm1_sts)
+{
+	struct splitvm *vm = vmp;
+
+	atomic_store(&vm->wake_sts, pm1_sts);
+	atomic_store(&vm->wake_pending, true);
+	vm_io_wake(vm);
+}
+
+/* The fixed hardware the FADT names, at its ports; S3 and S5 as the DSDT
+ * says. */
 static int vm_create_acpi_pm(struct splitvm *vm)
 {
 	const struct machine_desc *m = &vm->machine;
@@ -502,6 +660,9 @@ static int vm_create_acpi_pm(struct splitvm *vm)
 	    .timer = {vm_arm_acpi_pm, vm},
 	    .sci = {irqchip_set_irq, vm->irqchip, m->sci_irq},
 	    .s5_slp_typ = m->s5_slp_typ,
+	    .sleep = {m->s3 ? vm_acpi_sleep : NULL,
+		      m->s3 ? vm_acpi_wake : NULL, vm},
+	    .s3_slp_typ = m->s3_slp_typ,
 	    .evt_port = m->pm1a_evt_port,
 	    .cnt_port = m->pm1a_cnt_port,
 	    .tmr_port = m->pm_timer_port,
@@ -561,7 +722,7 @@ static int vm_create_devices(struct splitvm *vm,
 	    (r = vm_add_device(vm, &reset_ops, rst)) ||
 	    (r = vm_map_pio(vm, 0x64, 1, &reset_ops, rst)) ||
 	    (r = vm_map_pio(vm, 0x92, 1, &reset_ops, rst)) ||
-	    (r = vm_map_pio(vm, 0xcf9, 1, &reset_ops, rst)))
+	    (r = vm_create_pci(vm, cfg, rst)))
 		return r;
 	if ((r = shutdown_port_new(&hook, &sd)) ||
 	    (r = vm_add_device(vm, &shutdown_port_ops, sd)) ||
@@ -695,6 +856,29 @@ static void vm_describe_machine(struct splitvm *vm,
 	vm->machine.pic = cfg->pic || kernel;
 	vm->machine.rtc = cfg->rtc; /* in both modes: KVM has no RTC */
 	vm->machine.x2apic = cpu_has_x2apic(vm->cpuid);
+	vm->machine.pci_io_base = PCI_IO_WINDOW_BASE;
+	vm->machine.pci_io_size = PCI_IO_WINDOW_SIZE;
+	vm->machine.pci_mem_base = (uint32_t)PCI_MEM_WINDOW_BASE;
+	vm->machine.pci_mem_size = (uint32_t)PCI_MEM_WINDOW_SIZE;
+	if (irqchip_lines(vm->irqchip) >= PCI_INTX_GSI_BASE + PCI_INTX_GSIS)
+		vm->machine.pci_intx_gsi = PCI_INTX_GSI_BASE;
+}
+
+/*
+ * The real-mode environment PC firmware leaves (bios.h): the IVT at 0 and
+ * its handlers at F000:FF40. Written before each kernel load, which may
+ * write over the IVT (the handlers are reserved).
+ */
+static int vm_write_bios(struct splitvm *vm)
+{
+	void *ivt = guest_mem_ptr(&vm->mem, BIOS_IVT_ADDR, BIOS_IVT_SIZE);
+	void *stubs = guest_mem_ptr(&vm->mem, BIOS_STUBS_ADDR, BIOS_STUBS_SIZE);
+
+	if (!ivt || !stubs)
+		return -EFBIG;
+	bios_build_ivt(ivt);
+	bios_build_stubs(stubs);
+	return 0;
 }
 
 /*
@@ -715,6 +899,8 @@ static int vm_write_firmware_tables(struct splitvm *vm)
 	r = acpi_build(m, acpi, acpi_len, VM_ACPI_ADDR, &rsdp);
 	if (!r)
 		r = mptable_build(m, mp, mp_len, VM_MPTABLE_ADDR, &mpf);
+	if (!r)
+		r = vm_write_bios(vm);
 	if (r)
 		log_error(&vm->log, "building the firmware tables failed: %s",
 			  strerror(-r));
@@ -792,6 +978,9 @@ static int vm_prepare_boot(struct splitvm *vm,
 	if (!r)
 		r = boot_reserve(&vm->boot, VM_MPTABLE_ADDR,
 				 mptable_size(&vm->machine), BOOT_MEM_RESERVED);
+	if (!r)
+		r = boot_reserve(&vm->boot, BIOS_STUBS_ADDR, BIOS_STUBS_SIZE,
+				 BOOT_MEM_RESERVED);
 	return r;
 }
 
@@ -1022,6 +1211,105 @@ static uint64_t vm_run_timers(struct splitvm *vm, uint64_t now)
 	return next;
 }
 
+/* A reset ends a sleep too: the machine boots (the PM1 block was reset). */
+static void vm_reset_clears_sleep(struct splitvm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	atomic_store(&vm->suspended, false);
+	atomic_store(&vm->wake_pending, false);
+	pthread_cond_broadcast(&vm->resume_cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/*
+ * Waking from S3, as PC firmware's resume path leaves the machine (ACPI
+ * 6.x 16.1.3.1, 7.4.2.4): what loses power in S3 is reset (the CPUs, the
+ * interrupt controllers, the PIT, the UART...); the PM1 block and the RTC,
+ * in the wells that keep power, keep their state, so OSPM reads in PM1_STS
+ * what woke it. The BSP enters the FACS waking vector: in real mode at
+ * (vector >> 4):(vector & 0xf), or in flat 32-bit protected mode at
+ * X_Firmware_Waking_Vector if the OS set one; APs wait for SIPI.
+ * Returns false if the OS left no vector: SeaBIOS then resets the machine
+ * (QEMU with -no-reboot exits), and so does splitvm, as a guest's reset
+ * ends the run.
+ */
+static bool vm_wake_machine(struct splitvm *vm)
+{
+	const uint8_t *facs = guest_mem_ptr(
+		&vm->mem, VM_ACPI_ADDR + acpi_facs_offset(), 64);
+
+	vm->wake_vector = 0;
+	vm->wake_x_vector = 0;
+	if (facs)
+		acpi_facs_waking(facs, &vm->wake_vector, &vm->wake_x_vector);
+	if (!vm->wake_vector && !vm->wake_x_vector)
+		return false;
+	log_debug(&vm->log, "waking at 0x%x (32-bit: 0x%llx)", vm->wake_vector,
+		  (unsigned long long)vm->wake_x_vector);
+	irqchip_reset(vm->irqchip);
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		const struct device_slot *d = &vm->devices[i];
+
+		if (d->ops->reset && d->dev != vm->acpi_pm &&
+		    d->dev != vm->cmos)
+			d->ops->reset(d->dev);
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_request(&vm->vcpus[i],
+			     i == 0 ? VCPU_REQ_WAKE : VCPU_REQ_RESET);
+	return true;
+}
+
+/* On the I/O thread: a wake event came while the VM sleeps. */
+static void vm_do_wake(struct splitvm *vm)
+{
+	struct splitvm_event ev = {SPLITVM_EVENT_WAKEUP, 0, -1, -1, -1, -1,
+				   atomic_load(&vm->wake_sts)};
+	bool go, woken;
+
+	pthread_mutex_lock(&vm->lock);
+	/* Every vCPU was asked to park when the sleep began. */
+	while (vm->parked < vm->running &&
+	       vm->result.outcome == SPLITVM_OUTCOME_RUNNING)
+		pthread_cond_wait(&vm->parked_cond, &vm->lock);
+	atomic_store(&vm->wake_pending, false);
+	go = vm->result.outcome == SPLITVM_OUTCOME_RUNNING &&
+	     atomic_load(&vm->suspended);
+	pthread_mutex_unlock(&vm->lock);
+	if (!go)
+		return;
+	woken = vm_wake_machine(vm);
+	if (woken) {
+		pthread_mutex_lock(&vm->lock);
+		atomic_store(&vm->suspended, false);
+		pthread_cond_broadcast(&vm->resume_cond);
+		pthread_mutex_unlock(&vm->lock);
+	}
+	ev.time_ns = vm_now_ns();
+	vm_event(vm, &ev);
+	if (!woken)
+		vm_end(vm, SPLITVM_OUTCOME_RESET, 0, -1, NULL,
+		       "woken from S3 with no waking vector in the FACS: "
+		       "reset");
+}
+
+int vm_wakeup(struct splitvm *vm)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->started || vm->result.outcome != SPLITVM_OUTCOME_RUNNING)
+		r = -ESRCH;
+	else if (!atomic_load(&vm->suspended) || !vm->acpi_pm)
+		r = -EALREADY;
+	pthread_mutex_unlock(&vm->lock);
+	if (r)
+		return r;
+	/* As QEMU's system_wakeup: the power button, a wake event in S3. */
+	acpi_pm_power_button(vm->acpi_pm);
+	return 0;
+}
+
 /*
  * The I/O thread: serves the host timers (PIT, storm limiter), the
  * wall-clock limit and serial input, until the run ends.
@@ -1043,6 +1331,13 @@ static void *vm_io_thread(void *arg)
 	while (!atomic_load(&vm->io_stop)) {
 		uint64_t now = vm_now_ns();
 		uint64_t next = vm_run_timers(vm, now);
+
+		/* A timer (the RTC alarm) or the API woke a sleeping VM. */
+		if (atomic_load(&vm->wake_pending) &&
+		    atomic_load(&vm->suspended)) {
+			vm_do_wake(vm);
+			continue;
+		}
 		struct pollfd fds[2] = {
 			{.fd = vm->io_wake_fd, .events = POLLIN},
 			{.fd = in_open ? vm->serial_in_fd : -1,
@@ -1091,7 +1386,8 @@ bool vm_park(struct splitvm *vm, struct vcpu *v)
 	pthread_mutex_lock(&vm->lock);
 	vm->parked++;
 	pthread_cond_broadcast(&vm->parked_cond);
-	while (vm->paused && vm->result.outcome == SPLITVM_OUTCOME_RUNNING) {
+	while ((vm->paused || atomic_load(&vm->suspended)) &&
+	       vm->result.outcome == SPLITVM_OUTCOME_RUNNING) {
 		struct vcpu_call *c = v->call;
 
 		if (!c) {
@@ -1196,6 +1492,7 @@ int vm_reset(struct splitvm *vm)
 		vm_fail(vm, -1, -EIO, "reloading the kernel on reset failed");
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_request(&vm->vcpus[i], VCPU_REQ_RESET);
+	vm_reset_clears_sleep(vm);
 	if (r == 1)
 		vm_resume(vm);
 	return 0;

@@ -69,6 +69,9 @@ struct splitvm {
 	struct pit *pit;
 	struct cmos *cmos;
 	struct acpi_pm *acpi_pm;
+	struct pci_bus *pci;
+	unsigned int pci_slots; /* the next free slot */
+	struct ratelimit pci_msi_errors;
 	struct console console;
 	struct machine_desc machine; /* what the FDT, ACPI and MP table say */
 	struct boot_plan plan;
@@ -101,6 +104,19 @@ struct splitvm {
 	unsigned int running; /* vCPU threads not yet done */
 	uint64_t start_ns;
 	struct splitvm_result result;
+
+	/*
+	 * ACPI S3. suspended (written under lock): every vCPU parks until a
+	 * wake event, which sets wake_pending and wake_sts (the PM1 status
+	 * it left) for the I/O thread to carry out; it reads the OS's
+	 * waking vectors from the FACS into wake_vector and wake_x_vector
+	 * for the BSP's VCPU_REQ_WAKE.
+	 */
+	atomic_bool suspended;
+	atomic_bool wake_pending;
+	_Atomic uint16_t wake_sts;
+	uint32_t wake_vector;
+	uint64_t wake_x_vector;
 
 	/* The I/O thread: timers, the wall-clock limit, serial input. */
 	pthread_t io_thread;
@@ -143,6 +159,15 @@ int vm_resume(struct splitvm *vm);
 int vm_reset(struct splitvm *vm);
 
 /*
+ * Wakes a VM sleeping in ACPI S3 as its power button would (PWRBTN_STS and
+ * WAK_STS set), the way QEMU's system_wakeup does; the I/O thread then
+ * resumes it at its waking vector. Any thread but a VM callback's.
+ * Returns 0 (the wake-up is under way), -EALREADY (not sleeping), -ESRCH
+ * (not running).
+ */
+int vm_wakeup(struct splitvm *vm);
+
+/*
  * Runs fn on vCPU cpu's own thread while the VM is paused (or directly
  * before it starts), so that no other thread issues its ioctls.
  * Returns fn's result, or -EBUSY (running, not paused), -ESRCH (ended).
@@ -165,5 +190,8 @@ void vm_event(struct splitvm *vm, const struct splitvm_event *ev);
 
 /* Monotonic clock in ns. */
 uint64_t vm_now_ns(void);
+
+/* Sends an MSI (KVM_SIGNAL_MSI). Returns 0 or a negative errno. */
+int vm_signal_msi(struct splitvm *vm, uint64_t address, uint32_t data);
 
 #endif /* SPLITVM_VM_H */

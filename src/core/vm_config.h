@@ -47,6 +47,7 @@ struct splitvm_config {
 	bool pit;
 	bool pic;
 	bool rtc;
+	bool edu; /* QEMU's edu PCI device */
 	struct cpu_spec cpu;
 	struct user_device user_devices[CONFIG_MAX_USER_DEVICES];
 	unsigned int nr_user_devices;

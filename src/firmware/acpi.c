@@ -27,6 +27,8 @@ void machine_desc_init(struct machine_desc *m, unsigned int cpus,
 	    .pm_timer_port = MACHINE_PM_TIMER_PORT,
 	    .sci_irq = MACHINE_SCI_IRQ,
 	    .s5_slp_typ = MACHINE_S5_SLP_TYP,
+	    .s3 = true,
+	    .s3_slp_typ = MACHINE_S3_SLP_TYP,
 	    .reset_port = MACHINE_RESET_PORT,
 	    .reset_value = MACHINE_RESET_VALUE,
 	    .com1_port = MACHINE_COM1_PORT,
@@ -47,15 +49,32 @@ int machine_desc_check(const struct machine_desc *m)
 	if (m->sci_irq >= MACHINE_ISA_IRQS || m->sci_irq == 0 ||
 	    m->sci_irq == MACHINE_ISA_CASCADE_IRQ || m->s5_slp_typ > 7)
 		return -EINVAL;
+	if (m->s3 && (m->s3_slp_typ > 7 || m->s3_slp_typ == m->s5_slp_typ))
+		return -EINVAL;
 	/* Fixed hardware a non-HW-reduced platform must have (4.8.3). */
 	if (!m->pm1a_evt_port || !m->pm1a_cnt_port)
 		return -EINVAL;
 	if (m->com1_port && m->com1_irq >= MACHINE_ISA_IRQS)
 		return -EINVAL;
+	/* The PCI windows fit their spaces; INTx reaches four real pins. */
+	if (m->pci_io_size &&
+	    ((uint32_t)m->pci_io_base + m->pci_io_size > 0x10000 ||
+	     !m->pci_mem_size ||
+	     (uint64_t)m->pci_mem_base + m->pci_mem_size > 1ull << 32))
+		return -EINVAL;
+	if (m->pci_intx_gsi && (m->pci_intx_gsi < MACHINE_ISA_IRQS ||
+				m->pci_intx_gsi + 4u > m->ioapic_pins))
+		return -EINVAL;
 	/* APIC IDs from 255 up exist only in x2APIC mode (SDM 10.12.8). */
 	if (!m->x2apic && m->cpus > MACHINE_XAPIC_MAX_CPUS)
 		return -EINVAL;
 	return 0;
+}
+
+unsigned int machine_pci_gsi(const struct machine_desc *m, unsigned int slot,
+			     unsigned int pin)
+{
+	return m->pci_intx_gsi + ((slot + pin) & 3);
 }
 
 bool machine_isa_irq(const struct machine_desc *m, unsigned int irq,
@@ -352,8 +371,8 @@ _Static_assert(sizeof(struct madt_x2apic_nmi) == 12, "MADT x2APIC NMI");
 #define RES_IO_DECODE16 0x01
 #define RES_END_TAG 0x79 /* End Tag, length 1 */
 
-/* The DSDT's body is a few hundred bytes whatever the machine. */
-#define DSDT_MAX_SIZE 1024
+/* The DSDT's body: about 2 KiB with PCI. */
+#define DSDT_MAX_SIZE 4096 /* the PCI routing table is most of it */
 #define DSDT_REVISION 2 /* 64-bit integers */
 
 /*
@@ -617,6 +636,101 @@ static void aml_isa_device(struct aml *a, const char *name, const char *hid,
 	aml_pkg_end(a, dev);
 }
 
+/* 6.4.3.5 address space descriptors: produced ranges, fixed min and max. */
+#define RES_WORD_ADDRESS 0x88
+#define RES_DWORD_ADDRESS 0x87
+#define RES_SPACE_MEMORY 0
+#define RES_SPACE_IO 1
+#define RES_SPACE_BUS 2
+#define RES_FIXED_PRODUCER 0x0c /* _MAF, _MIF, positive decode, producer */
+#define RES_IO_ENTIRE_RANGE 0x03
+#define RES_MEM_READWRITE 0x01
+
+static void put_le(uint8_t *p, uint64_t v, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* WordBusNumber or WordIO: [min, min + len) of a space the bridge decodes. */
+static void aml_res_word(struct aml *a, uint8_t space, uint8_t type_flags,
+			 uint16_t min, uint32_t len)
+{
+	uint8_t d[16] = { RES_WORD_ADDRESS, 13, 0, space, RES_FIXED_PRODUCER,
+			  type_flags };
+
+	put_le(d + 8, min, 2);
+	put_le(d + 10, min + len - 1, 2);
+	put_le(d + 14, len, 2);
+	aml_bytes(a, d, sizeof(d));
+}
+
+static void aml_res_dword_memory(struct aml *a, uint32_t min, uint32_t len)
+{
+	uint8_t d[26] = { RES_DWORD_ADDRESS, 23, 0, RES_SPACE_MEMORY,
+			  RES_FIXED_PRODUCER, RES_MEM_READWRITE };
+
+	put_le(d + 10, min, 4);
+	put_le(d + 14, (uint64_t)min + len - 1, 4);
+	put_le(d + 22, len, 4);
+	aml_bytes(a, d, sizeof(d));
+}
+
+/*
+ * The PCI root bridge (6.1.5 _HID PNP0A03): bus 0, the configuration
+ * ports, the two windows in _CRS, and a _PRT (6.2.13) that routes every
+ * slot's INTA-INTD to its IOAPIC pin by GSI, the form Linux reads in APIC
+ * mode. Package (4) { 0xSSSSFFFF, pin, Zero, GSI } per slot and pin.
+ */
+static void aml_pci_root(struct aml *a, const struct machine_desc *m)
+{
+	static const uint8_t cfg_ports[] = { RES_IO, RES_IO_DECODE16, 0xf8,
+					     0x0c, 0xf8, 0x0c, 1, 8 };
+	static const uint8_t end[] = { RES_END_TAG, 0 };
+	size_t dev = aml_device_begin(a, "PCI0"), buf, prt, entry;
+
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name(a, "_ADR");
+	aml_integer(a, 0);
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	aml_byte(a, AML_BUFFER_OP);
+	buf = aml_pkg_begin(a);
+	aml_integer(a, 16 + sizeof(cfg_ports) + 16 + 26 + sizeof(end));
+	aml_res_word(a, RES_SPACE_BUS, 0, 0, 1);
+	aml_bytes(a, cfg_ports, sizeof(cfg_ports));
+	aml_res_word(a, RES_SPACE_IO, RES_IO_ENTIRE_RANGE, m->pci_io_base,
+		     m->pci_io_size);
+	aml_res_dword_memory(a, m->pci_mem_base, m->pci_mem_size);
+	aml_bytes(a, end, sizeof(end));
+	aml_pkg_end(a, buf);
+	if (m->pci_intx_gsi) {
+		aml_name(a, "_PRT");
+		aml_byte(a, AML_PACKAGE_OP);
+		prt = aml_pkg_begin(a);
+		aml_byte(a, MACHINE_PCI_SLOTS * 4); /* NumElements */
+		for (unsigned int slot = 0; slot < MACHINE_PCI_SLOTS; slot++)
+			for (unsigned int pin = 0; pin < 4; pin++) {
+				aml_byte(a, AML_PACKAGE_OP);
+				entry = aml_pkg_begin(a);
+				aml_byte(a, 4);
+				aml_byte(a, AML_DWORD_PREFIX);
+				aml_bytes(a,
+					  (const uint8_t[]){ 0xff, 0xff,
+							     (uint8_t)slot, 0 },
+					  4);
+				aml_integer(a, pin);
+				aml_integer(a, 0);
+				aml_integer(a, machine_pci_gsi(m, slot, pin));
+				aml_pkg_end(a, entry);
+			}
+		aml_pkg_end(a, prt);
+	}
+	aml_pkg_end(a, dev);
+}
+
 /*
  * The DSDT's definition block body (after the header):
  *
@@ -624,15 +738,33 @@ static void aml_isa_device(struct aml *a, const char *name, const char *hid,
  *		Device (COM1) { _HID PNP0501, _UID 1, _CRS: 8 ports, IRQ }
  *		Device (RTC) { _HID PNP0B00, _CRS: 0x70-0x71, IRQ 8 }
  *	}
+ *	Name (\_S3, Package (4) { SLP_TYPa, SLP_TYPb, 0, 0 })
  *	Name (\_S5, Package (4) { SLP_TYPa, SLP_TYPb, 0, 0 })
  *
- * _S5 (7.4.2.6) gives the SLP_TYP that Linux writes to PM1a_CNT with
- * SLP_EN to power off. Returns the length, or 0 if it did not fit.
+ * _S3 and _S5 (7.4.2.4, 7.4.2.6) give the SLP_TYP that OSPM writes to
+ * PM1a_CNT with SLP_EN to suspend to RAM and to power off. Returns the
+ * length, or 0 if it did not fit.
  */
+static void aml_sleep_package(struct aml *a, const char *name,
+			      uint8_t slp_typ)
+{
+	size_t pkg;
+
+	aml_name(a, name);
+	aml_byte(a, AML_PACKAGE_OP);
+	pkg = aml_pkg_begin(a);
+	aml_byte(a, 4); /* NumElements */
+	aml_integer(a, slp_typ);
+	aml_integer(a, slp_typ);
+	aml_integer(a, 0);
+	aml_integer(a, 0);
+	aml_pkg_end(a, pkg);
+}
+
 static size_t dsdt_body(const struct machine_desc *m, uint8_t *buf, size_t cap)
 {
 	struct aml a = {.buf = buf, .cap = cap};
-	size_t scope, pkg;
+	size_t scope;
 
 	scope = aml_scope_begin(&a, "\\_SB");
 	if (m->com1_port)
@@ -641,17 +773,13 @@ static size_t dsdt_body(const struct machine_desc *m, uint8_t *buf, size_t cap)
 	if (m->rtc)
 		aml_isa_device(&a, "RTC", "PNP0B00", -1, MACHINE_RTC_PORT, 2,
 			       MACHINE_RTC_IRQ);
+	if (m->pci_io_size)
+		aml_pci_root(&a, m);
 	aml_pkg_end(&a, scope);
 
-	aml_name(&a, "\\_S5");
-	aml_byte(&a, AML_PACKAGE_OP);
-	pkg = aml_pkg_begin(&a);
-	aml_byte(&a, 4); /* NumElements */
-	aml_integer(&a, m->s5_slp_typ);
-	aml_integer(&a, m->s5_slp_typ);
-	aml_integer(&a, 0);
-	aml_integer(&a, 0);
-	aml_pkg_end(&a, pkg);
+	if (m->s3)
+		aml_sleep_package(&a, "\\_S3", m->s3_slp_typ);
+	aml_sleep_package(&a, "\\_S5", m->s5_slp_typ);
 	return a.overflow ? 0 : a.len;
 }
 
@@ -708,7 +836,7 @@ static void acpi_layout(const struct machine_desc *m, size_t dsdt_body_len,
 	l->xsdt_len = sizeof(struct acpi_header) + 8 * ACPI_NR_ROOT_ENTRIES;
 
 	l->rsdp = 0;
-	l->facs = align_up(sizeof(struct acpi_rsdp), FACS_ALIGN);
+	l->facs = acpi_facs_offset();
 	l->dsdt = l->facs + sizeof(struct acpi_facs);
 	l->fadt = align_up(l->dsdt + l->dsdt_len, 16);
 	l->madt = align_up(l->fadt + sizeof(struct acpi_fadt), 16);
@@ -774,6 +902,22 @@ static struct acpi_gas gas_io(uint16_t port, unsigned int bytes, uint8_t access)
 	};
 }
 
+size_t acpi_facs_offset(void)
+{
+	return align_up(sizeof(struct acpi_rsdp), FACS_ALIGN);
+}
+
+void acpi_facs_waking(const void *facs, uint32_t *ret_vector,
+		      uint64_t *ret_x_vector)
+{
+	struct acpi_facs f;
+
+	memcpy(&f, facs, sizeof(f));
+	*ret_vector = le32toh(f.firmware_waking_vector);
+	*ret_x_vector = f.version >= 1 ? le64toh(f.x_firmware_waking_vector)
+				       : 0;
+}
+
 static void write_facs(uint8_t *p)
 {
 	struct acpi_facs f = {
@@ -818,8 +962,9 @@ static void write_fadt(const struct machine_desc *m, uint8_t *p, uint64_t facs,
 	    .iapc_boot_arch = htole16(
 		IAPC_LEGACY_DEVICES | IAPC_VGA_NOT_PRESENT |
 		(m->rtc ? 0 : IAPC_CMOS_RTC_NOT_PRESENT)),
+	    /* The PM1 block takes the RTC's alarm as RTC_STS (a wake event). */
 	    .flags = htole32(FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON |
-			     FADT_SLP_BUTTON | FADT_FIX_RTC |
+			     FADT_SLP_BUTTON | (m->rtc ? 0 : FADT_FIX_RTC) |
 			     (m->reset_port ? FADT_RESET_REG_SUP : 0)),
 	    .minor_version = FADT_MINOR_VERSION,
 	    /* 5.2.9: X_FIRMWARE_CTRL must be 0 when FIRMWARE_CTRL is set. */

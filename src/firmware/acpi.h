@@ -33,6 +33,7 @@
 #define MACHINE_PM_TIMER_PORT 0x608 /* 24-bit, 3.579545 MHz */
 #define MACHINE_SCI_IRQ 9
 #define MACHINE_S5_SLP_TYP 0 /* SLP_TYP for soft-off, as QEMU's PIIX4 PM */
+#define MACHINE_S3_SLP_TYP 1 /* SLP_TYP for suspend to RAM, as QEMU's */
 #define MACHINE_RESET_PORT 0xcf9
 #define MACHINE_RESET_VALUE 0x06
 #define MACHINE_COM1_PORT 0x3f8
@@ -69,6 +70,15 @@ struct machine_desc {
 	 */
 	bool pit;
 	bool pic;		/* the 8259As: MADT PCAT_COMPAT, the FDT */
+	/*
+	 * PCI bus 0 behind configuration mechanism #1 (pci_io_size 0: no
+	 * PCI): the windows the host bridge forwards, and the first of the
+	 * four IOAPIC pins that INTx of slot s, pin p reaches at
+	 * pci_intx_gsi + ((s + p) & 3) (0: INTx not wired).
+	 */
+	uint16_t pci_io_base, pci_io_size;
+	uint32_t pci_mem_base, pci_mem_size;
+	uint8_t pci_intx_gsi;
 	bool x2apic;		/* CPUID offers x2APIC: x2APIC entries allowed */
 	bool rtc;		/* CMOS RTC at 0x70 IRQ 8 (FADT, DSDT) */
 	uint16_t pm1a_evt_port; /* PM1a event block, 4 bytes */
@@ -76,6 +86,8 @@ struct machine_desc {
 	uint16_t pm_timer_port; /* ACPI PM timer, 4 bytes; 0 = none */
 	uint8_t sci_irq;	/* ISA IRQ of the SCI: level, active high */
 	uint8_t s5_slp_typ;	/* SLP_TYP the PM1a control takes for S5 */
+	bool s3;		/* S3 (suspend to RAM) offered: _S3 */
+	uint8_t s3_slp_typ;	/* SLP_TYP for S3; not s5_slp_typ */
 	uint16_t reset_port;	/* FADT RESET_REG (I/O, a byte); 0 = none */
 	uint8_t reset_value;
 	uint16_t com1_port;	/* 16550A in the DSDT (8 ports); 0 = none */
@@ -84,7 +96,7 @@ struct machine_desc {
 
 /*
  * Fills m with the PC defaults above for cpus CPUs and the IOAPIC's pins
- * and version (from the VM's config), PIT present, no RTC.
+ * and version (from the VM's config), PIT present, no RTC, S3 offered.
  */
 void machine_desc_init(struct machine_desc *m, unsigned int cpus,
 		       unsigned int ioapic_pins, uint8_t ioapic_version);
@@ -92,10 +104,21 @@ void machine_desc_init(struct machine_desc *m, unsigned int cpus,
 /*
  * Checks that m can be described: 1..MACHINE_MAX_CPUS CPUs, an IOAPIC ID
  * of 0..15, 1..120 pins, version 0x11 or 0x20, an SCI on an ISA IRQ other
- * than 0 and 2, PM1a ports set, SLP_TYP 0..7.
+ * than 0 and 2, PM1a ports set, SLP_TYP 0..7 (S3's other than S5's).
  * Returns 0 or -EINVAL.
  */
 int machine_desc_check(const struct machine_desc *m);
+
+#define MACHINE_PCI_SLOTS 32
+
+/*
+ * The IOAPIC pin that INTx pin (0 = INTA) of PCI slot reaches when
+ * m->pci_intx_gsi is set: the PCI-to-PCI bridge swizzle of the slot, as
+ * QEMU's pc machine routes its four PIRQ links. The DSDT's _PRT and the
+ * MP table's PCI interrupt entries both use it.
+ */
+unsigned int machine_pci_gsi(const struct machine_desc *m, unsigned int slot,
+			     unsigned int pin);
 
 /*
  * Where ISA IRQ irq (0..15) reaches the IOAPIC: IRQ0 at pin 2 (the PIT's
@@ -147,6 +170,22 @@ size_t acpi_size(const struct machine_desc *m);
  */
 int acpi_build(const struct machine_desc *m, void *buf, size_t size,
 	       uint64_t gpa, uint64_t *ret_rsdp);
+
+/*
+ * Where acpi_build() puts the FACS (5.2.10), in bytes from its @gpa,
+ * whatever the machine: the VM reads the OS's waking vector there.
+ */
+size_t acpi_facs_offset(void);
+
+/*
+ * The waking vectors an OS left in a FACS (5.2.10, table 5-37): *ret_vector
+ * (Firmware_Waking_Vector: real mode, CS = vector >> 4, IP = vector & 0xf)
+ * and *ret_x_vector (X_Firmware_Waking_Vector, FACS version 1 and up:
+ * 32-bit protected mode, flat segments, paging off; 0 when unset, which
+ * leaves the real-mode vector in force). facs: its 64 bytes.
+ */
+void acpi_facs_waking(const void *facs, uint32_t *ret_vector,
+		      uint64_t *ret_x_vector);
 
 /*
  * Encodes an AML PkgLength (ACPI 6.x 20.2.4) for a package whose contents

@@ -75,6 +75,7 @@ struct mpc_bus {
 _Static_assert(sizeof(struct mpc_bus) == 8, "MP bus entry");
 
 #define MPC_ISA_BUS_ID 0
+#define MPC_PCI_BUS_ID 1 /* Linux numbers PCI buses in table order: bus 0 */
 
 /* 4.3.3 I/O APIC Entries. */
 struct mpc_ioapic {
@@ -122,12 +123,25 @@ static unsigned int nr_ioints(const struct machine_desc *m)
 	return n;
 }
 
+/* PCI: a bus entry, and an I/O interrupt per slot and pin when wired. */
+static unsigned int nr_pci_buses(const struct machine_desc *m)
+{
+	return m->pci_io_size ? 1 : 0;
+}
+
+static unsigned int nr_pci_ints(const struct machine_desc *m)
+{
+	return m->pci_io_size && m->pci_intx_gsi ? MACHINE_PCI_SLOTS * 4 : 0;
+}
+
 static size_t table_length(const struct machine_desc *m)
 {
 	return sizeof(struct mpc_header) +
-	       m->cpus * sizeof(struct mpc_processor) + sizeof(struct mpc_bus) +
+	       m->cpus * sizeof(struct mpc_processor) +
+	       (1 + nr_pci_buses(m)) * sizeof(struct mpc_bus) +
 	       sizeof(struct mpc_ioapic) +
-	       (nr_ioints(m) + MPC_LOCAL_INTS) * sizeof(struct mpc_int);
+	       (nr_ioints(m) + nr_pci_ints(m) + MPC_LOCAL_INTS) *
+		       sizeof(struct mpc_int);
 }
 
 size_t mptable_size(const struct machine_desc *m)
@@ -154,14 +168,14 @@ static void put(uint8_t *p, size_t *off, const void *entry, size_t len)
 }
 
 static void put_int(uint8_t *p, size_t *off, uint8_t type, uint8_t int_type,
-		    uint16_t flags, uint8_t src_irq, uint8_t dst_apic,
-		    uint8_t dst_pin)
+		    uint16_t flags, uint8_t src_bus, uint8_t src_irq,
+		    uint8_t dst_apic, uint8_t dst_pin)
 {
 	struct mpc_int e = {
 	    .type = type,
 	    .int_type = int_type,
 	    .flags = htole16(flags),
-	    .src_bus = MPC_ISA_BUS_ID,
+	    .src_bus = src_bus,
 	    .src_irq = src_irq,
 	    .dst_apic = dst_apic,
 	    .dst_pin = dst_pin,
@@ -208,8 +222,15 @@ static void write_table(const struct machine_desc *m, uint8_t *p, size_t len)
 		put(p, &off, &e, sizeof(e));
 	}
 	put(p, &off, &bus, sizeof(bus));
+	entries++;
+	if (nr_pci_buses(m)) {
+		bus.bus_id = MPC_PCI_BUS_ID;
+		memcpy(bus.bus_type, "PCI   ", sizeof(bus.bus_type));
+		put(p, &off, &bus, sizeof(bus));
+		entries++;
+	}
 	put(p, &off, &io, sizeof(io));
-	entries += 2;
+	entries++;
 
 	/*
 	 * No ExtINT entry for INTIN 0: the PIC's output reaches the BSP's
@@ -219,18 +240,33 @@ static void write_table(const struct machine_desc *m, uint8_t *p, size_t len)
 	for (irq = 0; irq < MACHINE_ISA_IRQS; irq++) {
 		if (!machine_isa_irq(m, irq, &pin, &flags))
 			continue;
-		put_int(p, &off, MPC_IOINT, MP_INT, flags, (uint8_t)irq,
-			m->ioapic_id, (uint8_t)pin);
+		put_int(p, &off, MPC_IOINT, MP_INT, flags, MPC_ISA_BUS_ID,
+			(uint8_t)irq, m->ioapic_id, (uint8_t)pin);
 		entries++;
 	}
+
+	/*
+	 * PCI INTx (D.3): the source IRQ is the slot in bits 6:2 and the
+	 * pin (0 = INTA) in bits 1:0; level-triggered, active low.
+	 */
+	for (unsigned int slot = 0; nr_pci_ints(m) && slot < MACHINE_PCI_SLOTS;
+	     slot++)
+		for (unsigned int i = 0; i < 4; i++, entries++)
+			put_int(p, &off, MPC_IOINT, MP_INT,
+				MACHINE_INTI_POLARITY_LOW |
+					MACHINE_INTI_TRIGGER_LEVEL,
+				MPC_PCI_BUS_ID, (uint8_t)(slot << 2 | i),
+				m->ioapic_id,
+				(uint8_t)machine_pci_gsi(m, slot, i));
 
 	/*
 	 * 4.3.5: the 8259A's INTR reaches LINT0 of the BSP, the only CPU
 	 * whose LVT0 takes ExtINT (the VMM injects the PIC there); NMI
 	 * reaches LINT1 of every CPU. Source bus IRQ 0 by convention.
 	 */
-	put_int(p, &off, MPC_LINT, MP_EXTINT, 0, 0, 0, 0);
-	put_int(p, &off, MPC_LINT, MP_NMI, 0, 0, MPC_ALL_LAPICS, 1);
+	put_int(p, &off, MPC_LINT, MP_EXTINT, 0, MPC_ISA_BUS_ID, 0, 0, 0);
+	put_int(p, &off, MPC_LINT, MP_NMI, 0, MPC_ISA_BUS_ID, 0,
+		MPC_ALL_LAPICS, 1);
 	entries += MPC_LOCAL_INTS;
 
 	h.entry_count = htole16((uint16_t)entries);

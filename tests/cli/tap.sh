@@ -16,3 +16,20 @@ require_kvm() {
 		exit 77
 	fi
 }
+
+# ok NAME, not_ok NAME: one TAP line; a failure shows the tail of every
+# non-empty $tmp/*.out and $tmp/*.err.
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	for f in "$tmp"/*.out "$tmp"/*.err; do
+		[ -s "$f" ] && sed "s|^|# $(basename "$f"): |" "$f" | tail -8
+	done
+	return 0
+}

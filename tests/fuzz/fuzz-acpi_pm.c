@@ -7,9 +7,10 @@
 #include "fuzz.h"
 
 /*
- * Input: SLP_TYP of S5 (low 3 bits of the first byte), then operations,
- * one opcode byte each followed by its operands. Time moves only through
- * OP_ADVANCE and OP_FIRE.
+ * Input: SLP_TYP of S5 (low 3 bits of the first byte; S3's is the next
+ * value, with the VM's sleep hooks), then operations, one opcode byte
+ * each followed by its operands. Time moves only through OP_ADVANCE and
+ * OP_FIRE.
  */
 enum op {
 	OP_WRITE,   /* block, width, offset selectors; u32 value */
@@ -17,6 +18,8 @@ enum op {
 	OP_ADVANCE, /* scale byte, u16 amount */
 	OP_FIRE,
 	OP_RESET,
+	OP_RTC_ALARM, /* level byte: the RTC's alarm output */
+	OP_POWER_BUTTON,
 	NR_OPS
 };
 
@@ -29,8 +32,32 @@ struct harness {
 	uint64_t now, deadline;
 	bool level;
 	unsigned int ends;
-	uint8_t s5;
+	uint8_t s5, s3;
+	/* S3: the model of the sleeping state, and the hooks' calls. */
+	bool sleeping;
+	unsigned int sleeps, wakes;
 };
+
+static void h_sleep(void *ctx, unsigned int state, int vcpu)
+{
+	struct harness *h = ctx;
+
+	FUZZ_CHECK(state == 3 && !h->sleeping);
+	h->sleeping = true;
+	h->sleeps++;
+}
+
+/* Called with the device's lock held: only the status it reports. */
+static void h_wake(void *ctx, uint16_t pm1_sts)
+{
+	struct harness *h = ctx;
+
+	FUZZ_CHECK(h->sleeping);
+	FUZZ_CHECK(pm1_sts & 0x8000);
+	FUZZ_CHECK(pm1_sts & 0x0500); /* the RTC or the power button */
+	h->sleeping = false;
+	h->wakes++;
+}
 
 static uint64_t h_now(void *ctx)
 {
@@ -106,7 +133,8 @@ static void op_access(struct harness *h, struct fuzz_in *in, bool write)
 	unsigned int len = 1u << (fuzz_u8(in) % 4); /* 1, 2, 4, 8 */
 	unsigned int off = fuzz_u8(in);
 	uint64_t v = write ? fuzz_u32(in) : 0, r;
-	unsigned int ends = h->ends;
+	unsigned int ends = h->ends, sleeps = h->sleeps;
+	bool was_sleeping = h->sleeping;
 
 	if (len > block_size[b])
 		len = len == 8 ? 8 : block_size[b];
@@ -131,6 +159,10 @@ static void op_access(struct harness *h, struct fuzz_in *in, bool write)
 
 		FUZZ_CHECK(h->ends - ends ==
 			   (slp_en && ((cnt >> 10) & 7) == h->s5));
+		/* Asleep exactly for SLP_EN with S3's, once until a wake. */
+		FUZZ_CHECK(h->sleeps - sleeps ==
+			   (!was_sleeping && slp_en &&
+			    ((cnt >> 10) & 7) == h->s3));
 	} else {
 		FUZZ_CHECK(h->ends == ends);
 	}
@@ -155,6 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.clock = { h_now, &h },
 		.timer = { h_arm, &h },
 		.sci = { h_sci, &h, 9 },
+		.sleep = { h_sleep, h_wake, &h },
 		.evt_port = 0x600,
 		.cnt_port = 0x604,
 		.tmr_port = 0x608,
@@ -162,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_in_init(&in, data, size);
 	h.s5 = cfg.s5_slp_typ = fuzz_u8(&in) & 7;
+	h.s3 = cfg.s3_slp_typ = (h.s5 + 1) & 7;
 	if (acpi_pm_new(&cfg, &h.pm))
 		return 0;
 	while (fuzz_more(&in)) {
@@ -181,11 +215,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			h.deadline = 0;
 			acpi_pm_fire(h.pm);
 			break;
-		default:
+		case OP_RESET:
 			acpi_pm_evt_ops.reset(h.pm);
+			h.sleeping = false;
 			FUZZ_CHECK(access(&h, 0, 0, 4, false, 0) == 0);
 			break;
+		case OP_RTC_ALARM:
+			acpi_pm_rtc_alarm(h.pm, fuzz_u8(&in) & 1);
+			break;
+		default:
+			acpi_pm_power_button(h.pm);
+			FUZZ_CHECK(!h.sleeping);
+			FUZZ_CHECK(access(&h, 0, 0, 2, false, 0) & 0x0100);
+			break;
 		}
+		FUZZ_CHECK(acpi_pm_sleeping(h.pm) == h.sleeping);
 		check(&h);
 	}
 	acpi_pm_evt_ops.destroy(h.pm);

@@ -31,6 +31,7 @@ struct harness {
 	int64_t wall;
 	uint64_t deadline;
 	bool level;	/* IRQ 8 */
+	bool alarm;	/* the alarm output (ACPI RTC_STS) */
 	uint8_t port70; /* the last byte written to port 0x70 */
 };
 
@@ -61,6 +62,16 @@ static void h_irq(void *router, unsigned int line, bool level)
 	FUZZ_CHECK(line == CMOS_IRQ);
 	FUZZ_CHECK(level != h->level);
 	h->level = level;
+}
+
+/* The alarm output: changes only, and only ever up with IRQ 8 (AF is
+ * one of IRQF's sources). */
+static void h_alarm(void *router, unsigned int line, bool level)
+{
+	struct harness *h = router;
+
+	FUZZ_CHECK(level != h->alarm);
+	h->alarm = level;
 }
 
 static uint64_t port(struct harness *h, unsigned int off, unsigned int len,
@@ -150,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.clock = { h_now, h_wall, &h },
 		.timer = { h_arm, &h },
 		.irq = { h_irq, &h, CMOS_IRQ },
+		.alarm = { h_alarm, &h, 0 },
 		.ram_below_4g = 64ull << 20,
 		.cpus = 1,
 	};
@@ -188,8 +200,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cmos_ops.reset(h.c);
 			h.port70 = 0;
 			FUZZ_CHECK(!h.level && !cmos_nmi_masked(h.c));
+			FUZZ_CHECK(!h.alarm);
 			break;
 		}
+		FUZZ_CHECK(!h.alarm || h.level);
 	}
 	cmos_ops.destroy(h.c);
 	return 0;

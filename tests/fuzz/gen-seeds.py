@@ -392,6 +392,35 @@ def testdev_seeds():
           bytes([FLUSH]) + struct.pack("<I", 0x123456))
 
 
+def pci_seeds():
+    ADDR, DR, DW, IOR, IOW, MR, MW, INTX, NOTIFY, RESET = range(10)
+
+    def cfg(slot, reg):
+        return struct.pack("<I", 0x80000000 | slot << 11 | reg)
+    # Size BAR 1 of slot 3, read it back, restore; read pci-testdev's name.
+    write("pci", "size-bar", bytes([ADDR]) + cfg(3, 0x14) +
+          bytes([DW, 4, 2]) + struct.pack("<I", 0xffffffff) +
+          bytes([DR, 4, 2, DW, 4, 2]) + struct.pack("<I", 0xe0000000) +
+          bytes([MW]) + struct.pack("<I", 0) + bytes([0]) + b"\0" * 8 +
+          bytes([MR]) + struct.pack("<I", 16) + bytes([0]))
+    # MSI on slot 3: address, data, enable, master, then a notify; INTx.
+    write("pci", "msi", bytes([ADDR]) + cfg(3, 0x44) +
+          bytes([DW, 4, 2]) + struct.pack("<I", 0xfee00000) +
+          bytes([ADDR]) + cfg(3, 0x4c) + bytes([DW, 4, 1]) +
+          struct.pack("<I", 0x41) + bytes([ADDR]) + cfg(3, 0x40) +
+          bytes([DW, 6, 1]) + struct.pack("<I", 0x31) +
+          bytes([ADDR]) + cfg(3, 0x04) + bytes([DW, 4, 1]) +
+          struct.pack("<I", 7) + bytes([NOTIFY, 1, INTX, 1, INTX, 0,
+                                        RESET]))
+    # MSI-X: enable, table entry 0 in BAR 2, unmask, notify.
+    write("pci", "msix", bytes([ADDR]) + cfg(3, 0x50) +
+          bytes([DW, 6, 1]) + struct.pack("<I", 0x8000) +
+          bytes([ADDR]) + cfg(3, 0x04) + bytes([DW, 4, 1]) +
+          struct.pack("<I", 7) + bytes([NOTIFY, 0]) +
+          bytes([MW]) + struct.pack("<I", 0x102000 + 12) + bytes([2]) +
+          struct.pack("<Q", 0))
+
+
 def bus_seeds():
     REGISTER, READ, WRITE, FIND = range(4)
     # anchors: 0 0, 1 0x1000, 2 0x10000, 3 ioapic, 4 top-64K, 5 top-256
@@ -451,6 +480,7 @@ def main():
     uart_seeds()
     fw_cfg_seeds()
     testdev_seeds()
+    pci_seeds()
     bus_seeds()
 
 

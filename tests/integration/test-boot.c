@@ -611,7 +611,7 @@ START_TEST(boot_chip_snapshots_agree_across_modes)
 {
 	struct splitvm_pic_state pic[2];
 	struct splitvm_ioapic_state io[2];
-	struct splitvm_pit_state pit;
+	struct splitvm_pit_state pit, pit0[2];
 
 	for (int m = 0; m < 2; m++) {
 		struct boot *b = boot_new("hang.elf", NULL);
@@ -625,11 +625,20 @@ START_TEST(boot_chip_snapshots_agree_across_modes)
 		ck_assert_int_eq(splitvm_get_ioapic_state(b->vm, &io[m]), 0);
 		ck_assert_int_eq(splitvm_get_pit_state(b->vm, &pit), 0);
 		ck_assert_int_eq(splitvm_get_pit_state(NULL, &pit), -EINVAL);
+		pit0[m] = pit;
 		boot_free(b);
 	}
 	ck_assert_mem_eq(&pic[0], &pic[1], sizeof(pic[0]));
 	ck_assert_uint_eq(pic[0].chip[0].vector_base, 0x08);
 	ck_assert_uint_eq(pic[0].chip[1].vector_base, 0x70);
+	ck_assert_uint_eq(pic[0].chip[0].imr, 0xb8);
+	ck_assert_uint_eq(pic[0].chip[1].imr, 0x8e);
+	/* Counter 0 as SeaBIOS's pit_setup() leaves it: mode 2, 65536. */
+	for (int m = 0; m < 2; m++) {
+		ck_assert_uint_eq(pit0[m].channel[0].mode, 2);
+		ck_assert_uint_eq(pit0[m].channel[0].count, 0x10000);
+		ck_assert_uint_eq(pit0[m].channel[0].gate, 1);
+	}
 	ck_assert_uint_eq(io[0].pins, 24);
 	ck_assert_uint_eq(io[1].pins, 24);
 	ck_assert_uint_eq(io[0].version, 0x170020);
@@ -899,6 +908,123 @@ START_TEST(boot_library_init_and_sipi)
 }
 END_TEST
 
+/* What the host sees of an ACPI sleep: the power-state events. */
+struct sleep_events {
+	pthread_mutex_t lock;
+	unsigned int suspended, wakeups;
+	int cpu;
+	uint64_t state, sts;
+};
+
+static void on_sleep_event(void *userdata, const struct splitvm_event *ev)
+{
+	struct sleep_events *e = userdata;
+
+	pthread_mutex_lock(&e->lock);
+	if (ev->type == SPLITVM_EVENT_SUSPENDED) {
+		e->suspended++;
+		e->cpu = ev->cpu;
+		e->state = ev->value;
+	} else if (ev->type == SPLITVM_EVENT_WAKEUP) {
+		e->wakeups++;
+		e->sts = ev->value;
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+static struct boot *boot_sleeper(const char *cmdline, struct sleep_events *e)
+{
+	struct boot *b = boot_new("s3.elf", cmdline);
+
+	ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+	ck_assert_int_eq(splitvm_config_set_event_handler(
+				 b->cfg,
+				 1u << SPLITVM_EVENT_SUSPENDED |
+					 1u << SPLITVM_EVENT_WAKEUP,
+				 on_sleep_event, e),
+			 0);
+	return b;
+}
+
+/*
+ * ACPI S3 in both irqchip modes: the guest suspends with _S3's SLP_TYP,
+ * the RTC alarm wakes it (RTC_EN), and its waking vector runs in real
+ * mode at 0400:0008 with WAK_STS and RTC_STS in PM1_STS and IRQ0 coming
+ * through the IVT (exit code 0). The host sees S3 entered from vCPU 0 and
+ * one wake-up.
+ */
+START_TEST(boot_s3_rtc_alarm_wakes_the_guest)
+{
+	for (int m = 0; m < 2; m++) {
+		struct sleep_events e = {.lock = PTHREAD_MUTEX_INITIALIZER};
+		struct boot *b = boot_sleeper(NULL, &e);
+
+		ck_assert_int_eq(splitvm_config_set_irqchip(
+					 b->cfg, m ? SPLITVM_IRQCHIP_KERNEL
+						   : SPLITVM_IRQCHIP_SPLIT),
+				 0);
+		boot_run(b);
+		assert_exit(b, 0);
+		ck_assert_ptr_nonnull(strstr(b->console, "resumed in real mode"));
+		ck_assert_uint_eq(e.suspended, 1);
+		ck_assert_uint_eq(e.state, 3);
+		ck_assert_int_eq(e.cpu, 0);
+		ck_assert_uint_eq(e.wakeups, 1);
+		ck_assert_uint_eq(e.sts & 0x8400, 0x8400);
+		boot_free(b);
+	}
+}
+END_TEST
+
+/*
+ * splitvm_wakeup() is the power button: PWRBTN_STS and WAK_STS. Here the
+ * guest left only the 32-bit waking vector, entered in flat protected
+ * mode. Before the guest sleeps, the call has nothing to wake.
+ */
+START_TEST(boot_s3_wakeup_call)
+{
+	struct sleep_events e = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct boot *b = boot_sleeper("wake=button mode=32", &e);
+	int r = -EALREADY;
+
+	ck_assert_int_eq(splitvm_wakeup(NULL), -EINVAL);
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+	ck_assert_int_eq(splitvm_wakeup(b->vm), -ESRCH);
+	ck_assert_int_eq(splitvm_start(b->vm), 0);
+	for (int i = 0; i < 2000 && r == -EALREADY; i++) {
+		sleep_ms(10);
+		r = splitvm_wakeup(b->vm);
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(splitvm_wait(b->vm, 30000, &b->res), 0);
+	assert_exit(b, 0);
+	ck_assert_ptr_nonnull(
+		strstr(b->console, "resumed in 32-bit protected mode"));
+	ck_assert_uint_eq(e.suspended, 1);
+	ck_assert_uint_eq(e.wakeups, 1);
+	ck_assert_uint_eq(e.sts & 0x8100, 0x8100);
+	ck_assert_int_eq(splitvm_wakeup(b->vm), -ESRCH);
+	boot_free(b);
+}
+END_TEST
+
+/* Woken with no waking vector, the machine resets as SeaBIOS resets it. */
+START_TEST(boot_s3_without_vector_resets)
+{
+	struct sleep_events e = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct boot *b = boot_sleeper("mode=none", &e);
+
+	boot_run(b);
+	ck_assert_msg(b->res.outcome == SPLITVM_OUTCOME_RESET,
+		      "outcome %s (%s); console:\n%s",
+		      splitvm_outcome_name(b->res.outcome), b->res.detail,
+		      b->console);
+	ck_assert_ptr_nonnull(strstr(b->res.detail, "no waking vector"));
+	ck_assert_uint_eq(e.wakeups, 1);
+	boot_free(b);
+}
+END_TEST
+
 /* The kick signal is the host's choice; stopping still works with it. */
 START_TEST(boot_kick_signal_configurable)
 {
@@ -956,6 +1082,9 @@ static Suite *boot_suite(void)
 		boot_event_stream,
 		boot_library_init_and_sipi,
 		boot_kick_signal_configurable,
+		boot_s3_rtc_alarm_wakes_the_guest,
+		boot_s3_wakeup_call,
+		boot_s3_without_vector_resets,
 	};
 
 	tcase_set_timeout(tc, 120);

@@ -30,6 +30,9 @@ struct seen {
 	int s5;	      /* SLP_TYP of _S5; -1: none */
 	int rtc_port; /* -1: no RTC */
 	int rtc_irq;
+	/* PCI INTx: the GSI of slot s, pin p (0 = INTA); -1: not routed. */
+	int pci_gsi[32][4];
+	int pci_routes; /* how many were given */
 };
 
 static void seen_init(struct seen *s)
@@ -38,6 +41,7 @@ static void seen_init(struct seen *s)
 	for (int i = 0; i < 16; i++)
 		s->isa_gsi[i] = -1;
 	s->sci = s->s5 = s->rtc_port = s->rtc_irq = -1;
+	memset(s->pci_gsi, 0xff, sizeof(s->pci_gsi));
 }
 
 static uint32_t le32(const uint8_t *p)
@@ -89,6 +93,27 @@ static void parse_dsdt(const uint8_t *d, uint32_t len, struct seen *s)
 		ck_assert_uint_eq(io[8], 0x22);
 		s->rtc_port = io[2] | io[3] << 8;
 		s->rtc_irq = __builtin_ctz(io[9] | io[10] << 8);
+	}
+	/*
+	 * The _PRT (6.2.13): Package (4) { 0xSSSSFFFF, pin, Zero, GSI } per
+	 * slot and pin, pin and GSI as the shortest integers.
+	 */
+	p = find_bytes(d, len, "_PRT", 4);
+	for (const uint8_t *q = p; q && q + 12 <= end; q++) {
+		unsigned int slot, pin, gsi;
+
+		if (q[0] != 0x0c || q[1] != 0xff || q[2] != 0xff || q[4])
+			continue;
+		slot = q[3];
+		q += 5;
+		pin = *q == 0x0a ? q[1] : q[0];
+		q += *q == 0x0a ? 2 : 1;
+		ck_assert_uint_eq(*q++, 0x00); /* Source: Zero, a GSI */
+		ck_assert_uint_eq(*q, 0x0a);
+		gsi = q[1];
+		ck_assert(slot < 32 && pin < 4);
+		s->pci_gsi[slot][pin] = (int)gsi;
+		s->pci_routes++;
 	}
 	p = find_bytes(d, len, "_S5_", 4);
 	if (p) {
@@ -193,6 +218,7 @@ static void parse_mptable(struct splitvm *vm, struct seen *s)
 	uint32_t base;
 	uint16_t len, count;
 	size_t off = 44;
+	int isa_bus = -1, pci_bus = -1;
 
 	read_guest(vm, 0xf0000, mpf, sizeof(mpf));
 	ck_assert_mem_eq(mpf, "_MP_", 4);
@@ -219,9 +245,23 @@ static void parse_mptable(struct splitvm *vm, struct seen *s)
 			s->ioapic_addr = le32(p + 4);
 			off += 8;
 			break;
-		case 3: /* I/O interrupt: type INT from the ISA bus */
-			if (p[1] == 0 && p[5] < 16)
+		case 1: /* bus: its ID and type */
+			if (!memcmp(p + 2, "ISA   ", 6))
+				isa_bus = p[1];
+			if (!memcmp(p + 2, "PCI   ", 6))
+				pci_bus = p[1];
+			off += 8;
+			break;
+		case 3: /* I/O interrupt: type INT from the ISA or PCI bus */
+			if (p[1] == 0 && p[4] == isa_bus && p[5] < 16)
 				s->isa_gsi[p[5]] = p[7];
+			if (p[1] == 0 && p[4] == pci_bus) {
+				/* D.3: slot in bits 6:2, pin in 1:0;
+				 * level-triggered, active low. */
+				ck_assert_uint_eq(p[2] | p[3] << 8, 0x0f);
+				s->pci_gsi[p[5] >> 2 & 31][p[5] & 3] = p[7];
+				s->pci_routes++;
+			}
 			off += 8;
 			break;
 		default:
@@ -297,6 +337,17 @@ static void parse_fdt(struct splitvm *vm, uint64_t addr, struct seen *s)
 		s->isa_gsi[fdt32_to_cpu(map[i])] =
 			(int)fdt32_to_cpu(map[i + 1]);
 	parse_fdt_isa(fdt, s);
+	/* The PCI node: the first GSI of the slot swizzle. */
+	off = fdt_path_offset(fdt, "/isa/pci@cf8");
+	if (off >= 0 && fdt_getprop(fdt, off, "splitvm,intx-gsi-base", NULL)) {
+		uint32_t base = fdt_u32(fdt, off, "splitvm,intx-gsi-base");
+
+		for (int slot = 0; slot < 32; slot++)
+			for (int pin = 0; pin < 4; pin++)
+				s->pci_gsi[slot][pin] =
+					(int)(base + ((slot + pin) & 3));
+		s->pci_routes = 128;
+	}
 	free(fdt);
 }
 
@@ -348,6 +399,25 @@ static void check_machine(enum splitvm_irqchip mode, unsigned int cpus,
 			      acpi.isa_gsi[irq], mp.isa_gsi[irq],
 			      fdt.isa_gsi[irq]);
 	}
+	/* PCI INTx: every slot and pin, the same GSI in all three, on the
+	 * IOAPIC's pins 16-19 when it has them, nowhere otherwise. */
+	ck_assert_int_eq(acpi.pci_routes, io.pins >= 20 ? 128 : 0);
+	ck_assert_int_eq(mp.pci_routes, acpi.pci_routes);
+	ck_assert_int_eq(fdt.pci_routes, acpi.pci_routes);
+	for (int slot = 0; slot < 32; slot++)
+		for (int pin = 0; pin < 4; pin++) {
+			ck_assert_msg(acpi.pci_gsi[slot][pin] ==
+						      mp.pci_gsi[slot][pin] &&
+					      mp.pci_gsi[slot][pin] ==
+						      fdt.pci_gsi[slot][pin],
+				      "PCI %d INT%c: ACPI %d, MP %d, FDT %d",
+				      slot, 'A' + pin, acpi.pci_gsi[slot][pin],
+				      mp.pci_gsi[slot][pin],
+				      fdt.pci_gsi[slot][pin]);
+			ck_assert(acpi.pci_gsi[slot][pin] < 0 ||
+				  (acpi.pci_gsi[slot][pin] >= 16 &&
+				   acpi.pci_gsi[slot][pin] < 20));
+		}
 	/* The RTC and the PM blocks: there, and said alike by both. */
 	ck_assert_int_eq(acpi.rtc_port, 0x70);
 	ck_assert_int_eq(acpi.rtc_irq, 8);

@@ -252,6 +252,12 @@ static const char *spoil(struct machine_desc *m, unsigned int i)
 	case 12:
 		m->com1_irq = 16;
 		return "COM1 on IRQ 16";
+	case 13:
+		m->s3_slp_typ = 8;
+		return "S3 SLP_TYP 8";
+	case 14:
+		m->s3_slp_typ = m->s5_slp_typ;
+		return "S3 with S5's SLP_TYP";
 	default:
 		return NULL;
 	}
@@ -562,6 +568,7 @@ START_TEST(acpi_fadt_points_at_dsdt_and_facs)
 	ck_assert(!memcmp(facs, "FACS", 4));
 	ck_assert_uint_eq(rd32(facs + 4), 64);
 	ck_assert_uint_eq(facs[32], 2);
+	ck_assert_uint_eq(t.facs, acpi_facs_offset());
 	/* The DSDT is a definition block of revision 2 (64-bit ints). */
 	ck_assert_uint_eq(mem[t.dsdt + 8], 2);
 }
@@ -599,6 +606,7 @@ START_TEST(acpi_fadt_names_the_pm_blocks)
 	ck_assert_uint_eq(rd16(f + 109) & (1u << 1), 0);
 	ck_assert_uint_ne(rd16(f + 109) & (1u << 5), 0); /* no CMOS RTC */
 	ck_assert_uint_eq(f[108], 0); /* no century byte either */
+	ck_assert_uint_ne(flags & (1u << 6), 0); /* FIX_RTC: no RTC_STS */
 
 	m.pm_timer_port = 0;
 	m.reset_port = 0;
@@ -612,6 +620,38 @@ START_TEST(acpi_fadt_names_the_pm_blocks)
 	ck_assert_uint_eq(rd32(f + 112) & (1u << 10), 0);
 	ck_assert_uint_eq(rd16(f + 109) & (1u << 5), 0);
 	ck_assert_uint_eq(f[108], 0x32);
+	/* The RTC's alarm sets RTC_STS (a wake event from S3). */
+	ck_assert_uint_eq(rd32(f + 112) & (1u << 6), 0);
+}
+END_TEST
+
+/*
+ * The waking vectors the OS writes in the FACS (5.2.10): the real-mode one
+ * at offset 12, the 32-bit one at 24, which only FACS version 1 and up
+ * have.
+ */
+START_TEST(acpi_facs_gives_the_waking_vectors)
+{
+	struct machine_desc m = machine(1);
+	struct tables t = build(&m);
+	uint8_t *facs = mem + t.facs;
+	uint32_t vector = 1;
+	uint64_t x_vector = 1;
+
+	acpi_facs_waking(facs, &vector, &x_vector);
+	ck_assert_uint_eq(vector, 0);
+	ck_assert_uint_eq(x_vector, 0);
+	facs[12] = 0x08, facs[13] = 0x10; /* 0x1008 */
+	acpi_facs_waking(facs, &vector, &x_vector);
+	ck_assert_uint_eq(vector, 0x1008);
+	ck_assert_uint_eq(x_vector, 0);
+	facs[24] = 0x00, facs[25] = 0x20, facs[26] = 0x10; /* 0x102000 */
+	acpi_facs_waking(facs, &vector, &x_vector);
+	ck_assert_uint_eq(x_vector, 0x102000);
+	facs[32] = 0; /* version 0: no X_Firmware_Waking_Vector */
+	acpi_facs_waking(facs, &vector, &x_vector);
+	ck_assert_uint_eq(vector, 0x1008);
+	ck_assert_uint_eq(x_vector, 0);
 }
 END_TEST
 
@@ -816,10 +856,11 @@ static void check_crs(const uint8_t *obj, uint16_t port, uint8_t len,
 	ck_assert(r[12] == 0 || sum8(r, size) == 0); /* 0: "valid" */
 }
 
-/* _S5's first two elements: SLP_TYPa, SLP_TYPb (7.4.2). */
-static void check_s5(const struct aml_ns *ns, uint8_t slp_typ)
+/* A sleep package's first two elements: SLP_TYPa, SLP_TYPb (7.4.2). */
+static void check_sleep(const struct aml_ns *ns, const char *name,
+			uint8_t slp_typ)
 {
-	const uint8_t *obj = aml_find(ns, "\\_S5_"), *p, *end;
+	const uint8_t *obj = aml_find(ns, name), *p, *end;
 	unsigned int n;
 	uint64_t v;
 
@@ -833,6 +874,11 @@ static void check_s5(const struct aml_ns *ns, uint8_t slp_typ)
 		ck_assert_uint_eq(v, i < 2 ? slp_typ : 0);
 	}
 	ck_assert_ptr_eq(p, end);
+}
+
+static void check_s5(const struct aml_ns *ns, uint8_t slp_typ)
+{
+	check_sleep(ns, "\\_S5_", slp_typ);
 }
 
 START_TEST(acpi_dsdt_describes_com1_and_s5)
@@ -857,7 +903,9 @@ START_TEST(acpi_dsdt_describes_com1_and_s5)
 	check_crs(aml_find(&ns, "\\_SB_.COM1._CRS"), 0x3f8, 8, 4);
 	ck_assert_ptr_null(aml_find(&ns, "\\_SB_.RTC_"));
 	check_s5(&ns, 0);
-	ck_assert_uint_eq(ns.n, 6);
+	/* _S3 (7.4.2.4): suspend to RAM, SLP_TYP 1 as QEMU's PIIX4 PM. */
+	check_sleep(&ns, "\\_S3_", 1);
+	ck_assert_uint_eq(ns.n, 7);
 }
 END_TEST
 
@@ -880,6 +928,17 @@ START_TEST(acpi_dsdt_follows_the_machine)
 	ck_assert_uint_eq(v, 0x000bd041); /* PNP0B00 */
 	check_crs(aml_find(&ns, "\\_SB_.RTC_._CRS"), 0x70, 2, 8);
 	check_s5(&ns, 5);
+	check_sleep(&ns, "\\_S3_", 1);
+
+	/* S3 not offered: no _S3. */
+	m.s3 = false;
+	ns = read_dsdt(&m);
+	ck_assert_ptr_null(aml_find(&ns, "\\_S3_"));
+	check_s5(&ns, 5);
+	m.s3 = true;
+	m.s3_slp_typ = 6;
+	ns = read_dsdt(&m);
+	check_sleep(&ns, "\\_S3_", 6);
 
 	m.com1_port = 0;
 	ns = read_dsdt(&m);
@@ -1122,7 +1181,9 @@ static void iasl_check(const char *iasl, const struct machine_desc *m)
 	ck_assert_msg(count(dsl, "Device (") == devices &&
 			  count(dsl, "ResourceTemplate ()") == devices &&
 			  count(dsl, "EisaId (\"PNP0") == devices &&
-			  count(dsl, "Name (\\_S5, Package (0x04)") == 1,
+			  count(dsl, "Name (\\_S5, Package (0x04)") == 1 &&
+			  count(dsl, "Name (\\_S3, Package (0x04)") ==
+				  (m->s3 ? 1 : 0),
 		      "%s/DSDT.dsl is not what was meant:\n%s", dir, dsl);
 	free(dsl);
 	remove_dir(dir);
@@ -1145,6 +1206,9 @@ START_TEST(acpi_iasl_disassembles_every_table)
 	m.reset_port = 0;
 	m.s5_slp_typ = 5;
 	iasl_check(iasl, &m);
+	/* No S3. */
+	m.s3 = false;
+	iasl_check(iasl, &m);
 	/* x2APIC entries and their NMI entry. */
 	m = machine(256);
 	iasl_check(iasl, &m);
@@ -1157,5 +1221,6 @@ UNIT_SUITE("acpi", acpi_rsdp_points_at_both_roots, acpi_tables_do_not_overlap,
 	   acpi_madt_lists_every_cpu_once, acpi_madt_describes_the_ioapic,
 	   acpi_madt_overrides_irq0_and_the_sci, acpi_madt_routes_nmi_to_lint1,
 	   acpi_fadt_points_at_dsdt_and_facs, acpi_fadt_names_the_pm_blocks,
+	   acpi_facs_gives_the_waking_vectors,
 	   acpi_dsdt_describes_com1_and_s5, acpi_dsdt_follows_the_machine,
 	   acpi_aml_pkglength_is_shortest, acpi_iasl_disassembles_every_table)

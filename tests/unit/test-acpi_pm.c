@@ -13,6 +13,10 @@
 #define CNT 0x604
 #define TMR 0x608
 #define S5 5 /* any SLP_TYP: the device takes the one it is told */
+#define S3 2
+#define WAK_STS 0x8000
+#define RTC_STS 0x0400
+#define PWRBTN_STS 0x0100
 
 /* The first ns after creation at which the timer has counted ticks. */
 static uint64_t ns_for(uint64_t ticks)
@@ -27,7 +31,29 @@ struct rig {
 	struct fake_vm vm;
 	struct fake_irq sci;
 	struct acpi_pm *pm;
+	/* The VM's S3 side. */
+	unsigned int sleeps, wakes;
+	unsigned int sleep_state;
+	int sleep_vcpu;
+	uint16_t wake_sts;
 };
+
+static void rig_sleep(void *ctx, unsigned int state, int vcpu)
+{
+	struct rig *r = ctx;
+
+	r->sleeps++;
+	r->sleep_state = state;
+	r->sleep_vcpu = vcpu;
+}
+
+static void rig_wake(void *ctx, uint16_t pm1_sts)
+{
+	struct rig *r = ctx;
+
+	r->wakes++;
+	r->wake_sts = pm1_sts;
+}
 
 static uint64_t rig_now(void *ctx)
 {
@@ -42,7 +68,8 @@ static void rig_arm(void *ctx, uint64_t deadline)
 	r->arms++;
 }
 
-static void rig_init(struct rig *r)
+/* s3: with the VM's sleep hooks, S3 on SLP_TYP S3. */
+static void rig_init_s3(struct rig *r, bool s3)
 {
 	struct acpi_pm_config cfg = {
 		.end = fake_vm_hook(&r->vm),
@@ -55,9 +82,18 @@ static void rig_init(struct rig *r)
 		.tmr_port = TMR,
 	};
 
+	if (s3) {
+		cfg.sleep = (struct acpi_pm_sleep_ops){ rig_sleep, rig_wake, r };
+		cfg.s3_slp_typ = S3;
+	}
 	*r = (struct rig){ .mono = 1000 * NS + 7 };
 	r->sci.line = 9;
 	ck_assert_int_eq(acpi_pm_new(&cfg, &r->pm), 0);
+}
+
+static void rig_init(struct rig *r)
+{
+	rig_init_s3(r, false);
 }
 
 /* The host timer expired: the VM's timer is disarmed as it fires. */
@@ -314,6 +350,151 @@ START_TEST(acpi_pm_describe)
 	ck_assert_uint_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(
 				  fdt, off, "splitvm,s5-slp-typ", NULL)),
 			  S5);
+	ck_assert_ptr_null(fdt_getprop(fdt, off, "splitvm,s3-slp-typ", NULL));
+	acpi_pm_evt_ops.destroy(r.pm);
+
+	rig_init_s3(&r, true);
+	off = isa_describe(&acpi_pm_evt_ops, r.pm, fdt, sizeof(fdt),
+			   "acpi-pm@600");
+	ck_assert_uint_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(
+				  fdt, off, "splitvm,s3-slp-typ", NULL)),
+			  S3);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/*
+ * S3 (16.1.3): SLP_EN with _S3's SLP_TYP hands the sleep to the VM, once;
+ * the RTC alarm, enabled by RTC_EN, wakes it with WAK_STS and RTC_STS set,
+ * which OSPM reads and clears after the wake (4.8.3.1.1).
+ */
+START_TEST(acpi_pm_s3_sleeps_until_the_rtc_alarm)
+{
+	struct rig r;
+
+	rig_init_s3(&r, true);
+	out(&r, EVT, 2, 2, RTC_STS); /* RTC_EN */
+	out(&r, CNT, 0, 2, S3 << 10); /* SLP_TYP alone: nothing */
+	ck_assert_uint_eq(r.sleeps, 0);
+	out(&r, CNT, 0, 2, S3 << 10 | 1 << 13);
+	ck_assert_uint_eq(r.sleeps, 1);
+	ck_assert_uint_eq(r.sleep_state, 3);
+	ck_assert_int_eq(r.sleep_vcpu, 1);
+	ck_assert_uint_eq(r.vm.ends, 0);
+	ck_assert(acpi_pm_sleeping(r.pm));
+	/* Asleep already: another SLP_EN starts nothing. */
+	out(&r, CNT, 1, 1, (S3 << 10 | 1 << 13) >> 8);
+	ck_assert_uint_eq(r.sleeps, 1);
+	ck_assert_uint_eq(r.wakes, 0);
+
+	acpi_pm_rtc_alarm(r.pm, true);
+	ck_assert_uint_eq(r.wakes, 1);
+	ck_assert_uint_eq(r.wake_sts, WAK_STS | RTC_STS);
+	ck_assert(!acpi_pm_sleeping(r.pm));
+	ck_assert_uint_eq(in(&r, EVT, 0, 2), WAK_STS | RTC_STS);
+	/* RTC_EN and RTC_STS: the SCI, as in S0. */
+	ck_assert(r.sci.level);
+	out(&r, EVT, 0, 2, WAK_STS | RTC_STS);
+	ck_assert_uint_eq(in(&r, EVT, 0, 2), 0);
+	ck_assert(!r.sci.level);
+	/* The alarm still up is no new event; awake, no wake either. */
+	acpi_pm_rtc_alarm(r.pm, true);
+	ck_assert_uint_eq(in(&r, EVT, 0, 2), 0);
+	acpi_pm_rtc_alarm(r.pm, false);
+	acpi_pm_rtc_alarm(r.pm, true);
+	ck_assert_uint_eq(in(&r, EVT, 0, 2), RTC_STS);
+	ck_assert_uint_eq(r.wakes, 1);
+
+	/* Asleep again: S3 may be entered any number of times. */
+	out(&r, EVT, 0, 2, RTC_STS);
+	acpi_pm_rtc_alarm(r.pm, false);
+	out(&r, CNT, 0, 2, S3 << 10 | 1 << 13);
+	ck_assert_uint_eq(r.sleeps, 2);
+	acpi_pm_rtc_alarm(r.pm, true);
+	ck_assert_uint_eq(r.wakes, 2);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/* Without RTC_EN the alarm only sets RTC_STS: no wake, no SCI. */
+START_TEST(acpi_pm_rtc_alarm_needs_rtc_en_to_wake)
+{
+	struct rig r;
+
+	rig_init_s3(&r, true);
+	out(&r, CNT, 0, 2, S3 << 10 | 1 << 13);
+	acpi_pm_rtc_alarm(r.pm, true);
+	ck_assert_uint_eq(r.wakes, 0);
+	ck_assert(acpi_pm_sleeping(r.pm));
+	ck_assert(!r.sci.level);
+	acpi_pm_evt_ops.destroy(r.pm);
+
+	/* Awake: RTC_STS, and the SCI once RTC_EN is set. */
+	rig_init(&r);
+	acpi_pm_rtc_alarm(r.pm, true);
+	ck_assert_uint_eq(in(&r, EVT, 0, 2), RTC_STS);
+	ck_assert(!r.sci.level);
+	out(&r, EVT, 2, 2, RTC_STS);
+	ck_assert(r.sci.level);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/*
+ * The power button wakes from S3 whatever PWRBTN_EN says (4.8.3.1.1); in
+ * S0 it sets PWRBTN_STS, an SCI only with PWRBTN_EN.
+ */
+START_TEST(acpi_pm_power_button_wakes)
+{
+	struct rig r;
+
+	rig_init_s3(&r, true);
+	acpi_pm_power_button(r.pm);
+	ck_assert_uint_eq(in(&r, EVT, 0, 2), PWRBTN_STS);
+	ck_assert(!r.sci.level);
+	ck_assert_uint_eq(r.wakes, 0);
+	out(&r, EVT, 2, 2, PWRBTN_STS);
+	ck_assert(r.sci.level);
+	out(&r, EVT, 0, 4, PWRBTN_STS); /* clears the status and PM1_EN */
+	ck_assert(!r.sci.level);
+
+	out(&r, CNT, 0, 2, S3 << 10 | 1 << 13);
+	ck_assert_uint_eq(r.sleeps, 1);
+	acpi_pm_power_button(r.pm);
+	ck_assert_uint_eq(r.wakes, 1);
+	ck_assert_uint_eq(r.wake_sts, WAK_STS | PWRBTN_STS);
+	ck_assert(!acpi_pm_sleeping(r.pm));
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/*
+ * Without the VM's sleep hooks _S3's SLP_TYP is any unsupported type:
+ * ignored. A reset wakes nothing but ends the sleeping state; S5 still
+ * powers off.
+ */
+START_TEST(acpi_pm_s3_without_hooks_and_reset)
+{
+	struct rig r;
+
+	rig_init(&r);
+	out(&r, CNT, 0, 2, S3 << 10 | 1 << 13);
+	ck_assert(!acpi_pm_sleeping(r.pm));
+	ck_assert_uint_eq(r.vm.ends, 0);
+	acpi_pm_power_button(r.pm);
+	ck_assert_uint_eq(in(&r, EVT, 0, 2), PWRBTN_STS);
+	acpi_pm_evt_ops.destroy(r.pm);
+
+	rig_init_s3(&r, true);
+	out(&r, CNT, 0, 2, S3 << 10 | 1 << 13);
+	ck_assert(acpi_pm_sleeping(r.pm));
+	acpi_pm_evt_ops.reset(r.pm);
+	ck_assert(!acpi_pm_sleeping(r.pm));
+	acpi_pm_power_button(r.pm);
+	ck_assert_uint_eq(r.wakes, 0);
+	out(&r, CNT, 0, 2, S5 << 10 | 1 << 13);
+	ck_assert_uint_eq(r.vm.ends, 1);
+	ck_assert_uint_eq(r.sleeps, 1);
 	acpi_pm_evt_ops.destroy(r.pm);
 }
 END_TEST
@@ -340,6 +521,19 @@ START_TEST(acpi_pm_new_rejects)
 	cfg.clock.now = rig_now;
 	ck_assert_int_eq(acpi_pm_new(&cfg, &pm), 0);
 	acpi_pm_evt_ops.destroy(pm);
+	/* S3: both hooks, a SLP_TYP of 3 bits other than S5's. */
+	cfg.sleep.sleep = rig_sleep;
+	ck_assert_int_eq(acpi_pm_new(&cfg, &pm), -EINVAL);
+	cfg.sleep = (struct acpi_pm_sleep_ops){ NULL, rig_wake, &r };
+	ck_assert_int_eq(acpi_pm_new(&cfg, &pm), -EINVAL);
+	cfg.sleep.sleep = rig_sleep;
+	cfg.s3_slp_typ = 7; /* S5's */
+	ck_assert_int_eq(acpi_pm_new(&cfg, &pm), -EINVAL);
+	cfg.s3_slp_typ = 8;
+	ck_assert_int_eq(acpi_pm_new(&cfg, &pm), -EINVAL);
+	cfg.s3_slp_typ = 1;
+	ck_assert_int_eq(acpi_pm_new(&cfg, &pm), 0);
+	acpi_pm_evt_ops.destroy(pm);
 	acpi_pm_evt_ops.destroy(NULL);
 }
 END_TEST
@@ -347,4 +541,6 @@ END_TEST
 UNIT_SUITE("acpi_pm", acpi_pm_timer_counts_and_wraps, acpi_pm_tmr_sts_and_sci,
 	   acpi_pm_enable_bits, acpi_pm_control_bits, acpi_pm_slp_en_powers_off,
 	   acpi_pm_reset, acpi_pm_hostile_accesses, acpi_pm_describe,
-	   acpi_pm_new_rejects)
+	   acpi_pm_s3_sleeps_until_the_rtc_alarm,
+	   acpi_pm_rtc_alarm_needs_rtc_en_to_wake, acpi_pm_power_button_wakes,
+	   acpi_pm_s3_without_hooks_and_reset, acpi_pm_new_rejects)

@@ -42,6 +42,7 @@ static void ft_arm(void *ctx, uint64_t deadline)
 struct rig {
 	struct fake_time time;
 	struct fake_irq irq;
+	struct fake_irq alarm; /* the alarm output (the ACPI RTC wake event) */
 	struct cmos *c;
 };
 
@@ -52,6 +53,7 @@ static void rig_init(struct rig *r, int64_t wall_sec, uint64_t frac_ns)
 		.clock = { ft_now, ft_wall, &r->time },
 		.timer = { ft_arm, &r->time },
 		.irq = { fake_irq_set, &r->irq, CMOS_IRQ },
+		.alarm = { fake_irq_set, &r->alarm, 0 },
 		.ram_below_4g = 128ull << 20,
 		.cpus = 2,
 	};
@@ -334,6 +336,50 @@ START_TEST(cmos_alarm)
 	wr(r.c, 5, 0x25);
 	r.time.mono += 3 * 86400 * NS;
 	ck_assert_uint_eq(rd(r.c, CMOS_REG_C), 0x10);
+	rig_free(&r);
+}
+END_TEST
+
+/*
+ * The alarm output (what PC chipsets take as the ACPI RTC_STS event): up
+ * while AF is set with AIE, i.e. while the alarm drives IRQ 8; the
+ * periodic and update-ended interrupts never raise it. It falls when
+ * register C is read, AIE is cleared, or the chip is reset.
+ */
+START_TEST(cmos_alarm_output)
+{
+	struct rig r;
+
+	rig_init(&r, WALL_2024, 0);
+	wr(r.c, CMOS_REG_A, 0x26);
+	wr(r.c, 1, 0xc0); /* every second, as kvm-unit-tests' s3 sets it */
+	wr(r.c, 3, 0xc0);
+	wr(r.c, 5, 0xc0);
+	wr(r.c, CMOS_REG_B, 0x02 | 0x40 | 0x10); /* PIE, UIE: not the alarm */
+	r.time.mono += NS;
+	fire(&r);
+	ck_assert(r.irq.level);
+	ck_assert(!r.alarm.level);
+	ck_assert_uint_eq(r.alarm.sets, 0);
+	wr(r.c, CMOS_REG_B, 0x02 | 0x20); /* AIE: AF is set, so at once */
+	ck_assert(r.irq.level);
+	ck_assert(r.alarm.level);
+	ck_assert_uint_eq(rd(r.c, CMOS_REG_C) & 0xa0, 0xa0);
+	ck_assert(!r.alarm.level);
+	ck_assert(!r.irq.level);
+	/* The next second: up again, through the host timer. */
+	ck_assert_uint_ne(r.time.deadline, 0);
+	r.time.mono = r.time.deadline;
+	fire(&r);
+	ck_assert(r.alarm.level);
+	ck_assert_uint_eq(r.alarm.rises, 2);
+	wr(r.c, CMOS_REG_B, 0x02); /* AIE off: the output falls, AF stays */
+	ck_assert(!r.alarm.level);
+	wr(r.c, CMOS_REG_B, 0x22);
+	ck_assert(r.alarm.level);
+	cmos_ops.reset(r.c);
+	ck_assert(!r.alarm.level);
+	ck_assert_uint_eq(r.alarm.redundant, 0);
 	rig_free(&r);
 }
 END_TEST
@@ -706,7 +752,8 @@ END_TEST
 UNIT_SUITE("cmos", cmos_time_bcd_24h, cmos_time_binary_and_12h, cmos_set_time,
 	   cmos_set_time_binary_12h, cmos_write_while_running,
 	   cmos_invalid_time_clamped, cmos_update_flag_read_to_clear,
-	   cmos_alarm, cmos_periodic_rates, cmos_periodic_flag_without_pie,
+	   cmos_alarm, cmos_alarm_output, cmos_periodic_rates,
+	   cmos_periodic_flag_without_pie,
 	   cmos_uip, cmos_divider_reset, cmos_register_d_and_c_read_only,
 	   cmos_nvram_layout, cmos_nvram_and_index, cmos_reset_keeps_time,
 	   cmos_odd_widths_ignored, cmos_random_accesses, cmos_describe,

@@ -85,6 +85,9 @@ struct mp {
 	unsigned int cpus, buses, ioapics, ioints, lints;
 	const uint8_t *cpu[MPTABLE_MAX_CPUS], *bus, *ioapic, *lint[2];
 	const uint8_t *irq[16]; /* I/O interrupt entry by ISA IRQ */
+	const uint8_t *pci_bus;	/* the bus entry of type "PCI" */
+	const uint8_t *pci[32][4]; /* I/O interrupt entry by slot and pin */
+	unsigned int pci_ints;
 };
 
 /*
@@ -133,7 +136,10 @@ static void parse(uint64_t mpf_gpa, struct mp *r)
 			e += 20;
 			continue;
 		case 1:
-			r->bus = e;
+			if (!memcmp(e + 2, "PCI   ", 6))
+				r->pci_bus = e;
+			else
+				r->bus = e;
 			r->buses++;
 			break;
 		case 2:
@@ -142,6 +148,13 @@ static void parse(uint64_t mpf_gpa, struct mp *r)
 			break;
 		case 3:
 			ck_assert_uint_eq(e[1], 0); /* INT */
+			if (r->pci_bus && e[4] == r->pci_bus[1]) {
+				ck_assert_ptr_null(r->pci[e[5] >> 2][e[5] & 3]);
+				r->pci[e[5] >> 2][e[5] & 3] = e;
+				r->pci_ints++;
+				break;
+			}
+			ck_assert_uint_eq(e[4], r->bus[1]); /* ISA */
 			ck_assert_uint_lt(e[5], 16);
 			ck_assert_ptr_null(r->irq[e[5]]);
 			r->irq[e[5]] = e;
@@ -237,6 +250,45 @@ START_TEST(mptable_has_an_isa_bus_and_the_ioapic)
 	for (unsigned int irq = 0; irq < 16; irq++)
 		if (r.irq[irq])
 			ck_assert_uint_eq(r.irq[irq][6], 7); /* dest IOAPIC */
+}
+END_TEST
+
+/* D.3: a PCI bus after ISA, and every slot's INTA-INTD at its GSI. */
+START_TEST(mptable_routes_pci_intx)
+{
+	struct machine_desc m = machine(2);
+	struct mp r;
+
+	m.pci_io_base = 0xc000;
+	m.pci_io_size = 0x4000;
+	m.pci_mem_base = 0xe0000000;
+	m.pci_mem_size = 0x10000000;
+	build_at(&m, MPT_GPA);
+	parse(MPT_GPA, &r);
+	/* PCI described, INTx not wired: a bus, no interrupts. */
+	ck_assert_ptr_nonnull(r.pci_bus);
+	ck_assert_uint_eq(r.pci_bus[1], 1);
+	ck_assert_uint_eq(r.buses, 2);
+	ck_assert_uint_eq(r.pci_ints, 0);
+	ck_assert_uint_eq(mptable_size(&m), 16 + rd16(r.mpc + 4));
+	m.pci_intx_gsi = 16;
+	build_at(&m, MPT_GPA);
+	parse(MPT_GPA, &r);
+	ck_assert_uint_eq(r.pci_ints, 128);
+	ck_assert_uint_eq(r.ioints, 15); /* the ISA ones, unchanged */
+	for (unsigned int slot = 0; slot < 32; slot++)
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			const uint8_t *e = r.pci[slot][pin];
+
+			ck_assert_ptr_nonnull(e);
+			ck_assert_uint_eq(rd16(e + 2), 0x0f); /* level, low */
+			ck_assert_uint_eq(e[6], m.ioapic_id);
+			ck_assert_uint_eq(e[7], 16 + ((slot + pin) & 3));
+		}
+	ck_assert_uint_eq(mptable_size(&m), 16 + rd16(r.mpc + 4));
+	/* Pins past the IOAPIC's last: not describable. */
+	m.ioapic_pins = 19;
+	ck_assert_uint_eq(mptable_size(&m), 0);
 }
 END_TEST
 
@@ -430,6 +482,7 @@ END_TEST
 
 UNIT_SUITE("mptable", mptable_is_found_where_linux_scans,
 	   mptable_lists_every_cpu, mptable_has_an_isa_bus_and_the_ioapic,
-	   mptable_routes_isa_irqs, mptable_wires_extint_and_nmi_to_the_lapics,
+	   mptable_routes_isa_irqs, mptable_routes_pci_intx,
+	   mptable_wires_extint_and_nmi_to_the_lapics,
 	   mptable_size_is_exact, mptable_rejects_what_it_cannot_describe,
 	   mptable_agrees_with_the_madt)
