@@ -805,6 +805,14 @@ static int vm_create_irqchip(struct splitvm *vm,
 		.vm = vm,
 	};
 
+	/* KVM's in-kernel irqchip always has its 8259As and its PIT. */
+	if (icfg.mode == IRQCHIP_KERNEL && (!cfg->pit || !cfg->pic)) {
+		log_error(&vm->log, "no %s with the kernel irqchip: KVM's "
+				    "always has its 8259As and PIT (use "
+				    "the split irqchip)",
+			  !cfg->pit ? "PIT" : "PICs");
+		return -EINVAL;
+	}
 	vm->timers[VM_TIMER_IRQCHIP].fire = vm_fire_irqchip_timer;
 	return irqchip_create(&icfg, &host, &vm->irqchip);
 }
@@ -852,8 +860,8 @@ static void vm_describe_machine(struct splitvm *vm,
 
 	machine_desc_init(&vm->machine, cfg->cpus, irqchip_lines(vm->irqchip),
 			  kernel ? 0x11 : cfg->ioapic_version);
-	vm->machine.pit = cfg->pit || kernel;
-	vm->machine.pic = cfg->pic || kernel;
+	vm->machine.pit = cfg->pit;
+	vm->machine.pic = cfg->pic;
 	vm->machine.rtc = cfg->rtc; /* in both modes: KVM has no RTC */
 	vm->machine.x2apic = cpu_has_x2apic(vm->cpuid);
 	vm->machine.pci_io_base = PCI_IO_WINDOW_BASE;

@@ -107,6 +107,17 @@ for mode in split kernel; do
 	check "demo with --irqchip $mode" 1 --out 'SUMMARY: [0-9]+ tests, 0 failures' -- run --kernel "$G/demo.elf" --irqchip $mode
 done
 check "48-pin v0x11 IOAPIC, no PIT" 1 -- run --kernel "$G/demo.elf" --ioapic-pins 48 --ioapic-version 0x11 --no-pit
+check "no PICs, no RTC" 1 --out 'SUMMARY: [0-9]+ tests, 0 failures' -- \
+	run --kernel "$G/demo.elf" --no-pic --no-rtc
+for chip in pit pic; do
+	check "--no-$chip with the kernel irqchip is refused, saying why" 126 \
+		--err-lines 1 --err 'kernel irqchip: KVM.s always has' -- \
+		run --kernel "$G/demo.elf" --irqchip kernel --no-$chip
+done
+check "--cpu with an unknown flag: a usage error naming it" 2 --err-lines 1 \
+	--err "frobnicate" -- run --kernel "$G/demo.elf" --cpu qemu64,+frobnicate
+check "--device with an unknown model" 2 --err-lines 1 --err "e1000" -- \
+	run --kernel "$G/demo.elf" --device e1000
 check "ELF64 entry with FDT" 1 --out 'SUMMARY' -- run --kernel "$G/fdt64.elf64" --cpus 2 --memory 128
 check "missing kernel file" 126 --err-lines 1 --err "cannot open '/nonexistent'" -- run --kernel /nonexistent
 check "kernel is a directory" 126 --err-lines 1 --err 'directory' -- run --kernel "$tmp"
