@@ -944,8 +944,26 @@ static bool called_as_qemu(const char *argv0)
 	return !strncmp(base, "qemu-system-x86_64", 18);
 }
 
+/*
+ * What a careless caller may hand us. fds 0-2 closed: each gets /dev/null
+ * before anything is opened, or the first file opened (a --result-json,
+ * a socket) would become "stdout" and receive the guest's output. A
+ * reader that leaves (`| head -1`, a control client that hangs up): its
+ * output is dropped with EPIPE, never a SIGPIPE that kills the run and
+ * its verdict.
+ */
+static void harden_stdio(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) < 0)
+			_exit(EXIT_MONITOR_ERROR);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
+	harden_stdio();
 	if (argc > 0 && called_as_qemu(argv[0]))
 		return cli_qemu(argc, argv);
 	if (argc < 2)

@@ -218,29 +218,47 @@ static int vm_map_ram(struct splitvm *vm, uint64_t size)
 	return r;
 }
 
+/*
+ * Writes all of buf to fd, or as much as the reader takes: output to a
+ * reader that left is lost and the guest goes on. A pipe whose reader left
+ * would raise SIGPIPE in the writing thread, which by default kills the
+ * embedding process: the signal is blocked around the write and, if the
+ * write raised it, taken back, so the caller's process never sees it.
+ */
+static void write_quietly(int fd, const char *buf, size_t len)
+{
+	const struct timespec now = { 0, 0 };
+	sigset_t pipe, old;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0 && errno == EPIPE)
+				sigtimedwait(&pipe, NULL, &now);
+			break;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* ---- Console --------------------------------------------------------- */
 
 static void console_flush_locked(struct console *c)
 {
 	if (c->len == 0)
 		return;
-	if (c->fn) {
+	if (c->fn)
 		c->fn(c->userdata, c->buf, c->len);
-	} else if (c->fd >= 0) {
-		const char *p = c->buf;
-		size_t left = c->len;
-
-		while (left) {
-			ssize_t n = write(c->fd, p, left);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break; /* output is lost, the guest goes on */
-			p += n;
-			left -= (size_t)n;
-		}
-	}
+	else if (c->fd >= 0)
+		write_quietly(c->fd, c->buf, c->len);
 	c->len = 0;
 }
 

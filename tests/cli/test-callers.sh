@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Callers that misbehave (issue 13): a control client that hangs up, a
+# reader that leaves, stdio closed. Whatever they do, splitvm keeps its
+# exit status and a valid --result-json. Emits TAP.
+set -u
+
+# shellcheck source=tests/cli/tap.sh
+. "$(dirname "$0")/tap.sh"
+require_kvm
+PY=${PYTHON:-python3}
+
+# valid_json FILE: the file holds one JSON object with an outcome.
+valid_json() {
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if "outcome" in d else 1)' "$1" 2>/dev/null
+}
+
+# 1. A control client sends stats and closes without reading the reply:
+# no SIGPIPE (141); the next client's quit ends the run as a stop.
+sock=$tmp/ctl.sock
+"$SPLITVM" run --kernel "$G/hang.elf" --control "$sock" --timeout 20 \
+	--result-json "$tmp/r1.json" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+"$PY" - "$sock" <<'PYEOF'
+import socket, sys, time
+path = sys.argv[1]
+for _ in range(20):  # hang up on a big reply, again and again
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(b'{"cmd":"state"}\n{"cmd":"stats"}\n')
+    s.close()
+time.sleep(0.5)
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+s.sendall(b'{"cmd":"quit"}\n')
+s.settimeout(5)
+try:
+    s.recv(100)
+except OSError:
+    pass
+PYEOF
+wait $pid
+st=$?
+[ "$st" = 130 ] && ok "a control client that hangs up: no SIGPIPE, quit still ends the run (130)" ||
+	not_ok "a control client that hangs up: status $st"
+valid_json "$tmp/r1.json" && ok "... and --result-json is valid JSON" ||
+	not_ok "... --result-json is not valid JSON"
+
+# 2. stdout a pipe whose reader leaves after one line: the guest's
+# verdict stands (demo: status 1), not 141.
+"$SPLITVM" run --kernel "$G/demo.elf" --result-json "$tmp/r2.json" 2>"$tmp/err" |
+	head -1 >/dev/null
+st=${PIPESTATUS[0]}
+[ "$st" = 1 ] && ok "stdout's reader leaves (| head -1): the verdict stands (1)" ||
+	not_ok "stdout's reader leaves: status $st"
+valid_json "$tmp/r2.json" && ok "... and --result-json is valid JSON" ||
+	not_ok "... --result-json is not valid JSON"
+
+# 3. stdout closed: guest output must not land in the --result-json file.
+"$SPLITVM" run --kernel "$G/demo.elf" --result-json "$tmp/r3.json" \
+	2>"$tmp/err" >&-
+st=$?
+[ "$st" = 1 ] && ok "stdout closed: the verdict stands (1)" ||
+	not_ok "stdout closed: status $st"
+valid_json "$tmp/r3.json" && ! grep -q "hello" "$tmp/r3.json" &&
+	ok "stdout closed: --result-json holds the verdict alone" ||
+	not_ok "stdout closed: guest output in --result-json"
+# All three closed.
+"$SPLITVM" run --kernel "$G/demo.elf" --result-json "$tmp/r4.json" \
+	<&- >&- 2>&-
+st=$?
+[ "$st" = 1 ] && valid_json "$tmp/r4.json" &&
+	ok "stdin, stdout and stderr closed: status 1, valid JSON" ||
+	not_ok "stdio closed: status $st"
+
+echo "1..$n"
+[ $failed = 0 ]
