@@ -101,6 +101,9 @@ static const char usage_text[] =
 struct trace {
 	FILE *f;
 	pthread_mutex_t lock;
+	/* Its stdio buffer, given at open: left to stdio, the first write
+	 * (a vCPU thread, sandboxed) would probe the file with isatty(). */
+	char buf[1 << 16];
 };
 
 struct cli {
@@ -367,6 +370,9 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 		if (cli->trace.f)
 			fclose(cli->trace.f);
 		cli->trace.f = fopen(arg, "we");
+		if (cli->trace.f)
+			setvbuf(cli->trace.f, cli->trace.buf, _IOFBF,
+				sizeof(cli->trace.buf));
 		if (!cli->trace.f) {
 			fprintf(stderr, "splitvm: --trace: cannot open '%s': %s\n",
 				arg, strerror(errno));
@@ -625,6 +631,25 @@ static int write_result_json(FILE *f, struct splitvm *vm,
 	return status;
 }
 
+/*
+ * Closes --trace. A trace that could not be written (a full disk) is the
+ * monitor's failure whatever the guest's verdict: the user asked for it
+ * and would be left with a cut-off file and nothing said.
+ */
+static int close_trace(struct trace *t, int status)
+{
+	int err = ferror(t->f) ? EIO : 0;
+
+	if (fclose(t->f))
+		err = errno;
+	t->f = NULL;
+	if (!err)
+		return status;
+	fprintf(stderr, "splitvm: --trace: writing the trace failed: %s\n",
+		strerror(err));
+	return EXIT_MONITOR_ERROR;
+}
+
 /* Turns SIGINT/SIGTERM/SIGHUP into splitvm_stop(), off the signal path. */
 struct signal_watch {
 	pthread_t thread;
@@ -696,6 +721,8 @@ static int cli_boot(struct cli *cli)
 	status = cli_verdict(&res);
 	if (cli->qemu_no_reboot)
 		status = qemu_status(&res, status);
+	if (cli->trace.f)
+		status = close_trace(&cli->trace, status);
 	if (cli->result_json) {
 		status = write_result_json(cli->result_json, w.vm, &res,
 					   status);
@@ -777,10 +804,8 @@ static int cli_run(int argc, char **argv, bool qemu, bool qemu_no_reboot)
 	splitvm_config_free(cli.cfg);
 	if (cli.result_json)
 		fclose(cli.result_json);
-	if (cli.trace.f && fclose(cli.trace.f) && !r) {
-		fprintf(stderr, "splitvm: --trace: %s\n", strerror(errno));
-		r = EXIT_MONITOR_ERROR;
-	}
+	if (cli.trace.f)
+		r = close_trace(&cli.trace, r);
 	return r;
 }
 

@@ -6,6 +6,7 @@
  * socket, and ioctl only with the KVM requests listed here.
  */
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <sys/syscall.h>
@@ -95,6 +96,9 @@ static const unsigned long control_ioctls[] = {
 	KVM_IRQ_LINE,	 KVM_SET_GSI_ROUTING, KVM_GET_IRQCHIP,
 	KVM_SET_IRQCHIP, KVM_GET_PIT2,	      KVM_SET_PIT2,
 	KVM_SIGNAL_MSI,
+	/* glibc's isatty(), when stdio buffers a stream that is not a
+	 * terminal (--control - on /dev/null): it only reads. */
+	TCGETS,
 };
 static const int control_syscalls[] = {
 	SCMP_SYS(close),  SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(dup),

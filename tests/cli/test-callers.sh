@@ -74,5 +74,24 @@ st=$?
 	ok "stdin, stdout and stderr closed: status 1, valid JSON" ||
 	not_ok "stdio closed: status $st"
 
+# 4. --control - with stdin and stdout on /dev/null, as in CI jobs: the
+# guest's verdict, not the sandbox refusing glibc's isatty() probe.
+"$SPLITVM" run --kernel "$G/demo.elf" --control - </dev/null >/dev/null \
+	2>"$tmp/err"
+st=$?
+[ "$st" = 1 ] && ok "--control - on /dev/null: the guest's status (1)" ||
+	not_ok "--control - on /dev/null: status $st"
+
+# 5. --trace on a full disk: said, and status 126, whatever the guest's
+# own verdict (tour: 1).
+"$SPLITVM" run --kernel "$G/tour.elf" --cpus 2 --trace /dev/full \
+	--result-json "$tmp/r5.json" >/dev/null 2>"$tmp/err"
+st=$?
+[ "$st" = 126 ] && grep -q "trace.*No space left on device" "$tmp/err" &&
+	ok "--trace on a full disk: status 126, the reason said" ||
+	not_ok "--trace on a full disk: status $st"
+valid_json "$tmp/r5.json" && grep -q '"status":126' "$tmp/r5.json" &&
+	ok "... and --result-json says 126" || not_ok "... --result-json: $(cat "$tmp/r5.json")"
+
 echo "1..$n"
 [ $failed = 0 ]
