@@ -40,6 +40,7 @@
 /* For the "header too far in" hint only; multiboot.c owns the protocol. */
 #define MULTIBOOT_MAGIC 0x1BADB002u
 #define MULTIBOOT_SEARCH 8192
+#define MULTIBOOT_HINT_LIMIT (1u << 20)
 
 int boot_write_tables(const struct guest_mem *mem)
 {
@@ -85,6 +86,10 @@ static void far_magic_hint(const uint8_t *img, size_t size, char *buf,
 	size_t off;
 
 	buf[0] = '\0';
+	/* Only as far as a header could have slipped: a hint never reads a
+	 * whole (perhaps huge, sparse) file. */
+	if (size > MULTIBOOT_HINT_LIMIT)
+		size = MULTIBOOT_HINT_LIMIT;
 	for (off = MULTIBOOT_SEARCH - 8; off + 4 <= size; off += 4) {
 		memcpy(&word, img + off, 4);
 		if (word == MULTIBOOT_MAGIC) {

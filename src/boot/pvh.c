@@ -35,6 +35,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define XEN_NOTE_NAME "Xen" /* with its NUL: n_namesz 4 */
+#define NOTE_SCAN_MAX (1u << 20)
 
 /* start_info.h: hvm_start_info, version 1. */
 #define HVM_START_MAGIC 0x336ec578u /* "xEn3" with 0x80 set in the 'E' */
@@ -171,15 +172,25 @@ static bool find_in_segment(const uint8_t *p, uint64_t left, uint64_t align,
 static bool find_note(const struct pvh_elf *el, const uint8_t **ret_desc,
 		      uint32_t *ret_descsz)
 {
+	uint64_t budget = NOTE_SCAN_MAX;
 	struct pvh_phdr ph;
 	unsigned int i;
 
-	for (i = 0; i < el->phnum; i++) {
+	/*
+	 * Notes are small (Linux's and Xen's: a few hundred bytes): a note
+	 * segment of gigabytes (a hostile or sparse image) is read no
+	 * further than NOTE_SCAN_MAX bytes in all.
+	 */
+	for (i = 0; i < el->phnum && budget; i++) {
+		uint64_t len;
+
 		read_phdr(el, i, &ph);
 		if (ph.type != PT_NOTE || ph.offset > el->size ||
 		    ph.filesz > el->size - ph.offset)
 			continue;
-		if (find_in_segment(el->img + ph.offset, ph.filesz,
+		len = ph.filesz < budget ? ph.filesz : budget;
+		budget -= len;
+		if (find_in_segment(el->img + ph.offset, len,
 				    ph.align == 8 ? 8 : 4, ret_desc,
 				    ret_descsz))
 			return true;

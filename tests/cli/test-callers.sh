@@ -93,5 +93,17 @@ st=$?
 valid_json "$tmp/r5.json" && grep -q '"status":126' "$tmp/r5.json" &&
 	ok "... and --result-json says 126" || not_ok "... --result-json: $(cat "$tmp/r5.json")"
 
+# 6. An unrecognised 100 GB sparse image with 1 TiB of RAM: refused after
+# reading a bounded prefix, not scanned whole (that took minutes and
+# gigabytes of RSS).
+truncate -s 100G "$tmp/big.img"
+timeout -k 5 60 "$SPLITVM" run --kernel "$tmp/big.img" --memory 1T \
+	>/dev/null 2>"$tmp/err"
+st=$?
+rm -f "$tmp/big.img"
+[ "$st" = 126 ] && grep -q "not a recognised kernel image" "$tmp/err" &&
+	ok "a 100 GB unrecognised image: refused at once (126)" ||
+	not_ok "a 100 GB unrecognised image: status $st"
+
 echo "1..$n"
 [ $failed = 0 ]
