@@ -519,7 +519,8 @@ static int opt_machine(struct qemu_args *q, struct qemu_machine *m,
 /* isa-debug-exit must be where splitvm's is: ports 0xf4-0xf7. */
 static int device_debug_exit(struct qemu_args *q, const char *s)
 {
-	unsigned long long base = 0, size = 0, *v;
+	/* QEMU's defaults: what a line that leaves them out asks for. */
+	unsigned long long base = 0x501, size = 2, *v;
 	struct kv kv;
 	int err;
 
@@ -542,7 +543,7 @@ static int device_debug_exit(struct qemu_args *q, const char *s)
 	 * fixed, so a script must ask for it. */
 	if (base != 0xf4 || size != 4)
 		return fail(q, "-device isa-debug-exit: splitvm's is at iobase=0xf4,iosize=4 (not iobase=%#llx,iosize=%llu)",
-			    base ? base : 0x501, size ? size : 2);
+			    base, size);
 	return 0;
 }
 

@@ -297,6 +297,11 @@ START_TEST(qemu_args_devices_refused)
 		  "-device", "isa-debug-exit,iobase=0xf4");
 	K_REFUSES("-device isa-debug-exit: splitvm's is at iobase=0xf4,iosize=4 (not iobase=0x501,iosize=4)",
 		  "-device", "isa-debug-exit,iosize=4");
+	/* The message names what was written, 0 included (not a default). */
+	K_REFUSES("-device isa-debug-exit: splitvm's is at iobase=0xf4,iosize=4 (not iobase=0xf4,iosize=0)",
+		  "-device", "isa-debug-exit,iobase=0xf4,iosize=0");
+	K_REFUSES("-device isa-debug-exit: splitvm's is at iobase=0xf4,iosize=4 (not iobase=0,iosize=4)",
+		  "-device", "isa-debug-exit,iobase=0,iosize=4");
 	K_REFUSES("-device isa-debug-exit: iobase 'zz' is not a number",
 		  "-device", "isa-debug-exit,iobase=zz,iosize=4");
 	K_REFUSES("-device isa-debug-exit: iobase '0x1ffffffff' is not a number",
