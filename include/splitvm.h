@@ -371,7 +371,8 @@ enum splitvm_event_type {
 	SPLITVM_EVENT_SUSPENDED,
 	/** The sleep ended: value = the PM1 status the wake event left
 	 *  (WAK_STS 0x8000 with RTC_STS 0x400 or PWRBTN_STS 0x100); the BSP
-	 *  enters the OS's waking vector. */
+	 *  enters the OS's waking vector (with none, the run then ends with
+	 *  outcome RESET). */
 	SPLITVM_EVENT_WAKEUP,
 	SPLITVM_EVENT_TYPES
 };
