@@ -17,7 +17,9 @@ int file_map(const char *path, const char *what, size_t max_size,
 	int fd, err = 0;
 
 	*ret = (struct mapped_file){NULL, 0};
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO (or a device) must not hold the open for ever;
+	 * fstat() then refuses what is not a regular file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		err = -errno;
 		log_error(lg, "%s: cannot open '%s': %s", what, path,

@@ -97,6 +97,29 @@ static const char usage_text[] =
 	"\n"
 	"'splitvm qemu -help' lists the qemu-system-x86_64 options taken.\n";
 
+/*
+ * SIGINT, SIGTERM or SIGHUP before the run's signal thread takes them
+ * (cli_boot() blocks them for it): noted, never fatal, so that a signal
+ * at any moment ends splitvm with status 130, not by the signal. The
+ * CLI's one global: a signal handler has nowhere else to write.
+ */
+static volatile sig_atomic_t early_stop;
+
+static void note_stop(int sig)
+{
+	early_stop = sig;
+}
+
+static void catch_stop_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = note_stop};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 /* The --trace file; events come from several threads at once. */
 struct trace {
 	FILE *f;
@@ -272,6 +295,38 @@ static void trace_event(void *userdata, const struct splitvm_event *ev)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/*
+ * Opens a file the user named for splitvm to write (--serial file:,
+ * --trace, --result-json) without ever blocking: a FIFO that nobody reads
+ * is refused at once (ENXIO), one with a reader is written as a pipe.
+ * Returns the fd or -1 with errno set.
+ */
+static int open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+				    O_NONBLOCK,
+		      0644);
+	int fl;
+
+	if (fd >= 0 && ((fl = fcntl(fd, F_GETFL)) < 0 ||
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The same as a stdio stream. */
+static FILE *fopen_output(const char *path)
+{
+	int fd = open_output(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
 /* Applies one option of 'run'. Returns 0 or an exit status. */
 static int cli_option(struct cli *cli, int opt, const char *arg)
 {
@@ -369,7 +424,7 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 	case 'T':
 		if (cli->trace.f)
 			fclose(cli->trace.f);
-		cli->trace.f = fopen(arg, "we");
+		cli->trace.f = fopen_output(arg);
 		if (cli->trace.f)
 			setvbuf(cli->trace.f, cli->trace.buf, _IOFBF,
 				sizeof(cli->trace.buf));
@@ -393,7 +448,7 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 		/* Opened now: once the VM runs, the sandbox allows no open. */
 		if (cli->result_json)
 			fclose(cli->result_json);
-		cli->result_json = fopen(arg, "we");
+		cli->result_json = fopen_output(arg);
 		if (!cli->result_json) {
 			fprintf(stderr, "splitvm: --result-json: cannot open '%s': %s\n",
 				arg, strerror(errno));
@@ -482,8 +537,7 @@ static int cli_serial(struct cli *cli)
 	if (!strcmp(cli->serial, "none")) {
 		out = in = -1;
 	} else if (!strncmp(cli->serial, "file:", 5)) {
-		out = open(cli->serial + 5,
-			   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		out = open_output(cli->serial + 5);
 		if (out < 0) {
 			fprintf(stderr, "splitvm: --serial: cannot open '%s': %s\n",
 				cli->serial + 5, strerror(errno));
@@ -682,6 +736,12 @@ static int cli_boot(struct cli *cli)
 	sigaddset(&w.set, SIGTERM);
 	sigaddset(&w.set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &w.set, NULL);
+	/* A signal before this point was noted: the run never starts. */
+	if (early_stop) {
+		fprintf(stderr, "splitvm: stopped by signal %d before the run\n",
+			(int)early_stop);
+		return EXIT_INTERRUPTED;
+	}
 
 	if (cli->control && (r = control_open(&ctl, cli->control))) {
 		fprintf(stderr, "splitvm: --control: cannot listen on '%s': %s\n",
@@ -806,6 +866,10 @@ static int cli_run(int argc, char **argv, bool qemu, bool qemu_no_reboot)
 		fclose(cli.result_json);
 	if (cli.trace.f)
 		r = close_trace(&cli.trace, r);
+	/* A signal caught before the run (cli_boot() blocks them from
+	 * there): whatever it interrupted, the run was stopped. */
+	if (early_stop)
+		r = EXIT_INTERRUPTED;
 	return r;
 }
 
@@ -988,6 +1052,7 @@ static void harden_stdio(void)
 
 int main(int argc, char **argv)
 {
+	catch_stop_signals();
 	harden_stdio();
 	if (argc > 0 && called_as_qemu(argv[0]))
 		return cli_qemu(argc, argv);
