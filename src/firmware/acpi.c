@@ -691,8 +691,6 @@ static void aml_pci_root(struct aml *a, const struct machine_desc *m)
 
 	aml_name(a, "_HID");
 	aml_eisaid(a, "PNP0A03");
-	aml_name(a, "_ADR");
-	aml_integer(a, 0);
 	aml_name(a, "_UID");
 	aml_integer(a, 0);
 	aml_name(a, "_CRS");
@@ -716,11 +714,7 @@ static void aml_pci_root(struct aml *a, const struct machine_desc *m)
 				aml_byte(a, AML_PACKAGE_OP);
 				entry = aml_pkg_begin(a);
 				aml_byte(a, 4);
-				aml_byte(a, AML_DWORD_PREFIX);
-				aml_bytes(a,
-					  (const uint8_t[]){ 0xff, 0xff,
-							     (uint8_t)slot, 0 },
-					  4);
+				aml_integer(a, (uint64_t)slot << 16 | 0xffff);
 				aml_integer(a, pin);
 				aml_integer(a, 0);
 				aml_integer(a, machine_pci_gsi(m, slot, pin));

@@ -102,10 +102,18 @@ static void parse_dsdt(const uint8_t *d, uint32_t len, struct seen *s)
 	for (const uint8_t *q = p; q && q + 12 <= end; q++) {
 		unsigned int slot, pin, gsi;
 
-		if (q[0] != 0x0c || q[1] != 0xff || q[2] != 0xff || q[4])
+		/* The address: a WordConst 0xffff for slot 0, else a
+		 * DWordConst 0xSSSSffff (the shortest integers). */
+		if (q[0] == 0x0b && q[1] == 0xff && q[2] == 0xff) {
+			slot = 0;
+			q += 3;
+		} else if (q[0] == 0x0c && q[1] == 0xff && q[2] == 0xff &&
+			   !q[4]) {
+			slot = q[3];
+			q += 5;
+		} else {
 			continue;
-		slot = q[3];
-		q += 5;
+		}
 		pin = *q == 0x0a ? q[1] : q[0];
 		q += *q == 0x0a ? 2 : 1;
 		ck_assert_uint_eq(*q++, 0x00); /* Source: Zero, a GSI */

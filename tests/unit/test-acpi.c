@@ -1154,7 +1154,8 @@ static void iasl_check(const char *iasl, const struct machine_desc *m)
 	char dir[] = "/tmp/splitvm-acpi-XXXXXX";
 	struct tables t = build(m);
 
-	unsigned int devices = !!m->com1_port + m->rtc;
+	unsigned int devices = !!m->com1_port + m->rtc + !!m->pci_io_size;
+	unsigned int pci = !!m->pci_io_size, prt = pci && m->pci_intx_gsi;
 	char *dsl;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -1183,7 +1184,16 @@ static void iasl_check(const char *iasl, const struct machine_desc *m)
 			  count(dsl, "EisaId (\"PNP0") == devices &&
 			  count(dsl, "Name (\\_S5, Package (0x04)") == 1 &&
 			  count(dsl, "Name (\\_S3, Package (0x04)") ==
-				  (m->s3 ? 1 : 0),
+				  (m->s3 ? 1 : 0) &&
+			  /* PCI: the root bridge, its windows, 128 routes */
+			  count(dsl, "EisaId (\"PNP0A03\")") == pci &&
+			  count(dsl, "WordBusNumber (") == pci &&
+			  count(dsl, "WordIO (") == pci &&
+			  count(dsl, "DWordMemory (") == pci &&
+			  count(dsl, "Name (_PRT, Package (0x80)") == prt &&
+			  /* _S5, _S3 and one per _PRT entry */
+			  count(dsl, "Package (0x04)") ==
+				  1 + (m->s3 ? 1u : 0u) + 128 * prt,
 		      "%s/DSDT.dsl is not what was meant:\n%s", dir, dsl);
 	free(dsl);
 	remove_dir(dir);
@@ -1211,6 +1221,15 @@ START_TEST(acpi_iasl_disassembles_every_table)
 	iasl_check(iasl, &m);
 	/* x2APIC entries and their NMI entry. */
 	m = machine(256);
+	iasl_check(iasl, &m);
+	/* The PCI root bridge, with INTx wired and without. */
+	m = machine(2);
+	m.pci_io_base = 0xc000;
+	m.pci_io_size = 0x4000;
+	m.pci_mem_base = 0xe0000000;
+	m.pci_mem_size = 0x10000000;
+	iasl_check(iasl, &m);
+	m.pci_intx_gsi = 16;
 	iasl_check(iasl, &m);
 }
 END_TEST
