@@ -337,8 +337,12 @@ static int parse_item(struct cpu_spec *s, const char *item,
 		s->enforce = on;
 		return 0;
 	}
-	/* No effect here: splitvm neither migrates nor hides such bits. */
-	if (name_eq("check", item, len) || name_eq("migratable", item, len))
+	if (name_eq("migratable", item, len)) {
+		s->unmigratable = !on;
+		return 0;
+	}
+	/* No effect here: a flag KVM cannot give is always reported. */
+	if (name_eq("check", item, len))
 		return 0;
 	f = find_flag(item, len);
 	if (f < 0) {
@@ -634,17 +638,23 @@ static int report_missing(const bool missing[], bool enforce,
 
 /*
  * AMD CPUs repeat most of CPUID.01H:EDX in CPUID.80000001H:EDX (APM vol.
- * 3, E.4.2); QEMU copies them for an AMD vendor, after the flags.
+ * 3, E.4.2). QEMU copies them for an AMD vendor, after the flags; and with
+ * migratable=off on host and max whatever the vendor, since its view of
+ * KVM's supported CPUID adds them, and only the migratable (named) bits
+ * are otherwise kept. amd_only: the first case.
  */
 #define AMD_ALIASES 0x0183f3ffu
 
-static void amd_aliases(struct kvm_cpuid2 *c)
+static void amd_aliases(struct kvm_cpuid2 *c, bool amd_only)
 {
 	struct kvm_cpuid_entry2 *v = entry(c, 0, 0), *l1 = entry(c, 1, 0);
 	struct kvm_cpuid_entry2 *e1 = entry(c, EXT | 1, 0);
 
-	if (v && l1 && e1 && !memcmp(&v->ebx, "Auth", 4) &&
-	    !memcmp(&v->edx, "enti", 4) && !memcmp(&v->ecx, "cAMD", 4))
+	if (!v || !l1 || !e1)
+		return;
+	if (!amd_only || (!memcmp(&v->ebx, "Auth", 4) &&
+			  !memcmp(&v->edx, "enti", 4) &&
+			  !memcmp(&v->ecx, "cAMD", 4)))
 		e1->edx |= l1->edx & AMD_ALIASES;
 }
 
@@ -701,8 +711,8 @@ int cpu_spec_apply(const struct cpu_spec *spec, struct kvm_cpuid2 *c,
 			if (c->entries[i].function == 0 ||
 			    c->entries[i].function == EXT)
 				set_vendor(&c->entries[i], spec->vendor);
-	if (!m->host)
-		amd_aliases(c);
+	if (!m->host || spec->unmigratable)
+		amd_aliases(c, !m->host);
 	set_phys_bits(spec, c, lg);
 	if (!m->host) {
 		uint32_t level = needed_level(spec, 0);

@@ -25,6 +25,7 @@ struct cpu_spec {
 	unsigned int phys_bits;	  /* 0: the model's default */
 	bool host_phys_bits;	  /* 0x80000008 EAX[7:0] as the host's */
 	bool enforce;		  /* a flag KVM cannot give is an error */
+	bool unmigratable;	  /* migratable=off: host bits QEMU hides */
 };
 
 /*

@@ -143,7 +143,8 @@ for i in $(seq 120); do
 	# (SigCgt bit 14), then 0-7 ms on.
 	for _ in $(seq 400); do
 		cgt=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
-		[ -n "$cgt" ] && (((0x$cgt >> 14) & 1)) && break
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = splitvm ] &&
+			[ -n "$cgt" ] && (((0x$cgt >> 14) & 1)) && break
 		sleep 0.001
 	done
 	[ $((i % 8)) = 0 ] || sleep "0.00$((i % 8))"
