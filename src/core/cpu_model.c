@@ -165,10 +165,10 @@ static const struct cpu_flag flags[] = {
 #define BIT(n) (1u << (n))
 
 /* CPUID.01H:EDX of QEMU's PPRO_FEATURES. */
-#define PPRO_EDX                                                          \
-	(BIT(0) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(8) |   \
-	 BIT(13) | BIT(15) | BIT(16) | BIT(24) | BIT(23) | BIT(25) |      \
-	 BIT(26) | BIT(6) | BIT(11) | BIT(9))
+#define PPRO_EDX                                                               \
+	(BIT(0) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(8) |        \
+	 BIT(13) | BIT(15) | BIT(16) | BIT(24) | BIT(23) | BIT(25) | BIT(26) | \
+	 BIT(6) | BIT(11) | BIT(9))
 #define VME BIT(1)
 #define MTRR BIT(12)
 #define MCA BIT(14)
@@ -200,23 +200,21 @@ static const struct cpu_model models[] = {
 	{ .name = "max",
 	  .desc = "Enables all features supported by the accelerator",
 	  .host = true },
-	{ "qemu64", "QEMU Virtual CPU version 2.5+", false, 15, 107, 1,
-	  0xd, EXT | 0xa, PPRO_EDX | MTRR | CLFLUSH | MCA | PSE36,
-	  SSE3 | CX16, E_LM | E_SYSCALL | E_NX,
-	  E_LAHF_LM /* svm: off under KVM, as QEMU */, QEMU_BRAND },
-	{ "qemu32", "QEMU Virtual CPU version 2.5+", false, 6, 6, 3, 4,
-	  EXT | 4, PPRO_EDX, SSE3, 0, 0, QEMU_BRAND },
-	{ "kvm64", "Common KVM processor", false, 15, 6, 1, 0xd,
-	  EXT | 8, PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36,
-	  SSE3 | CX16, E_LM | E_SYSCALL | E_NX, 0, "Common KVM processor" },
-	{ "kvm32", "Common 32-bit KVM processor", false, 15, 6, 1, 5,
-	  EXT | 8, PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, SSE3, 0, 0,
+	{ "qemu64", "QEMU Virtual CPU version 2.5+", false, 15, 107, 1, 0xd,
+	  EXT | 0xa, PPRO_EDX | MTRR | CLFLUSH | MCA | PSE36, SSE3 | CX16,
+	  E_LM | E_SYSCALL | E_NX, E_LAHF_LM /* svm: off under KVM, as QEMU */,
+	  QEMU_BRAND },
+	{ "qemu32", "QEMU Virtual CPU version 2.5+", false, 6, 6, 3, 4, EXT | 4,
+	  PPRO_EDX, SSE3, 0, 0, QEMU_BRAND },
+	{ "kvm64", "Common KVM processor", false, 15, 6, 1, 0xd, EXT | 8,
+	  PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, SSE3 | CX16,
+	  E_LM | E_SYSCALL | E_NX, 0, "Common KVM processor" },
+	{ "kvm32", "Common 32-bit KVM processor", false, 15, 6, 1, 5, EXT | 8,
+	  PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, SSE3, 0, 0,
 	  "Common 32-bit KVM processor" },
 	{ "Opteron_G1", "AMD Opteron 240 (Gen 1 Class Opteron)", false, 15, 6,
-	  1, 5, EXT | 8,
-	  PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, SSE3,
-	  E_LM | E_NX | E_SYSCALL, 0,
-	  "AMD Opteron 240 (Gen 1 Class Opteron)" },
+	  1, 5, EXT | 8, PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, SSE3,
+	  E_LM | E_NX | E_SYSCALL, 0, "AMD Opteron 240 (Gen 1 Class Opteron)" },
 };
 
 #define NR_MODELS (sizeof(models) / sizeof(models[0]))
@@ -255,8 +253,7 @@ static int find_flag(const char *name, size_t len)
 	return -1;
 }
 
-static int add_flag(struct cpu_spec *s, int f, bool on,
-		    const struct logger *lg)
+static int add_flag(struct cpu_spec *s, int f, bool on, const struct logger *lg)
 {
 	if (s->nr_flags == CPU_SPEC_MAX_FLAGS) {
 		log_error(lg, "cpu: more than %d feature flags",
@@ -299,8 +296,10 @@ static int parse_item(struct cpu_spec *s, const char *item,
 		item++;
 		len--;
 		if (eq) {
-			log_error(lg, "cpu: '%s': +flag and -flag take no "
-				      "value", item - 1);
+			log_error(lg,
+				  "cpu: '%s': +flag and -flag take no "
+				  "value",
+				  item - 1);
 			return -EINVAL;
 		}
 	}
@@ -346,9 +345,10 @@ static int parse_item(struct cpu_spec *s, const char *item,
 		return 0;
 	f = find_flag(item, len);
 	if (f < 0) {
-		log_error(lg, "cpu: '%.*s' is not a CPU feature or property "
-			      "splitvm knows ('splitvm qemu -cpu help' "
-			      "lists them)",
+		log_error(lg,
+			  "cpu: '%.*s' is not a CPU feature or property "
+			  "splitvm knows ('splitvm qemu -cpu help' "
+			  "lists them)",
 			  (int)len, item);
 		return -EINVAL;
 	}
@@ -375,8 +375,9 @@ int cpu_spec_parse(const char *str, struct cpu_spec *ret,
 		    !strncmp(models[i].name, p, len))
 			ret->model = &models[i];
 	if (!ret->model) {
-		log_error(lg, "cpu: model '%.*s' is not one splitvm has "
-			      "('splitvm qemu -cpu help' lists them)",
+		log_error(lg,
+			  "cpu: model '%.*s' is not one splitvm has "
+			  "('splitvm qemu -cpu help' lists them)",
 			  (int)(len < 64 ? len : 64), p);
 		return -EINVAL;
 	}
@@ -387,8 +388,7 @@ int cpu_spec_parse(const char *str, struct cpu_spec *ret,
 		if (len == 0)
 			continue;
 		if (len >= sizeof(item)) {
-			log_error(lg, "cpu: an item of '%.64s' is too long",
-				  p);
+			log_error(lg, "cpu: an item of '%.64s' is too long", p);
 			return -EINVAL;
 		}
 		memcpy(item, p, len);
@@ -566,8 +566,7 @@ static uint32_t needed_level(const struct cpu_spec *s, uint32_t base)
 }
 
 /* Drops the entries past the levels and sets the levels in 0 and EXT. */
-static void trim_levels(struct kvm_cpuid2 *c, uint32_t level,
-			uint32_t xlevel)
+static void trim_levels(struct kvm_cpuid2 *c, uint32_t level, uint32_t xlevel)
 {
 	unsigned int n = 0;
 
@@ -591,8 +590,8 @@ static void set_flag(struct kvm_cpuid2 *c, const struct kvm_cpuid2 *sup,
 {
 	const struct cpu_flag *f = &flags[i];
 	struct kvm_cpuid_entry2 *e = entry(c, f->leaf, f->sub);
-	struct kvm_cpuid_entry2 *s = entry((struct kvm_cpuid2 *)sup, f->leaf,
-					   f->sub);
+	struct kvm_cpuid_entry2 *s =
+		entry((struct kvm_cpuid2 *)sup, f->leaf, f->sub);
 	uint32_t bit = BIT(f->bit);
 	int first;
 
@@ -603,8 +602,8 @@ static void set_flag(struct kvm_cpuid2 *c, const struct kvm_cpuid2 *sup,
 	}
 	/* The in-kernel LAPIC implements x2APIC; the hypervisor bit is ours. */
 	if (e && s &&
-	    ((*reg_of(s, f->reg) & bit) ||
-	     (f->leaf == 1 && f->reg == ECX && (f->bit == 21 || f->bit == 31)))) {
+	    ((*reg_of(s, f->reg) & bit) || (f->leaf == 1 && f->reg == ECX &&
+					    (f->bit == 21 || f->bit == 31)))) {
 		*reg_of(e, f->reg) |= bit;
 		return;
 	}
@@ -630,8 +629,8 @@ static int report_missing(const bool missing[], bool enforce,
 		log_msg(lg, level,
 			"host doesn't support requested feature: "
 			"CPUID.%0*XH:%s.%s [bit %u]",
-			f->leaf & EXT ? 8 : 2, f->leaf, names[f->reg],
-			f->name, f->bit);
+			f->leaf & EXT ? 8 : 2, f->leaf, names[f->reg], f->name,
+			f->bit);
 	}
 	return enforce && any ? -EINVAL : 0;
 }
@@ -652,9 +651,9 @@ static void amd_aliases(struct kvm_cpuid2 *c, bool amd_only)
 
 	if (!v || !l1 || !e1)
 		return;
-	if (!amd_only || (!memcmp(&v->ebx, "Auth", 4) &&
-			  !memcmp(&v->edx, "enti", 4) &&
-			  !memcmp(&v->ecx, "cAMD", 4)))
+	if (!amd_only ||
+	    (!memcmp(&v->ebx, "Auth", 4) && !memcmp(&v->edx, "enti", 4) &&
+	     !memcmp(&v->ecx, "cAMD", 4)))
 		e1->edx |= l1->edx & AMD_ALIASES;
 }
 
@@ -668,13 +667,14 @@ static void set_phys_bits(const struct cpu_spec *spec, struct kvm_cpuid2 *c,
 		return;
 	host = e->eax & 0xff;
 	/* QEMU: host and max take the host's; other models 40. */
-	want = spec->phys_bits	      ? spec->phys_bits
+	want = spec->phys_bits				   ? spec->phys_bits
 	       : spec->host_phys_bits || spec->model->host ? host
 							   : 40;
 	if (want > host) {
 		if (spec->phys_bits)
-			log_warn(lg, "cpu: phys-bits=%u is more than the "
-				     "host's %u: %u taken",
+			log_warn(lg,
+				 "cpu: phys-bits=%u is more than the "
+				 "host's %u: %u taken",
 				 want, host, host);
 		want = host;
 	}
@@ -726,8 +726,7 @@ int cpu_spec_apply(const struct cpu_spec *spec, struct kvm_cpuid2 *c,
 
 bool cpu_has_x2apic(const struct kvm_cpuid2 *c)
 {
-	const struct kvm_cpuid_entry2 *e =
-		entry((struct kvm_cpuid2 *)c, 1, 0);
+	const struct kvm_cpuid_entry2 *e = entry((struct kvm_cpuid2 *)c, 1, 0);
 
 	return e && (e->ecx & BIT(21));
 }
