@@ -709,7 +709,8 @@ struct signal_watch {
 	pthread_t thread;
 	struct splitvm *vm;
 	sigset_t set;
-	bool done; /* set before the final wake-up: the VM has ended */
+	bool sandbox; /* confine the thread as the main thread is */
+	bool done;    /* set before the final wake-up: the VM has ended */
 };
 
 static void *signal_thread(void *arg)
@@ -717,6 +718,16 @@ static void *signal_thread(void *arg)
 	struct signal_watch *w = arg;
 	int sig;
 
+	pthread_setname_np(pthread_self(), "splitvm-signal");
+	/* Every thread is confined, this one from its first call: it only
+	 * waits for a signal and stops the VM. A filter that cannot be
+	 * loaded leaves the thread out of work, never unconfined. */
+	if (w->sandbox &&
+	    splitvm_sandbox_control_thread(SPLITVM_SANDBOX_TRAP)) {
+		fputs("splitvm: the sandbox failed for the signal thread\n",
+		      stderr);
+		return NULL;
+	}
 	if (sigwait(&w->set, &sig) == 0 && !__atomic_load_n(&w->done,
 							    __ATOMIC_ACQUIRE))
 		splitvm_stop(w->vm);
@@ -753,6 +764,7 @@ static int cli_boot(struct cli *cli)
 		control_close(&ctl);
 		return EXIT_MONITOR_ERROR; /* the log said why */
 	}
+	w.sandbox = cli->sandbox;
 	watching = pthread_create(&w.thread, NULL, signal_thread, &w) == 0;
 	if (cli->control)
 		r = control_start(&ctl, w.vm,

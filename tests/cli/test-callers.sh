@@ -105,6 +105,27 @@ rm -f "$tmp/big.img"
 	ok "a 100 GB unrecognised image: refused at once (126)" ||
 	not_ok "a 100 GB unrecognised image: status $st"
 
+# Every thread of a running splitvm is confined (Seccomp: 2, a filter).
+"$SPLITVM" run --kernel "$G/hang.elf" --cpus 2 --control "$tmp/c2.sock" \
+	--timeout 20 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -S "$tmp/c2.sock" ] && break; sleep 0.05; done
+sleep 0.5
+loose=''
+for t in /proc/$pid/task/*; do
+	name=$(cat "$t/comm" 2>/dev/null)
+	# The kernel's own worker, attached to a KVM VM's process.
+	case $name in kvm-*) continue ;; esac
+	grep -q "^Seccomp:[[:space:]]*2" "$t/status" 2>/dev/null ||
+		loose="$loose $name"
+done
+kill -TERM $pid
+wait $pid
+st=$?
+[ -z "$loose" ] && [ "$st" = 130 ] &&
+	ok "every thread runs under its seccomp filter, SIGTERM still stops (130)" ||
+	not_ok "threads without a filter:$loose (status $st)"
+
 # 7. A FIFO as --kernel or --initrd: refused at once, never waited on.
 mkfifo "$tmp/fifo"
 for opt in --kernel --initrd; do
