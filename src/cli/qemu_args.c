@@ -9,6 +9,8 @@
 
 #include "qemu_args.h"
 
+#define QEMU_DEFAULT_MEMORY (128ull << 20)
+
 /*
  * The subset of qemu-system-x86_64 (7.2) that scripts running test
  * kernels use. Everything is translated into the options of 'splitvm
@@ -916,11 +918,12 @@ static int build_run_argv(struct qemu_args *q, const struct qemu_machine *m)
 		if ((r = push(q, "--cpus", num)))
 			return r;
 	}
-	if (m->mem) {
-		snprintf(num, sizeof(num), "%lluK", m->mem >> 10);
-		if ((r = push(q, "--memory", num)))
-			return r;
-	}
+	/* QEMU's default is 128 MiB (splitvm's own, 64): a test kernel
+	 * sized for QEMU must find as much. */
+	snprintf(num, sizeof(num), "%lluK",
+		 (m->mem ? m->mem : QEMU_DEFAULT_MEMORY) >> 10);
+	if ((r = push(q, "--memory", num)))
+		return r;
 	/* QEMU's default model is qemu64: a test expects its CPUID. */
 	if ((r = push(q, "--cpu", m->cpu ? m->cpu : "qemu64")))
 		return r;

@@ -79,8 +79,9 @@ expect "smp, -smp cores=2,threads=2" 1 "0 failures"
 
 # -serial file: and -serial null; the link found through PATH; the
 # subcommand; a copy by another name.
+# (QEMU's default memory is 128 MiB, and so is the front end's.)
 fe -kernel "$G/demo.elf" -serial "file:$tmp/com1.txt"
-"$SPLITVM" run --kernel "$G/demo.elf" >"$tmp/sv.out" 2>&1 </dev/null
+"$SPLITVM" run --kernel "$G/demo.elf" --memory 128 >"$tmp/sv.out" 2>&1 </dev/null
 if [ "$st" = 1 ] && [ ! -s "$tmp/fe.out" ] && cmp -s "$tmp/com1.txt" "$tmp/sv.out"; then
 	ok "-serial file:PATH gets the serial output"
 else

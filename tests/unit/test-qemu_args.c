@@ -93,9 +93,9 @@ static void acts_(enum qemu_action action, const char *device,
 
 START_TEST(qemu_args_minimal)
 {
-	ACCEPTS("run --kernel k --cpu qemu64 --serial none", "-kernel", "k");
+	ACCEPTS("run --kernel k --memory 131072K --cpu qemu64 --serial none", "-kernel", "k");
 	/* The last -kernel counts, as in QEMU. */
-	ACCEPTS("run --kernel b --cpu qemu64 --serial none", "-kernel", "a",
+	ACCEPTS("run --kernel b --memory 131072K --cpu qemu64 --serial none", "-kernel", "a",
 		"-kernel", "b");
 }
 END_TEST
@@ -166,24 +166,24 @@ END_TEST
 
 START_TEST(qemu_args_smp_forms)
 {
-	K_ACCEPTS("--cpus 4 --cpu qemu64 --serial none", "-smp", "4");
-	K_ACCEPTS("--cpus 4 --cpu qemu64 --serial none", "-smp", "cpus=4");
-	K_ACCEPTS("--cpus 4 --cpu qemu64 --serial none", "-smp",
+	K_ACCEPTS("--cpus 4 --memory 131072K --cpu qemu64 --serial none", "-smp", "4");
+	K_ACCEPTS("--cpus 4 --memory 131072K --cpu qemu64 --serial none", "-smp", "cpus=4");
+	K_ACCEPTS("--cpus 4 --memory 131072K --cpu qemu64 --serial none", "-smp",
 		  "4,sockets=1,cores=4,threads=1");
-	K_ACCEPTS("--cpus 4 --cpu qemu64 --serial none", "-smp",
+	K_ACCEPTS("--cpus 4 --memory 131072K --cpu qemu64 --serial none", "-smp",
 		  "4,sockets=1,dies=1,clusters=1,cores=2,threads=2");
 	/* Omitted levels are filled in (cores first), or the product. */
-	K_ACCEPTS("--cpus 4 --cpu qemu64 --serial none", "-smp", "4,cores=2");
-	K_ACCEPTS("--cpus 4 --cpu qemu64 --serial none", "-smp", "4,sockets=2");
-	K_ACCEPTS("--cpus 4 --cpu qemu64 --serial none", "-smp",
+	K_ACCEPTS("--cpus 4 --memory 131072K --cpu qemu64 --serial none", "-smp", "4,cores=2");
+	K_ACCEPTS("--cpus 4 --memory 131072K --cpu qemu64 --serial none", "-smp", "4,sockets=2");
+	K_ACCEPTS("--cpus 4 --memory 131072K --cpu qemu64 --serial none", "-smp",
 		  "4,sockets=2,cores=2");
-	K_ACCEPTS("--cpus 4 --cpu qemu64 --serial none", "-smp",
+	K_ACCEPTS("--cpus 4 --memory 131072K --cpu qemu64 --serial none", "-smp",
 		  "sockets=2,cores=2");
-	K_ACCEPTS("--cpus 6 --cpu qemu64 --serial none", "-smp",
+	K_ACCEPTS("--cpus 6 --memory 131072K --cpu qemu64 --serial none", "-smp",
 		  "cores=3,threads=2");
-	K_ACCEPTS("--cpus 4 --cpu qemu64 --serial none", "-smp", "4,maxcpus=4");
-	K_ACCEPTS("--cpus 1 --cpu qemu64 --serial none", "-smp", "1");
-	K_ACCEPTS("--cpus 255 --cpu qemu64 --serial none", "-smp", "255");
+	K_ACCEPTS("--cpus 4 --memory 131072K --cpu qemu64 --serial none", "-smp", "4,maxcpus=4");
+	K_ACCEPTS("--cpus 1 --memory 131072K --cpu qemu64 --serial none", "-smp", "1");
+	K_ACCEPTS("--cpus 255 --memory 131072K --cpu qemu64 --serial none", "-smp", "255");
 }
 END_TEST
 
@@ -227,17 +227,17 @@ START_TEST(qemu_args_machine_accepted)
 		"pc,smm=off,usb=off,vmport=off"};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		K_ACCEPTS("--cpu qemu64 --serial none", "-machine", ok[i]);
-		K_ACCEPTS("--cpu qemu64 --serial none", "-M", ok[i]);
+		K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-machine", ok[i]);
+		K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-M", ok[i]);
 	}
-	K_ACCEPTS("--cpu qemu64 --serial none --irqchip kernel", "-machine",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --irqchip kernel", "-machine",
 		  "pc,kernel-irqchip=on");
 	/* The last word counts, whichever option says it. */
-	K_ACCEPTS("--cpu qemu64 --serial none", "-machine", "kernel-irqchip=on",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-machine", "kernel-irqchip=on",
 		  "-accel", "kvm,kernel-irqchip=split");
-	K_ACCEPTS("--cpu qemu64 --serial none --irqchip kernel", "-accel",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --irqchip kernel", "-accel",
 		  "kvm,kernel-irqchip=on");
-	K_ACCEPTS("--cpu max --serial none", "-accel", "kvm", "-enable-kvm",
+	K_ACCEPTS("--memory 131072K --cpu max --serial none", "-accel", "kvm", "-enable-kvm",
 		  "-cpu", "host", "-cpu", "max");
 }
 END_TEST
@@ -277,14 +277,14 @@ END_TEST
 
 START_TEST(qemu_args_devices)
 {
-	K_ACCEPTS("--cpu qemu64 --serial none", "-device",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-device",
 		  "isa-debug-exit,iobase=0xf4,iosize=0x04");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-device",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-device",
 		  "isa-debug-exit,iobase=0xf4,iosize=4", "-device",
 		  "isa-debug-exit,id=dx,iosize=0x4,iobase=244");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-device",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-device",
 		  "driver=isa-debug-exit,iobase=0364,iosize=4");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-device", "pc-testdev",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-device", "pc-testdev",
 		  "-device", "pc-testdev,id=t");
 }
 END_TEST
@@ -312,9 +312,9 @@ START_TEST(qemu_args_devices_refused)
 		  "-device", "isa-debug-exit,bus=isa.0,iobase=0xf4,iosize=4");
 	K_REFUSES("-device 'e1000' is not supported (isa-debug-exit, pc-testdev, pci-testdev, edu)",
 		  "-device", "e1000");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-device", "pci-testdev");
-	K_ACCEPTS("--cpu qemu64 --serial none --device edu", "-device", "edu");
-	K_ACCEPTS("--cpu qemu64 --serial none --device edu", "-device",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-device", "pci-testdev");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --device edu", "-device", "edu");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --device edu", "-device",
 		  "edu,id=e0");
 	K_REFUSES("-device edu: 'addr' is not supported", "-device",
 		  "edu,addr=04.0");
@@ -329,17 +329,17 @@ END_TEST
 
 START_TEST(qemu_args_serial)
 {
-	K_ACCEPTS("--cpu qemu64 --serial stdio", "-serial", "stdio");
-	K_ACCEPTS("--cpu qemu64 --serial stdio", "-serial", "mon:stdio");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-serial", "null");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-serial", "none");
-	K_ACCEPTS("--cpu qemu64 --serial file:/tmp/a,b", "-serial",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial stdio", "-serial", "stdio");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial stdio", "-serial", "mon:stdio");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-serial", "null");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-serial", "none");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial file:/tmp/a,b", "-serial",
 		  "file:/tmp/a,b");
 	/* -nographic puts COM1 on stdio unless -serial says otherwise. */
-	K_ACCEPTS("--cpu qemu64 --serial stdio", "-nographic");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-nographic", "-serial",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial stdio", "-nographic");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-nographic", "-serial",
 		  "null");
-	K_ACCEPTS("--cpu qemu64 --serial stdio", "-serial", "none", "-serial",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial stdio", "-serial", "none", "-serial",
 		  "stdio");
 	K_REFUSES("-serial 'pty' is not supported (stdio, mon:stdio, null, none, file:PATH)",
 		  "-serial", "pty");
@@ -356,7 +356,7 @@ START_TEST(qemu_args_flags)
 {
 	struct qemu_args q;
 
-	K_ACCEPTS("--cpu qemu64 --serial none", "-display", "none", "-vga",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-display", "none", "-vga",
 		  "none", "-vnc", "none", "-monitor", "none", "-nodefaults",
 		  "-name", "t,x=y", "-no-reboot", "-enable-kvm");
 	ck_assert_int_eq(parse(&q, ARGS("-kernel", "k", "-no-reboot")), 0);
@@ -376,17 +376,17 @@ END_TEST
 
 START_TEST(qemu_args_initrd_append)
 {
-	K_ACCEPTS("--initrd a --module b --module c --cpu qemu64 --serial none",
+	K_ACCEPTS("--initrd a --module b --module c --memory 131072K --cpu qemu64 --serial none",
 		  "-initrd", "a,b,c");
 	/* ",," is QEMU's escape for a comma in a name. */
-	K_ACCEPTS("--initrd a,b --module c, --cpu qemu64 --serial none",
+	K_ACCEPTS("--initrd a,b --module c, --memory 131072K --cpu qemu64 --serial none",
 		  "-initrd", "a,,b,c,,");
-	K_ACCEPTS("--initrd z --cpu qemu64 --serial none", "-initrd", "a,b",
+	K_ACCEPTS("--initrd z --memory 131072K --cpu qemu64 --serial none", "-initrd", "a,b",
 		  "-initrd", "z");
-	K_ACCEPTS("--append exit=3 x=a,b --cpu qemu64 --serial none", "-append",
+	K_ACCEPTS("--append exit=3 x=a,b --memory 131072K --cpu qemu64 --serial none", "-append",
 		  "exit=3 x=a,b");
-	K_ACCEPTS("--append '' --cpu qemu64 --serial none", "-append", "");
-	K_ACCEPTS("--append -S --cpu qemu64 --serial none", "-append", "-S");
+	K_ACCEPTS("--append '' --memory 131072K --cpu qemu64 --serial none", "-append", "");
+	K_ACCEPTS("--append -S --memory 131072K --cpu qemu64 --serial none", "-append", "-S");
 	K_REFUSES("-initrd: an empty file name in 'a,'", "-initrd", "a,");
 	K_REFUSES("-initrd: an empty file name in ''", "-initrd", "");
 	K_REFUSES("-initrd: an empty file name in 'a,,,'", "-initrd", "a,,,");
@@ -409,7 +409,7 @@ START_TEST(qemu_args_initrd_limit)
 			 " %s %d", i ? "--module" : "--initrd", i);
 	}
 	mods = strlen(expect);
-	strcat(expect, " --cpu qemu64 --serial none");
+	strcat(expect, " --memory 131072K --cpu qemu64 --serial none");
 	ACCEPTS(expect, "-kernel", "k", "-initrd", list);
 	/* With the other native options too (QEMU_ARGS_MAX_ARGV). */
 	snprintf(expect + mods, sizeof(expect) - mods,
@@ -525,17 +525,17 @@ END_TEST
 /* QEMU takes '_' and '-' alike in property names (kernel_irqchip). */
 START_TEST(qemu_args_property_dashes)
 {
-	K_ACCEPTS("--cpu qemu64 --serial none", "-machine",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-machine",
 		  "accel=kvm,kernel_irqchip=split");
-	K_ACCEPTS("--cpu qemu64 --serial none --irqchip kernel", "-machine",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --irqchip kernel", "-machine",
 		  "pc,kernel_irqchip=on");
-	K_ACCEPTS("--cpu qemu64 --serial none --irqchip kernel", "-accel",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --irqchip kernel", "-accel",
 		  "kvm,kernel_irqchip=on");
-	K_ACCEPTS("--cpu qemu64 --serial none --irqchip kernel", "-accel",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --irqchip kernel", "-accel",
 		  "accel=kvm,kernel_irqchip=on");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-accel",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-accel",
 		  "kvm,kernel_irqchip=on", "-machine", "kernel-irqchip=split");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-machine",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-machine",
 		  "pc,smm=off,usb=off,vmport=off", "-overcommit",
 		  "mem_lock=off,cpu_pm=off", "-global",
 		  "kvm-pit.lost-tick-policy=discard");
@@ -564,24 +564,24 @@ START_TEST(qemu_args_machine_chips)
 	};
 
 	for (size_t i = 0; i < sizeof(dflt) / sizeof(dflt[0]); i++)
-		K_ACCEPTS("--cpu qemu64 --serial none", "-machine", dflt[i]);
-	K_ACCEPTS("--cpu qemu64 --serial none --no-pit", "-machine", "pit=off");
-	K_ACCEPTS("--cpu qemu64 --serial none --no-pic", "-machine", "pic=off");
-	K_ACCEPTS("--cpu qemu64 --serial none --no-rtc", "-machine", "rtc=off");
-	K_ACCEPTS("--cpu qemu64 --serial none --no-rtc", "-M",
+		K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-machine", dflt[i]);
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --no-pit", "-machine", "pit=off");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --no-pic", "-machine", "pic=off");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --no-rtc", "-machine", "rtc=off");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --no-rtc", "-M",
 		  "microvm,rtc=off");
 	/* Always in this order, after --irqchip. */
-	K_ACCEPTS("--cpu qemu64 --serial stdio --no-pit --no-pic --no-rtc",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial stdio --no-pit --no-pic --no-rtc",
 		  "-machine", "rtc=off,pic=off", "-M", "q35,pit=off",
 		  "-nographic");
-	K_ACCEPTS("--cpu qemu64 --serial none --irqchip kernel --no-rtc",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --irqchip kernel --no-rtc",
 		  "-machine", "rtc=off", "-accel", "kvm,kernel-irqchip=on");
 	/* The last word on each counts. */
-	K_ACCEPTS("--cpu qemu64 --serial none", "-machine", "pit=off",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-machine", "pit=off",
 		  "-machine", "pit=auto");
-	K_ACCEPTS("--cpu qemu64 --serial none --no-pic", "-machine",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --no-pic", "-machine",
 		  "pic=on,pic=off");
-	K_ACCEPTS("--cpu qemu64 --serial none --no-pit", "-machine",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none --no-pit", "-machine",
 		  "pit=off,pic=off", "-M", "pic=on");
 	/* A bad value is refused naming the property as written. */
 	K_REFUSES("-machine: pit 'no' is not on, off or auto", "-machine",
@@ -597,17 +597,17 @@ END_TEST
 /* -cpu MODEL[,FLAGS] passes through; QEMU's default model is qemu64. */
 START_TEST(qemu_args_cpu)
 {
-	K_ACCEPTS("--cpu qemu64 --serial none", "-enable-kvm");
-	K_ACCEPTS("--cpu host --serial none", "-cpu", "host");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-cpu", "qemu64");
-	K_ACCEPTS("--cpu qemu64,+x2apic,-pcid --serial none", "-cpu",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-enable-kvm");
+	K_ACCEPTS("--memory 131072K --cpu host --serial none", "-cpu", "host");
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-cpu", "qemu64");
+	K_ACCEPTS("--memory 131072K --cpu qemu64,+x2apic,-pcid --serial none", "-cpu",
 		  "qemu64,+x2apic,-pcid");
-	K_ACCEPTS("--cpu max,vendor=GenuineIntel,phys-bits=40,pmu=off --serial none",
+	K_ACCEPTS("--memory 131072K --cpu max,vendor=GenuineIntel,phys-bits=40,pmu=off --serial none",
 		  "-cpu", "max,vendor=GenuineIntel,phys-bits=40,pmu=off");
 	/* The library checks the model and flags, not the front end. */
-	K_ACCEPTS("--cpu no-such-model --serial none", "-cpu", "no-such-model");
+	K_ACCEPTS("--memory 131072K --cpu no-such-model --serial none", "-cpu", "no-such-model");
 	/* The last -cpu counts. */
-	K_ACCEPTS("--cpu host --serial none", "-cpu", "max,+x2apic", "-cpu",
+	K_ACCEPTS("--memory 131072K --cpu host --serial none", "-cpu", "max,+x2apic", "-cpu",
 		  "host");
 	/* After --memory, before --serial. */
 	ACCEPTS("run --kernel k --append a --cpus 2 --memory 65536K --cpu host --serial stdio --irqchip kernel",
@@ -647,8 +647,8 @@ START_TEST(qemu_args_global)
 	char msg[256];
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		K_ACCEPTS("--cpu qemu64 --serial none", "-global", ok[i]);
-	K_ACCEPTS("--cpu qemu64 --serial none", "-global", ok[0], "--global",
+		K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-global", ok[i]);
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-global", ok[0], "--global",
 		  ok[1]);
 	/* Other drivers and properties. */
 	K_REFUSES("-global mc146818rtc.lost_tick_policy is not supported (only kvm-pit.lost_tick_policy=discard)",
@@ -690,7 +690,7 @@ START_TEST(qemu_args_overcommit)
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		K_ACCEPTS("--cpu qemu64 --serial none", "-overcommit", ok[i]);
+		K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-overcommit", ok[i]);
 	K_REFUSES("-overcommit mem-lock=on is not supported: splitvm does not lock guest memory (only mem-lock=off)",
 		  "-overcommit", "mem-lock=on");
 	K_REFUSES("-overcommit mem-lock=on is not supported: splitvm does not lock guest memory (only mem-lock=off)",
@@ -811,14 +811,14 @@ END_TEST
  */
 START_TEST(qemu_args_kvm_unit_tests_line)
 {
-	ACCEPTS("run --kernel x86/vmexit.flat --append ipi --cpus 2 --cpu qemu64 --serial stdio --no-pit",
+	ACCEPTS("run --kernel x86/vmexit.flat --append ipi --cpus 2 --memory 131072K --cpu qemu64 --serial stdio --no-pit",
 		"-nodefaults", "-device", "pc-testdev", "-device",
 		"isa-debug-exit,iobase=0xf4,iosize=0x4", "-vnc", "none",
 		"-serial", "stdio", "-device", "pci-testdev", "-machine",
 		"accel=kvm,kernel_irqchip=split", "-kernel", "x86/vmexit.flat",
 		"-smp", "2", "-append", "ipi", "-machine", "pit=off", "-global",
 		"kvm-pit.lost_tick_policy=discard");
-	ACCEPTS("run --kernel x86/vmexit.flat --append ipi --cpus 2 --cpu qemu64 --serial stdio --no-pit",
+	ACCEPTS("run --kernel x86/vmexit.flat --append ipi --cpus 2 --memory 131072K --cpu qemu64 --serial stdio --no-pit",
 		"-nodefaults", "-device", "pc-testdev", "-device",
 		"isa-debug-exit,iobase=0xf4,iosize=0x4", "-vnc", "none",
 		"-serial", "stdio", "-machine",
@@ -826,7 +826,7 @@ START_TEST(qemu_args_kvm_unit_tests_line)
 		"-smp", "2", "-append", "ipi", "-machine", "pit=off", "-global",
 		"kvm-pit.lost_tick_policy=discard");
 	/* With --no-reboot, as x86/run starts, and a test's -cpu. */
-	ACCEPTS("run --kernel x86/apic.flat --cpus 2 --cpu qemu64,+x2apic,+tsc-deadline --serial stdio",
+	ACCEPTS("run --kernel x86/apic.flat --cpus 2 --memory 131072K --cpu qemu64,+x2apic,+tsc-deadline --serial stdio",
 		"--no-reboot", "-nodefaults", "-device", "pc-testdev",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x4", "-vnc",
 		"none", "-serial", "stdio", "-machine", "accel=kvm", "-kernel",
@@ -855,7 +855,7 @@ START_TEST(qemu_args_absent_hardware)
 		  "-device", "intel-iommu");
 	K_REFUSES("-device 'intel-iommu' is not supported (isa-debug-exit, pc-testdev, pci-testdev, edu)",
 		  "-device", "intel-iommu,intremap=on,eim=off");
-	K_ACCEPTS("--cpu qemu64 --serial none", "-device",
+	K_ACCEPTS("--memory 131072K --cpu qemu64 --serial none", "-device",
 		  "driver=pci-testdev");
 }
 END_TEST
