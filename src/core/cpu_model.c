@@ -101,9 +101,6 @@ static const struct cpu_flag flags[] = {
 	/* CPUID.(EAX=07H,ECX=1):EAX */
 	{ "avx-vnni", 7, 1, EAX, 4 }, { "avx512-bf16", 7, 1, EAX, 5 },
 	{ "lam", 7, 1, EAX, 26 },
-	/* CPUID.(EAX=0DH,ECX=1):EAX */
-	{ "xsaveopt", 0xd, 1, EAX, 0 }, { "xsavec", 0xd, 1, EAX, 1 },
-	{ "xgetbv1", 0xd, 1, EAX, 2 }, { "xsaves", 0xd, 1, EAX, 3 },
 	/* CPUID.80000001H:EDX, the bits that are not copies of 01H:EDX */
 	{ "syscall", EXT | 1, 0, EDX, 11 }, { "nx", EXT | 1, 0, EDX, 20 },
 	{ "xd", EXT | 1, 0, EDX, 20 }, { "mmxext", EXT | 1, 0, EDX, 22 },
@@ -158,6 +155,9 @@ static const struct cpu_flag flags[] = {
 	{ "kvm-asyncpf-int", KVM_LEAF, 0, EAX, 14 },
 	{ "kvm-msi-ext-dest-id", KVM_LEAF, 0, EAX, 15 },
 	{ "kvmclock-stable-bit", KVM_LEAF, 0, EAX, 24 },
+	/* CPUID.(EAX=0DH,ECX=1):EAX, last as in QEMU's feature words */
+	{ "xsaveopt", 0xd, 1, EAX, 0 }, { "xsavec", 0xd, 1, EAX, 1 },
+	{ "xgetbv1", 0xd, 1, EAX, 2 }, { "xsaves", 0xd, 1, EAX, 3 },
 };
 /* clang-format on */
 
@@ -189,6 +189,9 @@ struct cpu_model {
 	uint32_t level, xlevel;
 	uint32_t f1_edx, f1_ecx, e1_edx, e1_ecx;
 	const char *brand;
+	/* More features by QEMU's names, any leaf of the flag table: the
+	 * later models' long lists read better so than as masks. */
+	const char *features;
 };
 
 #define QEMU_BRAND "QEMU Virtual CPU version 2.5+"
@@ -203,18 +206,33 @@ static const struct cpu_model models[] = {
 	{ "qemu64", "QEMU Virtual CPU version 2.5+", false, 15, 107, 1, 0xd,
 	  EXT | 0xa, PPRO_EDX | MTRR | CLFLUSH | MCA | PSE36, SSE3 | CX16,
 	  E_LM | E_SYSCALL | E_NX, E_LAHF_LM /* svm: off under KVM, as QEMU */,
-	  QEMU_BRAND },
+	  QEMU_BRAND, NULL },
 	{ "qemu32", "QEMU Virtual CPU version 2.5+", false, 6, 6, 3, 4, EXT | 4,
-	  PPRO_EDX, SSE3, 0, 0, QEMU_BRAND },
+	  PPRO_EDX, SSE3, 0, 0, QEMU_BRAND, NULL },
 	{ "kvm64", "Common KVM processor", false, 15, 6, 1, 0xd, EXT | 8,
 	  PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, SSE3 | CX16,
-	  E_LM | E_SYSCALL | E_NX, 0, "Common KVM processor" },
+	  E_LM | E_SYSCALL | E_NX, 0, "Common KVM processor", NULL },
 	{ "kvm32", "Common 32-bit KVM processor", false, 15, 6, 1, 5, EXT | 8,
 	  PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, SSE3, 0, 0,
-	  "Common 32-bit KVM processor" },
+	  "Common 32-bit KVM processor", NULL },
 	{ "Opteron_G1", "AMD Opteron 240 (Gen 1 Class Opteron)", false, 15, 6,
 	  1, 5, EXT | 8, PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, SSE3,
-	  E_LM | E_NX | E_SYSCALL, 0, "AMD Opteron 240 (Gen 1 Class Opteron)" },
+	  E_LM | E_NX | E_SYSCALL, 0, "AMD Opteron 240 (Gen 1 Class Opteron)",
+	  NULL },
+	{ "IvyBridge", "Intel Xeon E3-12xx v2 (Ivy Bridge)", false, 6, 58, 9,
+	  0xd, EXT | 8, PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, 0, 0, 0,
+	  "Intel Xeon E3-12xx v2 (Ivy Bridge)",
+	  "pni pclmulqdq ssse3 cx16 sse4.1 sse4.2 popcnt tsc-deadline aes "
+	  "xsave avx f16c rdrand fsgsbase smep erms syscall nx rdtscp lm "
+	  "lahf-lm xsaveopt" },
+	{ "Skylake-Server", "Intel Xeon Processor (Skylake)", false, 6, 85, 4,
+	  0xd, EXT | 8, PPRO_EDX | VME | MTRR | CLFLUSH | MCA | PSE36, 0, 0, 0,
+	  "Intel Xeon Processor (Skylake)",
+	  "pni pclmulqdq ssse3 fma cx16 pcid sse4.1 sse4.2 movbe popcnt "
+	  "tsc-deadline aes xsave avx f16c rdrand fsgsbase bmi1 hle avx2 "
+	  "smep bmi2 erms invpcid rtm avx512f avx512dq rdseed adx smap "
+	  "clflushopt clwb avx512cd avx512bw avx512vl pku syscall nx pdpe1gb "
+	  "rdtscp lm lahf-lm abm 3dnowprefetch xsaveopt xsavec xgetbv1" },
 };
 
 #define NR_MODELS (sizeof(models) / sizeof(models[0]))
@@ -457,7 +475,7 @@ static int flag_of(uint32_t leaf, uint32_t sub, unsigned int reg,
  * Sets *r to the model's want & what KVM offers; marks in missing the
  * bits the model wants that KVM cannot give.
  */
-static void model_word(uint32_t *r, uint32_t want, uint32_t leaf,
+static void model_word(uint32_t *r, uint32_t want, uint32_t leaf, uint32_t sub,
 		       unsigned int reg, bool missing[])
 {
 	uint32_t lost = want & ~*r;
@@ -465,7 +483,7 @@ static void model_word(uint32_t *r, uint32_t want, uint32_t leaf,
 
 	*r &= want;
 	for (unsigned int bit = 0; lost; bit++, lost >>= 1)
-		if ((lost & 1) && (f = flag_of(leaf, 0, reg, bit)) >= 0)
+		if ((lost & 1) && (f = flag_of(leaf, sub, reg, bit)) >= 0)
 			missing[f] = true;
 }
 
@@ -475,6 +493,24 @@ static void model_word(uint32_t *r, uint32_t want, uint32_t leaf,
  * SYSCALL/SYSENTER choice must match the CPU that runs it): vendor=
  * changes it.
  */
+/* The model's bits of one register: its mask and its named features. */
+static uint32_t model_bits(const struct cpu_model *m, uint32_t leaf,
+			   uint32_t sub, unsigned int reg, uint32_t mask)
+{
+	const char *p = m->features;
+
+	while (p && *p) {
+		size_t len = strcspn(p, " ");
+		int f = find_flag(p, len);
+
+		if (f >= 0 && flags[f].leaf == leaf && flags[f].sub == sub &&
+		    flags[f].reg == reg)
+			mask |= BIT(flags[f].bit);
+		p += len + (p[len] == ' ');
+	}
+	return mask;
+}
+
 static void apply_model(const struct cpu_model *m, struct kvm_cpuid2 *c,
 			bool missing[])
 {
@@ -487,19 +523,37 @@ static void apply_model(const struct cpu_model *m, struct kvm_cpuid2 *c,
 		switch (e->function) {
 		case 1:
 			e->eax = version(m);
-			model_word(&e->edx, m->f1_edx, 1, EDX, missing);
-			model_word(&e->ecx, m->f1_ecx, 1, ECX, missing);
+			model_word(&e->edx, model_bits(m, 1, 0, EDX, m->f1_edx),
+				   1, 0, EDX, missing);
+			model_word(&e->ecx, model_bits(m, 1, 0, ECX, m->f1_ecx),
+				   1, 0, ECX, missing);
 			break;
 		case 7:
-			e->eax = e->ebx = e->ecx = e->edx = 0;
+			e->eax = 0;
+			if (e->index) {
+				e->ebx = e->ecx = e->edx = 0;
+				break;
+			}
+			model_word(&e->ebx, model_bits(m, 7, 0, EBX, 0), 7, 0,
+				   EBX, missing);
+			model_word(&e->ecx, model_bits(m, 7, 0, ECX, 0), 7, 0,
+				   ECX, missing);
+			model_word(&e->edx, model_bits(m, 7, 0, EDX, 0), 7, 0,
+				   EDX, missing);
 			break;
 		case 0xd:
 			if (e->index == 1)
-				e->eax = 0;
+				model_word(&e->eax,
+					   model_bits(m, 0xd, 1, EAX, 0), 0xd,
+					   1, EAX, missing);
 			break;
 		case EXT | 1:
-			model_word(&e->edx, m->e1_edx, EXT | 1, EDX, missing);
-			model_word(&e->ecx, m->e1_ecx, EXT | 1, ECX, missing);
+			model_word(&e->edx,
+				   model_bits(m, EXT | 1, 0, EDX, m->e1_edx),
+				   EXT | 1, 0, EDX, missing);
+			model_word(&e->ecx,
+				   model_bits(m, EXT | 1, 0, ECX, m->e1_ecx),
+				   EXT | 1, 0, ECX, missing);
 			break;
 		case EXT | 2:
 		case EXT | 3:
@@ -670,14 +724,14 @@ static void set_phys_bits(const struct cpu_spec *spec, struct kvm_cpuid2 *c,
 	want = spec->phys_bits				   ? spec->phys_bits
 	       : spec->host_phys_bits || spec->model->host ? host
 							   : 40;
-	if (want > host) {
-		if (spec->phys_bits)
-			log_warn(lg,
-				 "cpu: phys-bits=%u is more than the "
-				 "host's %u: %u taken",
-				 want, host, host);
+	/* QEMU's warning, word for word; more than the host has is cut. */
+	if (spec->phys_bits && spec->phys_bits != host)
+		log_warn(lg,
+			 "Host physical bits (%u) does not match "
+			 "phys-bits property (%u)",
+			 host, spec->phys_bits);
+	if (want > host)
 		want = host;
-	}
 	e->eax = (e->eax & ~0xffu) | want;
 }
 

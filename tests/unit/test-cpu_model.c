@@ -219,7 +219,7 @@ START_TEST(cpu_model_vendor_and_phys_bits)
 	free(c);
 	c = guest("qemu64,phys-bits=52");
 	ck_assert_uint_eq(leaf(c, EXT | 8)->eax & 0xff, 0x30);
-	ck_assert_ptr_nonnull(strstr(logged, "phys-bits=52"));
+	ck_assert_ptr_nonnull(strstr(logged, "phys-bits property (52)"));
 	free(c);
 }
 END_TEST
