@@ -18,7 +18,8 @@ specs=(qemu64 "qemu64,+x2apic,+tsc-deadline" "qemu64,-x2apic,+tsc-deadline"
 	"Opteron_G1,vendor=AuthenticAMD" "qemu64,+umip" max
 	"max,host-phys-bits" "max,+vmx" "max,vendor=GenuineIntel" host
 	"host,migratable=no" kvm64 "qemu64,+pcid,+invpcid"
-	"qemu64,-pcid,-invpcid" "qemu64,-pcid,+invpcid" "qemu64,+svm")
+	"qemu64,-pcid,-invpcid" "qemu64,-pcid,+invpcid" "qemu64,+svm"
+	IvyBridge "IvyBridge,phys-bits=36,host-phys-bits=off")
 
 for spec in "${specs[@]}"; do
 	"$SPLITVM" run --kernel "$G/cpuinfo.elf" --cpu "$spec" --timeout 30 \
