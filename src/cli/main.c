@@ -841,7 +841,7 @@ static int qemu_check_kernel(const char *path)
 static int cli_run(int argc, char **argv, bool qemu, bool qemu_no_reboot)
 {
 	struct cli cli = {
-		.trace = {NULL, PTHREAD_MUTEX_INITIALIZER},
+		.trace = {.f = NULL, .lock = PTHREAD_MUTEX_INITIALIZER},
 		.serial = "stdio",
 		.ioapic_pins = 24,
 		.ioapic_version = 0x20,
