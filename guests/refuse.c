@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * An instruction KVM's emulator may refuse (insn=int3|int80|xsave|
- * cmpxchg16b). On the PVM hosts, where CPL0 code is interpreted, these
- * stop the vCPU with an emulation failure (KVM-NOTES) and splitvm must
- * report it with a register dump. On VMX/SVM hardware they run natively:
- * int3 and int $0x80 trap to this guest's IDT, xsave and lock cmpxchg16b
- * complete, and the guest says so with its own verdict (exit code 0). Any
- * other end (a fault, or falling through a trap) fails (exit code 1).
+ * cmpxchg16b|vmcall|vmmcall). On the PVM hosts, where CPL0 code is
+ * interpreted, the first four stop the vCPU with an emulation failure
+ * (KVM-NOTES) and splitvm must report it with a register dump; vmcall and
+ * vmmcall never complete (KVM's emulator runs them again in place, with
+ * no exit) and splitvm's watchdog must end the run the same way, within
+ * seconds. On VMX/SVM hardware they run natively: int3 and int $0x80 trap
+ * to this guest's IDT, xsave and lock cmpxchg16b complete, a hypercall
+ * KVM does not know returns -KVM_ENOSYS, and the guest says so with its
+ * own verdict (exit code 0). Any other end (a fault, or falling through
+ * a trap) fails (exit code 1).
  */
 #include "guest.h"
 
@@ -112,12 +116,41 @@ static int do_cmpxchg16b(void)
 	return GUEST_EXIT_PASS;
 }
 
+/* KVM's hypercall ABI (Documentation/virt/kvm/x86/hypercalls.rst): the
+ * number in RAX, the result back in RAX. No KVM_HC_* is this large. */
+#define HC_UNKNOWN 0x5eb1ul
+#define KVM_ENOSYS 1000
+
+static int do_hypercall(bool amd)
+{
+	long ret;
+
+	if (amd)
+		__asm__ volatile("vmmcall"
+				 : "=a"(ret)
+				 : "a"(HC_UNKNOWN)
+				 : "memory");
+	else
+		__asm__ volatile("vmcall"
+				 : "=a"(ret)
+				 : "a"(HC_UNKNOWN)
+				 : "memory");
+	if (ret != -KVM_ENOSYS) {
+		printf("refuse: FAIL: %s returned %ld, not -KVM_ENOSYS\n", insn,
+		       ret);
+		return GUEST_EXIT_FAIL;
+	}
+	printf("refuse: %s completed (-KVM_ENOSYS)\n", insn);
+	return GUEST_EXIT_PASS;
+}
+
 int guest_main(const struct guest_boot *boot)
 {
 	static char buf[16];
 
 	if (!cmdline_get(guest_cmdline(), "insn", buf, sizeof(buf))) {
-		printf("refuse: insn=int3|int80|xsave|cmpxchg16b is missing\n");
+		printf("refuse: insn=int3|int80|xsave|cmpxchg16b|vmcall|"
+		       "vmmcall is missing\n");
 		return GUEST_EXIT_USAGE;
 	}
 	insn = buf;
@@ -133,6 +166,10 @@ int guest_main(const struct guest_boot *boot)
 		return do_xsave();
 	if (!strcmp(insn, "cmpxchg16b"))
 		return do_cmpxchg16b();
+	if (!strcmp(insn, "vmcall"))
+		return do_hypercall(false);
+	if (!strcmp(insn, "vmmcall"))
+		return do_hypercall(true);
 	printf("refuse: unknown insn=%s\n", insn);
 	return GUEST_EXIT_USAGE;
 }

@@ -17,6 +17,18 @@
  *    struct splitvm may be used from any thread once created; only
  *    splitvm_destroy() must not race with other calls on the same VM.
  *    Distinct VMs share nothing and may be used concurrently.
+ *  - Callbacks (console, event, device, log handlers) run on the VM's
+ *    own threads (its vCPU threads and its I/O thread). A call that would
+ *    wait for those threads returns -EDEADLK at once when made there:
+ *    splitvm_wait(), splitvm_run(), splitvm_pause(), splitvm_reset() and
+ *    splitvm_wakeup(); splitvm_destroy() then does nothing (and logs why).
+ *    splitvm_stop() and the other calls work from a callback.
+ *  - A VM's run ends once (its outcome is decided: splitvm_wait() then
+ *    returns it). From then on, every call that needs a running VM (or
+ *    one that can still start) returns -ESRCH: the pause, reset, wakeup,
+ *    register and interrupt calls. What the run left stays readable until
+ *    splitvm_destroy(): the result, guest memory, statistics and chip
+ *    snapshots. Arguments are checked first (-EINVAL).
  *  - Each running VM blocks its kick signal (SIGUSR1 by default, see
  *    splitvm_config_set_kick_signal()) in its own vCPU threads and sends
  *    it only to them; the host program's handlers are never touched.
@@ -283,13 +295,20 @@ int splitvm_cpu_model_info(unsigned int index, const char **ret_name,
 /** The feature flag names -cpu takes, by index from 0; NULL past the end. */
 const char *splitvm_cpu_flag_name(unsigned int index);
 
-/** What the sandbox does with a system call outside a thread's list. */
+/**
+ * What the sandbox does with a system call outside a thread's list. The
+ * library confines nothing unless asked (OFF is the default); ERRNO is
+ * the action for embedders: it never takes their process down.
+ */
 enum splitvm_sandbox {
 	SPLITVM_SANDBOX_OFF = 0, /**< no sandbox (the library's default) */
-	SPLITVM_SANDBOX_ERRNO,	 /**< the call fails with EPERM */
-	SPLITVM_SANDBOX_TRAP,	 /**< SIGSYS to the thread (the host's handler
-				      reports it; the CLI's does) */
-	SPLITVM_SANDBOX_KILL,	 /**< the process is killed */
+	SPLITVM_SANDBOX_ERRNO,	 /**< the call fails with EPERM (recommended
+				      for embedders) */
+	SPLITVM_SANDBOX_TRAP,	 /**< SIGSYS to the thread: only for a host
+				      that installed a SIGSYS handler (the
+				      CLI does); without one, SIGSYS's
+				      default action kills the process */
+	SPLITVM_SANDBOX_KILL,	 /**< the whole process is killed */
 };
 
 /**
@@ -298,7 +317,27 @@ enum splitvm_sandbox {
  * those of interrupt delivery, memory, locks, signals, clocks and reads
  * and writes on open descriptors, nothing else (no open, exec, socket...);
  * the I/O thread likewise. The embedder's callbacks run on these threads
- * and are confined alike. Needs libseccomp at build time.
+ * and are confined alike. Needs libseccomp at build time. Not calling
+ * this leaves the VM unconfined (SPLITVM_SANDBOX_OFF).
+ *
+ * What a callback (console, event, device or log handler) may do:
+ *  - OFF: anything.
+ *  - ERRNO: compute, allocate memory, take locks, read clocks, read and
+ *    write descriptors that are already open, and call splitvm_stop(),
+ *    splitvm_irq_set(), splitvm_nmi(), splitvm_init_cpu(),
+ *    splitvm_sipi(), splitvm_mem_read(), splitvm_mem_write(),
+ *    splitvm_get_stats(), splitvm_irq_stats(), splitvm_fd(), and the
+ *    chip snapshots of split mode; splitvm_msi() on a vCPU thread (the
+ *    console and device callbacks; an event handler on the I/O thread
+ *    gets -EPERM). Anything else the kernel refuses with EPERM and the
+ *    process goes on: opening a file or socket, creating a thread or
+ *    process, the chip snapshots of kernel mode on a vCPU thread
+ *    (-EPERM)... The calls that wait for the VM's threads return
+ *    -EDEADLK under every action.
+ *  - TRAP: the same list; a refused call raises SIGSYS in the calling
+ *    thread, which kills the whole process unless the host installed a
+ *    SIGSYS handler beforehand (the CLI's reports the call and exits).
+ *  - KILL: the same list; a refused call kills the whole process.
  * Returns 0, or -EINVAL (unknown action), -ENOTSUP (built without
  * libseccomp).
  */
@@ -374,6 +413,15 @@ enum splitvm_event_type {
 	 *  enters the OS's waking vector (with none, the run then ends with
 	 *  outcome RESET). */
 	SPLITVM_EVENT_WAKEUP,
+	/** A message-signalled interrupt went to KVM (KVM_SIGNAL_MSI), the
+	 *  host's (splitvm_msi()) or a PCI device's: value = the message,
+	 *  address << 32 | data (the address's low 32 bits, 0xfeeXXXXX; the
+	 *  high half, used only by extended destination IDs, is not shown),
+	 *  cpu = its destination field (address bits 19:12), vector = data
+	 *  bits 7:0. Sent in both irqchip modes; emitted before the message
+	 *  is delivered, whether KVM then delivers it or not. The IOAPIC's
+	 *  own messages are ROUTED events instead. */
+	SPLITVM_EVENT_MSI,
 	SPLITVM_EVENT_TYPES
 };
 
@@ -393,7 +441,8 @@ struct splitvm_event {
  * WAKEUP). Called on the thread where the event happened (a vCPU thread,
  * the I/O thread, or a thread calling splitvm_irq_set()),
  * never with a splitvm lock held: it may call any splitvm function but
- * splitvm_destroy() and the pause/reset calls. Keep it short: the guest
+ * those that wait for the VM's threads (on a VM thread they return
+ * -EDEADLK, see the conventions at the top). Keep it short: the guest
  * waits.
  */
 typedef void (*splitvm_event_fn)(void *userdata,
@@ -401,7 +450,8 @@ typedef void (*splitvm_event_fn)(void *userdata,
 
 /**
  * Subscribes @fn to the event types in @mask (bit 1 << type; 0 turns the
- * stream off). In kernel irqchip mode only LINE and NMI events exist.
+ * stream off). In kernel irqchip mode only LINE, NMI, MSI, SUSPENDED and
+ * WAKEUP events exist.
  * Returns 0, or -EINVAL (cfg NULL).
  */
 int splitvm_config_set_event_handler(struct splitvm_config *cfg,
@@ -431,7 +481,8 @@ int splitvm_create(const struct splitvm_config *cfg, struct splitvm **ret);
 
 /**
  * Starts the vCPU threads. A VM runs once: it cannot be started again.
- * Returns 0, or -EINVAL (vm NULL), -EALREADY (already started), or the
+ * Returns 0, or -EINVAL (vm NULL), -EALREADY (already started, ended
+ * too), or the
  * errno of a failed thread creation (the VM then ends with outcome ERROR).
  */
 int splitvm_start(struct splitvm *vm);
@@ -440,23 +491,40 @@ int splitvm_start(struct splitvm *vm);
  * Waits until the VM's run has ended and all its vCPU threads are done,
  * then fills in the result. timeout_ms < 0 waits for ever.
  *
- * Returns 0, or -EINVAL (vm or ret NULL), -ESRCH (never started),
- * -ETIMEDOUT (still running after timeout_ms; the VM goes on).
+ * Returns 0, or -EINVAL (vm or ret NULL), -EDEADLK (called from one of
+ * the VM's own threads, i.e. a callback: it could never end), -ESRCH
+ * (never started), -ETIMEDOUT (still running after timeout_ms; the VM
+ * goes on).
  */
 int splitvm_wait(struct splitvm *vm, int64_t timeout_ms,
 		 struct splitvm_result *ret);
 
 /**
+ * A descriptor for an event loop (poll, epoll, select): it becomes
+ * readable (POLLIN) once the VM's run has ended and its vCPU threads are
+ * done, so that splitvm_wait() then returns the result without blocking;
+ * it stays readable from then on. It is not readable before
+ * splitvm_start() nor while the guest runs. It is an eventfd (close on
+ * exec) owned by the VM: valid until splitvm_destroy(), which closes it.
+ * Do not close it, nor read it (a read would make it unreadable again).
+ * Any thread, in any state of the VM; the same descriptor every time.
+ * Returns the descriptor (>= 0, not 0 on success as other calls), or
+ * -EINVAL (vm NULL).
+ */
+int splitvm_fd(struct splitvm *vm);
+
+/**
  * Starts the VM and waits for it to end: splitvm_start() then
  * splitvm_wait() for ever (bound it with splitvm_config_set_timeout()).
- * Returns as those do.
+ * Returns as those do; on a VM already started (or ended), it waits.
  */
 int splitvm_run(struct splitvm *vm, struct splitvm_result *ret);
 
 /**
  * Asks a running VM to stop; it ends with outcome STOPPED unless it had
  * already ended otherwise. Returns at once: splitvm_wait() for the end.
- * Safe from any thread, and from the console handler.
+ * Safe from any thread, and from the console handler. On an ended VM it
+ * changes nothing (the outcome stays).
  * Returns 0, or -EINVAL (vm NULL).
  */
 int splitvm_stop(struct splitvm *vm);
@@ -465,14 +533,16 @@ int splitvm_stop(struct splitvm *vm);
  * Pauses a running VM: every vCPU stops at its next exit (a halted one is
  * kicked) and stays stopped until splitvm_resume(). Returns once all are
  * stopped. Any thread but a VM callback's.
- * Returns 0, or -EINVAL (vm NULL), -EALREADY (paused), -ESRCH (not
- * running).
+ * Returns 0, or -EINVAL (vm NULL), -EDEADLK (called from one of the VM's
+ * own threads, i.e. a callback: that thread would never stop),
+ * -EALREADY (paused), -ESRCH (not running: never started, or ended).
  */
 int splitvm_pause(struct splitvm *vm);
 
 /**
  * Lets a paused VM run again.
- * Returns 0, or -EINVAL (vm NULL), -EALREADY (not paused).
+ * Returns 0, or -EINVAL (vm NULL), -EALREADY (not paused), -ESRCH (not
+ * running: never started, or ended).
  */
 int splitvm_resume(struct splitvm *vm);
 
@@ -482,7 +552,9 @@ int splitvm_resume(struct splitvm *vm);
  * kernel's entry, APs waiting for SIPI), the kernel and modules are loaded
  * again; the rest of RAM is kept, as on hardware. The run goes on (a
  * paused VM stays paused). Any thread but a VM callback's.
- * Returns 0, or -EINVAL (vm NULL), -ESRCH (not running).
+ * Returns 0, or -EINVAL (vm NULL), -EDEADLK (called from one of the VM's
+ * own threads, i.e. a callback), -ESRCH (not running: never started, or
+ * ended).
  */
 int splitvm_reset(struct splitvm *vm);
 
@@ -499,15 +571,17 @@ int splitvm_reset(struct splitvm *vm);
  * (SPLITVM_EVENT_WAKEUP). An RTC alarm with RTC_EN set in PM1_EN wakes
  * the VM the same way without this call. A paused VM wakes but stays
  * paused. Any thread but a VM callback's.
- * Returns 0, or -EINVAL (vm NULL), -EALREADY (not sleeping), -ESRCH (not
- * running).
+ * Returns 0, or -EINVAL (vm NULL), -EDEADLK (called from one of the VM's
+ * own threads, i.e. a callback), -EALREADY (not sleeping), -ESRCH (not
+ * running: never started, or ended).
  */
 int splitvm_wakeup(struct splitvm *vm);
 
 /**
  * Copies len bytes of guest RAM at guest-physical address gpa to buf, or
  * buf to guest RAM. Any thread; the guest may be running (no ordering
- * with its accesses is promised unless it is paused).
+ * with its accesses is promised unless it is paused), and after the run
+ * ended (RAM is kept until splitvm_destroy()).
  * Returns 0, or -EINVAL (NULL arguments), -EFAULT (the range is not all
  * RAM).
  */
@@ -521,23 +595,30 @@ int splitvm_mem_write(struct splitvm *vm, uint64_t gpa, const void *buf,
  * writing changes the general registers, rip, rflags, cr0-cr4 and efer,
  * not the segments). The VM must be paused (splitvm_pause()) or not yet
  * started; the vCPU's own thread does the work.
- * Returns 0, or -EINVAL (NULL, no such vCPU), -EBUSY (running),
- * -ESRCH (ended), or KVM's errno.
+ * Returns 0, or -EINVAL (NULL, no such vCPU), -EBUSY (running, not
+ * paused), -ESRCH (the run has ended), or KVM's errno.
  */
 int splitvm_get_regs(struct splitvm *vm, unsigned int cpu,
 		     struct splitvm_regs *ret);
 int splitvm_set_regs(struct splitvm *vm, unsigned int cpu,
 		     const struct splitvm_regs *regs);
 
-/** What a VM did so far, summed over its vCPUs. */
+/**
+ * What a VM did so far, summed over its vCPUs. The exits_ counters count
+ * KVM_RUN returns to the monitor, by reason. HLT is not among them: the
+ * LAPICs are KVM's in both irqchip modes, so a halted vCPU waits in the
+ * kernel and never exits to splitvm; nothing here counts halts.
+ */
 struct splitvm_stats {
 	uint64_t exits_io;	   /**< port I/O exits */
 	uint64_t exits_mmio;	   /**< MMIO exits */
 	uint64_t exits_ioapic_eoi; /**< EOIs of level vectors (split mode) */
 	uint64_t exits_irq_window; /**< interrupt windows opened for ExtINT */
 	uint64_t exits_intr;	   /**< kicks: requests, stops, NMIs... */
-	uint64_t exits_hlt;
-	uint64_t exits_other;
+	/** Always 0. Was exits_hlt, which could never count (see above);
+	 *  kept so that the layout of this struct does not change. */
+	uint64_t reserved;
+	uint64_t exits_other;	   /**< any other exit (unexpected) */
 	uint64_t extint_injected;  /**< PIC vectors injected (KVM_INTERRUPT) */
 	uint64_t nmi_injected;	   /**< NMIs injected (KVM_NMI) */
 	uint64_t unclaimed_pio;	   /**< port accesses no device took */
@@ -547,7 +628,7 @@ struct splitvm_stats {
 };
 
 /**
- * Reads the statistics. Any thread.
+ * Reads the statistics. Any thread, also after the run ended.
  * Returns 0, or -EINVAL (NULL arguments).
  */
 int splitvm_get_stats(struct splitvm *vm, struct splitvm_stats *ret);
@@ -556,8 +637,9 @@ int splitvm_get_stats(struct splitvm *vm, struct splitvm_stats *ret);
  * Sets the level of interrupt line @line, as a device would: ISA lines
  * 0-15 reach PIC input n and IOAPIC pin n (line 0, the PIT's, reaches
  * IOAPIC pin 2); lines 16 and up reach only the IOAPIC. A line stays at
- * the level given until set again. Any thread, while the VM exists.
- * Returns 0, or -EINVAL (vm NULL or no such line).
+ * the level given until set again. Any thread, before start too.
+ * Returns 0, or -EINVAL (vm NULL or no such line), -ESRCH (the run has
+ * ended).
  */
 int splitvm_irq_set(struct splitvm *vm, unsigned int line, int level);
 
@@ -566,7 +648,7 @@ int splitvm_irq_set(struct splitvm *vm, unsigned int line, int level);
  * (0xfeeXXXXX: destination, mode) and @data (vector, delivery mode,
  * trigger), as a PCI device would, through KVM_SIGNAL_MSI. Any thread.
  * Returns 0, or -EINVAL (vm NULL, address not in 0xfee00000-0xfeefffff),
- * or KVM's errno.
+ * -ESRCH (the run has ended), or KVM's errno.
  */
 int splitvm_msi(struct splitvm *vm, uint64_t address, uint32_t data);
 
@@ -574,7 +656,8 @@ int splitvm_msi(struct splitvm *vm, uint64_t address, uint32_t data);
  * Sends an NMI to vCPU @cpu, or to every vCPU if cpu is -1, through
  * KVM_NMI on each vCPU's own thread. Works before start too (the NMI
  * waits). Any thread.
- * Returns 0, or -EINVAL (vm NULL or no such vCPU).
+ * Returns 0, or -EINVAL (vm NULL or no such vCPU), -ESRCH (the run has
+ * ended).
  */
 int splitvm_nmi(struct splitvm *vm, int cpu);
 
@@ -583,7 +666,8 @@ int splitvm_nmi(struct splitvm *vm, int cpu);
  * it; an AP then waits for SIPI (the BSP restarts at the reset vector,
  * 0xfffffff0, where this machine has no firmware). Done on the vCPU's own
  * thread with KVM_SET_VCPU_EVENTS. Any thread.
- * Returns 0, or -EINVAL (vm NULL or no such vCPU).
+ * Returns 0, or -EINVAL (vm NULL or no such vCPU), -ESRCH (the run has
+ * ended).
  */
 int splitvm_init_cpu(struct splitvm *vm, unsigned int cpu);
 
@@ -591,7 +675,8 @@ int splitvm_init_cpu(struct splitvm *vm, unsigned int cpu);
  * Sends a SIPI with @vector to vCPU @cpu: if it waits for SIPI (an AP not
  * yet started, or after INIT), it starts in real mode at vector << 12;
  * otherwise the SIPI is ignored, as hardware does. Any thread.
- * Returns 0, or -EINVAL (vm NULL, no such vCPU, vector > 255).
+ * Returns 0, or -EINVAL (vm NULL, no such vCPU, vector > 255), -ESRCH
+ * (the run has ended).
  */
 int splitvm_sipi(struct splitvm *vm, unsigned int cpu, unsigned int vector);
 
@@ -631,7 +716,8 @@ struct splitvm_pit_state {
 
 /**
  * Snapshots of the chips, in either irqchip mode (kernel mode reads KVM's
- * own). Any thread; they are consistent for each chip.
+ * own). Any thread, also after the run ended; they are consistent for
+ * each chip.
  * Returns 0, or -EINVAL (NULL), -ENODEV (no PIT: --no-pit), or KVM's errno.
  */
 int splitvm_get_ioapic_state(struct splitvm *vm,
@@ -651,7 +737,7 @@ struct splitvm_irq_stats {
 };
 
 /**
- * Reads the counters of a line. Any thread.
+ * Reads the counters of a line. Any thread, also after the run ended.
  * Returns 0, or -EINVAL (no such line), -ENOTSUP (kernel irqchip mode,
  * whose chips keep no such counters).
  */
@@ -660,7 +746,10 @@ int splitvm_irq_stats(struct splitvm *vm, unsigned int line,
 
 /**
  * Stops the VM if it runs, waits for its threads and frees everything it
- * holds. Must not race with other calls on the same VM.
+ * holds. Must not race with other calls on the same VM. Called from one
+ * of the VM's own threads (a callback), it cannot wait for them: it then
+ * does nothing but log an error, and the VM must be destroyed from
+ * another thread.
  */
 void splitvm_destroy(struct splitvm *vm);
 

@@ -37,6 +37,7 @@ SPLITVM_EXPORT const char *splitvm_event_name(enum splitvm_event_type type)
 		[SPLITVM_EVENT_NMI] = "nmi",
 		[SPLITVM_EVENT_SUSPENDED] = "suspended",
 		[SPLITVM_EVENT_WAKEUP] = "wakeup",
+		[SPLITVM_EVENT_MSI] = "msi",
 	};
 
 	if ((unsigned int)type >= SPLITVM_EVENT_TYPES)
@@ -378,7 +379,14 @@ SPLITVM_EXPORT int splitvm_wait(struct splitvm *vm, int64_t timeout_ms,
 {
 	if (!vm || !ret)
 		return -EINVAL;
+	if (vm_on_own_thread(vm))
+		return -EDEADLK;
 	return vm_wait(vm, timeout_ms, ret);
+}
+
+SPLITVM_EXPORT int splitvm_fd(struct splitvm *vm)
+{
+	return vm ? vm->end_fd : -EINVAL;
 }
 
 SPLITVM_EXPORT int splitvm_run(struct splitvm *vm, struct splitvm_result *ret)
@@ -387,6 +395,8 @@ SPLITVM_EXPORT int splitvm_run(struct splitvm *vm, struct splitvm_result *ret)
 
 	if (!vm || !ret)
 		return -EINVAL;
+	if (vm_on_own_thread(vm))
+		return -EDEADLK;
 	r = vm_start(vm);
 	if (r && r != -EALREADY)
 		return r;
@@ -404,7 +414,9 @@ SPLITVM_EXPORT int splitvm_stop(struct splitvm *vm)
 
 SPLITVM_EXPORT int splitvm_pause(struct splitvm *vm)
 {
-	return vm ? vm_pause(vm) : -EINVAL;
+	if (!vm)
+		return -EINVAL;
+	return vm_on_own_thread(vm) ? -EDEADLK : vm_pause(vm);
 }
 
 SPLITVM_EXPORT int splitvm_resume(struct splitvm *vm)
@@ -414,12 +426,16 @@ SPLITVM_EXPORT int splitvm_resume(struct splitvm *vm)
 
 SPLITVM_EXPORT int splitvm_reset(struct splitvm *vm)
 {
-	return vm ? vm_reset(vm) : -EINVAL;
+	if (!vm)
+		return -EINVAL;
+	return vm_on_own_thread(vm) ? -EDEADLK : vm_reset(vm);
 }
 
 SPLITVM_EXPORT int splitvm_wakeup(struct splitvm *vm)
 {
-	return vm ? vm_wakeup(vm) : -EINVAL;
+	if (!vm)
+		return -EINVAL;
+	return vm_on_own_thread(vm) ? -EDEADLK : vm_wakeup(vm);
 }
 
 SPLITVM_EXPORT int splitvm_mem_read(struct splitvm *vm, uint64_t gpa,
@@ -471,8 +487,9 @@ SPLITVM_EXPORT int splitvm_get_stats(struct splitvm *vm,
 		.exits_ioapic_eoi = sum[VCPU_STAT_IOAPIC_EOI],
 		.exits_irq_window = sum[VCPU_STAT_IRQ_WINDOW],
 		.exits_intr = sum[VCPU_STAT_INTR],
-		.exits_hlt = sum[VCPU_STAT_HLT],
-		.exits_other = sum[VCPU_STAT_OTHER],
+		/* KVM_EXIT_HLT needs a userspace LAPIC, which splitvm never
+		 * has; should one come, it is an "other" exit. */
+		.exits_other = sum[VCPU_STAT_OTHER] + sum[VCPU_STAT_HLT],
 		.extint_injected = sum[VCPU_STAT_EXTINT_INJECTED],
 		.nmi_injected = sum[VCPU_STAT_NMI_INJECTED],
 		.unclaimed_pio = atomic_load(&vm->pio.unclaimed),
@@ -487,6 +504,8 @@ SPLITVM_EXPORT int splitvm_irq_set(struct splitvm *vm, unsigned int line,
 {
 	if (!vm || line >= irqchip_lines(vm->irqchip))
 		return -EINVAL;
+	if (vm_ended(vm))
+		return -ESRCH;
 	irqchip_set_irq(vm->irqchip, line, level != 0);
 	return 0;
 }
@@ -496,6 +515,8 @@ SPLITVM_EXPORT int splitvm_msi(struct splitvm *vm, uint64_t address,
 {
 	if (!vm || (address & ~0xfffffull) != 0xfee00000ull)
 		return -EINVAL;
+	if (vm_ended(vm))
+		return -ESRCH;
 	return vm_signal_msi(vm, address, data);
 }
 
@@ -503,6 +524,8 @@ SPLITVM_EXPORT int splitvm_nmi(struct splitvm *vm, int cpu)
 {
 	if (!vm || cpu < -1 || cpu >= (int)vm->nr_vcpus)
 		return -EINVAL;
+	if (vm_ended(vm))
+		return -ESRCH;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if (cpu < 0 || (unsigned int)cpu == i)
 			vcpu_request(&vm->vcpus[i], VCPU_REQ_NMI);
@@ -513,6 +536,8 @@ SPLITVM_EXPORT int splitvm_init_cpu(struct splitvm *vm, unsigned int cpu)
 {
 	if (!vm || cpu >= vm->nr_vcpus)
 		return -EINVAL;
+	if (vm_ended(vm))
+		return -ESRCH;
 	vcpu_request(&vm->vcpus[cpu], VCPU_REQ_INIT);
 	return 0;
 }
@@ -522,6 +547,8 @@ SPLITVM_EXPORT int splitvm_sipi(struct splitvm *vm, unsigned int cpu,
 {
 	if (!vm || cpu >= vm->nr_vcpus || vector > 0xff)
 		return -EINVAL;
+	if (vm_ended(vm))
+		return -ESRCH;
 	atomic_store(&vm->vcpus[cpu].sipi_vector, vector);
 	vcpu_request(&vm->vcpus[cpu], VCPU_REQ_SIPI);
 	return 0;

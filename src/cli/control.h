@@ -11,7 +11,14 @@
 #include "splitvm.h"
 
 struct control {
+	bool opened;   /* control_open() succeeded: control_close() undoes it */
 	int listen_fd; /* Unix socket, or -1 for stdin */
+	/* --control -: our own descriptors for stdin and stdout, handed to
+	 * the thread; out_gated when stdout could not be made non-blocking
+	 * for us alone (written only as far as poll() allows). */
+	int in_fd, out_fd;
+	bool out_gated;
+	int wake[2]; /* control_close() wakes the thread through this pipe */
 	const char *path;
 	pthread_t thread;
 	bool started;
@@ -23,25 +30,36 @@ struct control {
 
 /*
  * Opens the channel: "-" is stdin/stdout, anything else a Unix socket to
- * create at that path. Returns 0 or a negative errno (the CLI says why).
+ * create at that path. A socket file left there by a run that was killed
+ * (nobody listening) is replaced; one somebody listens on is not (a line
+ * on stderr says so, and the result is -EADDRINUSE); another kind of file
+ * gives -EEXIST. Returns 0 or a negative errno (the CLI says why).
  */
 int control_open(struct control *c, const char *spec);
 
 /*
  * Serves commands for vm on a thread of its own, confined by the control
- * sandbox role unless sandbox is SPLITVM_SANDBOX_OFF. Returns 0 or -errno.
+ * sandbox role unless sandbox is SPLITVM_SANDBOX_OFF: any number of
+ * clients up to a limit at once, none of them able to block it or the
+ * rest of the monitor. Returns 0 or -errno.
  */
 int control_start(struct control *c, struct splitvm *vm,
 		  enum splitvm_sandbox sandbox);
 
-/* Forgets the VM (answers "no VM" from now on) and removes the socket. */
+/*
+ * Forgets the VM (answers "the VM has ended" from then on), ends the
+ * thread, drops the clients and removes the socket. Never blocks on a
+ * client. Safe on a struct control that was never opened.
+ */
 void control_close(struct control *c);
 
 /*
- * Runs one command line and writes the one-line answer to out. Exposed
+ * Runs one command line (len bytes, without its newline) and writes the
+ * one-line answer to out. vm NULL answers "the VM has ended". Exposed
  * for the CLI's tests. Returns false for "quit".
  */
-bool control_command(struct splitvm *vm, const char *line, FILE *out);
+bool control_command(struct splitvm *vm, const char *line, size_t len,
+		     FILE *out);
 
 /* Writes the stats object (no newline): {"exits_io":..., ...}. */
 void control_write_stats(struct splitvm *vm, FILE *out);

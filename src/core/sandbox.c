@@ -91,18 +91,19 @@ static const unsigned long io_ioctls[] = {
 static const int io_syscalls[] = {SCMP_SYS(ppoll), SCMP_SYS(poll)};
 
 /* The CLI's main and --control threads: interrupt calls, snapshots,
- * accepting the control connection, then teardown. */
+ * one poll() over the control socket and its clients (accepted, read and
+ * written non-blocking, closed), then teardown (the socket unlinked). */
 static const unsigned long control_ioctls[] = {
 	KVM_IRQ_LINE,	 KVM_SET_GSI_ROUTING, KVM_GET_IRQCHIP,
 	KVM_SET_IRQCHIP, KVM_GET_PIT2,	      KVM_SET_PIT2,
 	KVM_SIGNAL_MSI,
-	/* glibc's isatty(), when stdio buffers a stream that is not a
-	 * terminal (--control - on /dev/null): it only reads. */
+	/* glibc's isatty(), when stdio first buffers a stream on a
+	 * character device (--result-json /dev/null): it only reads. */
 	TCGETS,
 };
 static const int control_syscalls[] = {
-	SCMP_SYS(close),  SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(dup),
-	SCMP_SYS(fcntl),  SCMP_SYS(lseek),  SCMP_SYS(unlink),  SCMP_SYS(unlinkat),
+	SCMP_SYS(poll),	  SCMP_SYS(accept4), SCMP_SYS(close),
+	SCMP_SYS(unlink),
 };
 
 struct role_rules {

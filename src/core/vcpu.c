@@ -19,9 +19,12 @@
 #define CR0_ET (1ull << 4)
 #define CR0_NE (1ull << 5)
 #define CR0_PG (1ull << 31)
+#define CR4_PSE (1ull << 4)
 #define CR4_PAE (1ull << 5)
+#define CR4_LA57 (1ull << 12)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
+#define RFLAGS_VM (1ull << 17)
 
 /* Local APIC register offsets (SDM vol. 3, table 11-1). */
 #define APIC_SVR 0x0f0
@@ -510,6 +513,219 @@ void vcpu_describe_internal_error(const struct kvm_run *run,
 				      run->emulation_failure.insn_bytes[i]);
 }
 
+/*
+ * Guests that cannot go on (issue 12). KVM can leave a vCPU in a dead end
+ * where it never exits again, which the VMM only sees as a KVM_RUN that
+ * does not return. vm.c's watchdog kicks every vCPU twice a second; when
+ * a kick ends a long KVM_RUN, the vCPU's thread samples its state. What
+ * it remembers, on its stack, to tell a dead end from a slow guest:
+ */
+struct vcpu_watch {
+	uint64_t run_ns;   /* when the current KVM_RUN began (coarse) */
+	uint64_t since_ns; /* when the vCPU was first seen in this state */
+	uint64_t exits;	   /* its exits, counted at that sample */
+	unsigned int same; /* samples in a row in the same state */
+	bool looked;	   /* this state's instruction was looked at */
+	struct kvm_regs regs;
+	uint64_t cr3;
+};
+
+/* A KVM_RUN this long with no exit is worth a look when a kick ends it. */
+#define WATCH_RUN_NS 300000000ull
+/* Samples in the same state, and the time they must span, before the
+ * instruction at RIP is looked at: a fixed point, not a passing one. */
+#define WATCH_SAMPLES 3
+#define WATCH_SPAN_NS 1000000000ull
+
+/* CLOCK_MONOTONIC_COARSE: the vDSO answers it at the cost of a load. */
+static uint64_t coarse_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* All exits this vCPU's thread has counted (kicks are not exits). */
+static uint64_t vcpu_exit_count(struct vcpu *v)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < VCPU_NR_STATS; i++)
+		n += atomic_load_explicit(&v->stats[i], memory_order_relaxed);
+	return n;
+}
+
+/* The CPL as KVM has it: SS.DPL in protected mode (SDM 5.5). */
+static unsigned int vcpu_cpl(const struct kvm_sregs *s, uint64_t rflags)
+{
+	if (!(s->cr0 & CR0_PE))
+		return 0;
+	if (rflags & RFLAGS_VM)
+		return 3;
+	return s->ss.dpl;
+}
+
+static bool guest_read_pte(struct vcpu *v, uint64_t gpa, unsigned int size,
+			   uint64_t *pte)
+{
+	*pte = 0;
+	return guest_mem_read(&v->vm->mem, gpa, pte, size) == 0;
+}
+
+/*
+ * Translates linear address la through the guest's page tables as the
+ * CPU would for a fetch (SDM vol. 3, 4.3-4.5): no paging, 32-bit, PAE,
+ * 4- and 5-level; large pages. Access rights are not checked: only what
+ * the vCPU is already executing is read. Returns false if not mapped.
+ */
+static bool vcpu_translate(struct vcpu *v, const struct kvm_sregs *s,
+			   uint64_t la, uint64_t *gpa)
+{
+	const uint64_t pa_mask = 0x000ffffffffff000ull;
+	uint64_t table, e;
+	int level;
+
+	if (!(s->cr0 & CR0_PG)) {
+		*gpa = la;
+		return true;
+	}
+	if (!(s->cr4 & CR4_PAE)) {
+		if (!guest_read_pte(v, (s->cr3 & 0xfffff000) + (la >> 22) * 4,
+				    4, &e) ||
+		    !(e & 1))
+			return false;
+		if ((e & 0x80) && (s->cr4 & CR4_PSE)) {
+			*gpa = (e & 0xffc00000) | (la & 0x3fffff);
+			return true;
+		}
+		if (!guest_read_pte(v,
+				    (e & 0xfffff000) + ((la >> 12) & 0x3ff) * 4,
+				    4, &e) ||
+		    !(e & 1))
+			return false;
+		*gpa = (e & 0xfffff000) | (la & 0xfff);
+		return true;
+	}
+	if (s->efer & EFER_LMA) {
+		level = (s->cr4 & CR4_LA57) ? 5 : 4;
+		table = s->cr3 & pa_mask;
+	} else {
+		/* PAE: the PDPTE, then a directory and a table. */
+		if (!guest_read_pte(v, (s->cr3 & 0xffffffe0) + (la >> 30) * 8,
+				    8, &e) ||
+		    !(e & 1))
+			return false;
+		level = 2;
+		table = e & pa_mask;
+	}
+	for (; level >= 1; level--) {
+		unsigned int shift = 12 + 9 * (unsigned int)(level - 1);
+		uint64_t size = 1ull << shift;
+
+		if (!guest_read_pte(v, table + ((la >> shift) & 0x1ff) * 8, 8,
+				    &e) ||
+		    !(e & 1))
+			return false;
+		if (level == 1 || ((level == 2 || level == 3) && (e & 0x80))) {
+			*gpa = (e & pa_mask & ~(size - 1)) | (la & (size - 1));
+			return true;
+		}
+		table = e & pa_mask;
+	}
+	return false;
+}
+
+/* Reads n bytes of code at CS:RIP. Returns false if any is not in RAM. */
+static bool vcpu_read_code(struct vcpu *v, const struct kvm_sregs *s,
+			   uint64_t rip, uint8_t *buf, unsigned int n)
+{
+	bool wide = (s->efer & EFER_LMA) && s->cs.l;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t la = s->cs.base + rip + i, gpa;
+
+		if (!wide)
+			la &= 0xffffffffull;
+		if (!vcpu_translate(v, s, la, &gpa) ||
+		    guest_mem_read(&v->vm->mem, gpa, &buf[i], 1))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The vCPU has stayed in one state, with no exit, over WATCH_SAMPLES
+ * samples: is that a dead end KVM made? One is known. VMCALL and VMMCALL
+ * go through KVM's emulator whenever the CPU does not run them itself,
+ * as on the PVM hosts, where guest kernel code is interpreted: the
+ * emulator "patches" the instruction into the vendor's hypercall and
+ * leaves RIP on it for the CPU to run again (em_hypercall()), so the
+ * interpreter takes it up again, forever; no hypercall is made and
+ * nothing reaches the VMM. On VMX/SVM the CPU runs the patched
+ * instruction and KVM completes it, RIP moves on and no two samples
+ * agree. Any other fixed point (HLT, a spin waiting for an interrupt or
+ * for an NMI from the host) is left to run.
+ */
+static void vcpu_watch_check(struct vcpu *v, const struct vcpu_watch *w,
+			     const struct kvm_sregs *s, uint64_t now)
+{
+	static const uint8_t vmcall[3] = {0x0f, 0x01, 0xc1};
+	static const uint8_t vmmcall[3] = {0x0f, 0x01, 0xd9};
+	struct kvm_mp_state mp;
+	uint8_t insn[3];
+	const char *name;
+	char detail[160];
+
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0 ||
+	    mp.mp_state != KVM_MP_STATE_RUNNABLE ||
+	    !vcpu_read_code(v, s, w->regs.rip, insn, sizeof(insn)))
+		return;
+	if (!memcmp(insn, vmcall, sizeof(insn)))
+		name = "vmcall";
+	else if (!memcmp(insn, vmmcall, sizeof(insn)))
+		name = "vmmcall";
+	else
+		return;
+	snprintf(detail, sizeof(detail),
+		 "%s (%02x %02x %02x) at CPL %u never completes on vCPU %u: "
+		 "KVM's emulator re-runs it in place (no exit for %.1f s)",
+		 name, insn[0], insn[1], insn[2], vcpu_cpl(s, w->regs.rflags),
+		 v->index, (double)(now - w->since_ns) / 1e9);
+	vcpu_end(v, SPLITVM_OUTCOME_EMULATION_FAILURE, detail);
+}
+
+/*
+ * A kick ended a KVM_RUN that had lasted WATCH_RUN_NS or more: has the
+ * vCPU moved since the last such sample? On the vCPU's own thread.
+ */
+static void vcpu_watch_sample(struct vcpu *v, struct vcpu_watch *w,
+			      uint64_t now)
+{
+	uint64_t exits = vcpu_exit_count(v);
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return;
+	if (!w->same || exits != w->exits ||
+	    memcmp(&regs, &w->regs, sizeof(regs)) || sregs.cr3 != w->cr3) {
+		w->same = 1;
+		w->looked = false;
+		w->since_ns = now;
+		w->exits = exits;
+		w->regs = regs;
+		w->cr3 = sregs.cr3;
+		return;
+	}
+	if (++w->same < WATCH_SAMPLES || w->looked ||
+	    now - w->since_ns < WATCH_SPAN_NS)
+		return;
+	w->looked = true;
+	vcpu_watch_check(v, w, &sregs, now);
+}
+
 /* Handles one exit. Returns false when the loop must stop. */
 static bool vcpu_handle_exit(struct vcpu *v)
 {
@@ -718,9 +934,11 @@ static void vcpu_inject_extint(struct vcpu *v)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
+	struct vcpu_watch watch = {0};
 	char detail[96];
 	int r;
 
+	vm_thread_enter(v->vm); /* callbacks here may not wait for it */
 	/* Named so that the monitor's own CPU time can be told apart. */
 	snprintf(detail, 16, "splitvm-vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), detail);
@@ -733,12 +951,18 @@ static void *vcpu_thread(void *arg)
 		if (v->run->request_interrupt_window ||
 		    irqchip_extint_pending(v->vm->irqchip, v->index))
 			vcpu_inject_extint(v);
+		watch.run_ns = coarse_now_ns();
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			int err = errno;
 
 			/* EINTR: kicked. EAGAIN: an AP got INIT (KVM-NOTES 9). */
 			if (err == EINTR || err == EAGAIN) {
+				uint64_t now = coarse_now_ns();
+
 				vcpu_consume_kick(v);
+				if (err == EINTR &&
+				    now - watch.run_ns >= WATCH_RUN_NS)
+					vcpu_watch_sample(v, &watch, now);
 				continue;
 			}
 			snprintf(detail, sizeof(detail),

@@ -39,6 +39,19 @@
 #define COM1_BASE 0x3f8
 #define COM1_IRQ 4
 
+/* The VM whose thread this is, if any (vm_thread_enter()). */
+static _Thread_local const struct splitvm *vm_own_thread;
+
+void vm_thread_enter(struct splitvm *vm)
+{
+	vm_own_thread = vm;
+}
+
+bool vm_on_own_thread(const struct splitvm *vm)
+{
+	return vm_own_thread == vm;
+}
+
 uint64_t vm_now_ns(void)
 {
 	struct timespec ts;
@@ -389,7 +402,14 @@ int vm_signal_msi(struct splitvm *vm, uint64_t address, uint32_t data)
 		.address_hi = (uint32_t)(address >> 32),
 		.data = data,
 	};
+	/* Every MSI, the host's and the devices', passes here: one event,
+	 * before delivery so that it precedes what the guest does with it. */
+	const struct splitvm_event ev = {
+		SPLITVM_EVENT_MSI, vm_now_ns(), (int)((address >> 12) & 0xff),
+		-1, (int)(data & 0xff), -1,
+		(uint64_t)(uint32_t)address << 32 | data};
 
+	vm_event(vm, &ev);
 	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
 		return -errno;
 	return 0;
@@ -1067,7 +1087,7 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 	if (!vm)
 		return -ENOMEM;
 	vm->log = cfg->log;
-	vm->kvm_fd = vm->vm_fd = vm->io_wake_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->io_wake_fd = vm->end_fd = -1;
 	vm->kick_signal = cfg->kick_signal;
 	vm->timeout_ms = cfg->timeout_ms;
 	vm->sandbox = cfg->sandbox;
@@ -1087,7 +1107,8 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 		return r;
 	}
 	vm->io_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->io_wake_fd < 0) {
+	vm->end_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->io_wake_fd < 0 || vm->end_fd < 0) {
 		r = -errno;
 		goto err;
 	}
@@ -1154,6 +1175,24 @@ void vm_timer_arm(struct splitvm *vm, enum vm_timer_id id, uint64_t deadline)
 		vm_io_wake(vm);
 }
 
+/*
+ * Makes splitvm_fd() readable once the run has ended and every vCPU
+ * thread is done, so that splitvm_wait() then returns at once. Called
+ * with vm->lock held; writes once.
+ */
+static void vm_signal_end_locked(struct splitvm *vm)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (vm->end_signalled || !vm->started || vm->running > 0 ||
+	    vm->result.outcome == SPLITVM_OUTCOME_RUNNING || vm->end_fd < 0)
+		return;
+	vm->end_signalled = true;
+	n = write(vm->end_fd, &one, sizeof(one));
+	(void)n; /* a fresh eventfd cannot be full */
+}
+
 bool vm_end(struct splitvm *vm, enum splitvm_outcome outcome, uint32_t code,
 	    int cpu, const struct splitvm_regs *regs, const char *detail)
 {
@@ -1173,12 +1212,14 @@ bool vm_end(struct splitvm *vm, enum splitvm_outcome outcome, uint32_t code,
 		snprintf(res->detail, sizeof(res->detail), "%s",
 			 detail ? detail : outcome_name(outcome));
 		res->duration_ns = vm_now_ns() - vm->start_ns;
+		atomic_store(&vm->run_ended, true);
 		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 			vcpu_request(&vm->vcpus[i], VCPU_REQ_STOP);
 		atomic_store(&vm->io_stop, true);
 		vm_io_wake(vm);
 		pthread_cond_broadcast(&vm->resume_cond);
 		pthread_cond_broadcast(&vm->parked_cond);
+		vm_signal_end_locked(vm);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	return decided;
@@ -1199,6 +1240,7 @@ void vm_vcpu_done(struct splitvm *vm)
 	if (--vm->running == 0)
 		pthread_cond_broadcast(&vm->ended);
 	pthread_cond_broadcast(&vm->parked_cond);
+	vm_signal_end_locked(vm);
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -1347,8 +1389,16 @@ static void *vm_io_thread(void *arg)
 				 ? vm->start_ns + vm->timeout_ms * 1000000ull
 				 : 0;
 	bool in_open = vm->serial_in_fd >= 0;
+	/*
+	 * The stuck-vCPU watchdog: a kick to every vCPU twice a second, so
+	 * that one which never exits is looked at by its own thread (vcpu.c
+	 * samples after a long KVM_RUN; a short one costs a re-entry).
+	 */
+	const uint64_t watch_ns = 500000000ull;
+	uint64_t watch = vm->start_ns + watch_ns;
 	int r;
 
+	vm_thread_enter(vm);
 	pthread_setname_np(pthread_self(), "splitvm-io");
 	if (vm->sandbox && (r = sandbox_enter(SANDBOX_IO, vm->sandbox))) {
 		vm_fail(vm, -1, r, "the I/O thread's sandbox failed");
@@ -1378,6 +1428,17 @@ static void *vm_io_thread(void *arg)
 		}
 		if (limit && (!next || limit < next))
 			next = limit;
+		if (now >= watch) {
+			/* io_stop: the vCPU threads may be on their way out. */
+			for (unsigned int i = 0;
+			     i < vm->nr_vcpus && !atomic_load(&vm->io_stop);
+			     i++)
+				if (atomic_load(&vm->vcpus[i].thread_started))
+					vcpu_kick(&vm->vcpus[i]);
+			watch = now + watch_ns;
+		}
+		if (!next || watch < next)
+			next = watch;
 		/* A full receive FIFO: look again soon rather than read. */
 		if (in_open && !uart_rx_ready(vm->uart)) {
 			fds[1].fd = -1;
@@ -1442,13 +1503,16 @@ int vm_call(struct splitvm *vm, unsigned int cpu,
 	int r;
 
 	pthread_mutex_lock(&vm->lock);
+	if (vm->result.outcome != SPLITVM_OUTCOME_RUNNING) {
+		pthread_mutex_unlock(&vm->lock);
+		return -ESRCH;
+	}
 	if (!vm->started) {
 		/* No vCPU thread yet: the caller's is the only one. */
 		pthread_mutex_unlock(&vm->lock);
 		return fn(v, arg);
 	}
-	if (!vm->paused || vm->parked < vm->running ||
-	    vm->result.outcome != SPLITVM_OUTCOME_RUNNING) {
+	if (!vm->paused || vm->parked < vm->running) {
 		pthread_mutex_unlock(&vm->lock);
 		return -EBUSY;
 	}
@@ -1492,7 +1556,9 @@ int vm_resume(struct splitvm *vm)
 	int r = 0;
 
 	pthread_mutex_lock(&vm->lock);
-	if (!vm->paused)
+	if (!vm->started || vm->result.outcome != SPLITVM_OUTCOME_RUNNING)
+		r = -ESRCH;
+	else if (!vm->paused)
 		r = -EALREADY;
 	vm->paused = false;
 	pthread_cond_broadcast(&vm->resume_cond);
@@ -1549,6 +1615,7 @@ int vm_start(struct splitvm *vm)
 			vm->running++;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	vm_signal_end_locked(vm); /* stopped before start, no thread left */
 	pthread_mutex_unlock(&vm->lock);
 	if (r)
 		vm_fail(vm, -1, r, "starting the VM's threads failed");
@@ -1608,6 +1675,12 @@ void vm_destroy(struct splitvm *vm)
 {
 	if (!vm)
 		return;
+	/* A callback's thread cannot join itself: refused, the VM lives. */
+	if (vm_on_own_thread(vm)) {
+		log_error(&vm->log, "splitvm_destroy() called from one of the "
+				    "VM's own threads (a callback): ignored");
+		return;
+	}
 	if (vm->started) {
 		struct splitvm_result res;
 
@@ -1632,6 +1705,8 @@ void vm_destroy(struct splitvm *vm)
 	free(vm->cpuid);
 	if (vm->io_wake_fd >= 0)
 		close(vm->io_wake_fd);
+	if (vm->end_fd >= 0)
+		close(vm->end_fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

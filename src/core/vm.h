@@ -104,6 +104,13 @@ struct splitvm {
 	unsigned int running; /* vCPU threads not yet done */
 	uint64_t start_ns;
 	struct splitvm_result result;
+	/* result.outcome is decided: read without the lock by the calls
+	 * that refuse an ended VM (-ESRCH). */
+	atomic_bool run_ended;
+	/* eventfd the embedder polls (splitvm_fd()): written once, when the
+	 * run has ended and its vCPU threads are done (end_signalled). */
+	int end_fd;
+	bool end_signalled;
 
 	/*
 	 * ACPI S3. suspended (written under lock): every vCPU parks until a
@@ -170,7 +177,7 @@ int vm_wakeup(struct splitvm *vm);
 /*
  * Runs fn on vCPU cpu's own thread while the VM is paused (or directly
  * before it starts), so that no other thread issues its ioctls.
- * Returns fn's result, or -EBUSY (running, not paused), -ESRCH (ended).
+ * Returns fn's result, or -ESRCH (ended), -EBUSY (running, not paused).
  */
 int vm_call(struct splitvm *vm, unsigned int cpu,
 	    int (*fn)(struct vcpu *v, void *arg), void *arg);
@@ -187,6 +194,23 @@ void vm_timer_arm(struct splitvm *vm, enum vm_timer_id id, uint64_t deadline);
 
 /* Hands an event (time_ns absolute) to the embedder, if subscribed. */
 void vm_event(struct splitvm *vm, const struct splitvm_event *ev);
+
+/* True once the run has ended (its outcome is decided). Any thread. */
+static inline bool vm_ended(struct splitvm *vm)
+{
+	return atomic_load(&vm->run_ended);
+}
+
+/*
+ * Marks the calling thread as one of vm's own (a vCPU or its I/O
+ * thread), where the embedder's callbacks run: the calls that would wait
+ * for these threads refuse it (vm_on_own_thread()). Called first thing by
+ * each of them.
+ */
+void vm_thread_enter(struct splitvm *vm);
+
+/* True on one of vm's own threads, e.g. in a callback. */
+bool vm_on_own_thread(const struct splitvm *vm);
 
 /* Monotonic clock in ns. */
 uint64_t vm_now_ns(void);

@@ -163,9 +163,12 @@ for i in $(seq 120); do
 	# dynamic linker are nobody's to guard): once it catches SIGTERM
 	# (SigCgt bit 14), then 0-7 ms on.
 	for _ in $(seq 400); do
-		cgt=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = splitvm ] &&
-			[ -n "$cgt" ] && (((0x$cgt >> 14) & 1)) && break
+		# Name and SigCgt from one read of status: read apart, the
+		# handler seen could be the shell's, before the exec.
+		cgt=$(awk '/^Name:/ {n = $2} /^SigCgt:/ {c = $2}
+			END {if (n == "splitvm") print c}' \
+			"/proc/$pid/status" 2>/dev/null)
+		[ -n "$cgt" ] && (((0x$cgt >> 14) & 1)) && break
 		sleep 0.001
 	done
 	[ $((i % 8)) = 0 ] || sleep "0.00$((i % 8))"

@@ -1052,6 +1052,98 @@ START_TEST(boot_kick_signal_configurable)
 }
 END_TEST
 
+/*
+ * A hypercall KVM never completes (issue 12): on the PVM hosts, where
+ * guest kernel code is interpreted, KVM's emulator "patches" vmcall and
+ * vmmcall into the vendor's hypercall and runs it again in place, for
+ * ever, with no exit. splitvm's watchdog ends the run within seconds as
+ * an emulation failure naming the instruction, with the registers. Where
+ * the CPU runs it (VMX/SVM) KVM answers -KVM_ENOSYS and the guest passes.
+ */
+START_TEST(boot_hypercall_that_never_completes_ends_the_run)
+{
+	static const char *const insns[] = {"vmcall", "vmmcall"};
+
+	for (size_t i = 0; i < 2; i++) {
+		char cmd[32];
+		struct boot *b;
+
+		snprintf(cmd, sizeof(cmd), "insn=%s", insns[i]);
+		b = boot_new("refuse.elf", cmd);
+		boot_run(b);
+		if (b->res.outcome == SPLITVM_OUTCOME_EXIT) {
+			assert_exit(b, 0);
+			ck_assert_ptr_nonnull(strstr(b->console, "completed"));
+			boot_free(b);
+			continue;
+		}
+		ck_assert_msg(b->res.outcome ==
+				      SPLITVM_OUTCOME_EMULATION_FAILURE,
+			      "%s: outcome %s (%s); console:\n%s", insns[i],
+			      splitvm_outcome_name(b->res.outcome),
+			      b->res.detail, b->console);
+		/* KVM may have rewritten vmmcall into vmcall by then. */
+		ck_assert_msg(strstr(b->res.detail, "call (0f 01 ") &&
+				      strstr(b->res.detail, "never completes"),
+			      "%s", b->res.detail);
+		ck_assert_int_eq(b->res.cpu, 0);
+		ck_assert_int_ne(b->res.has_regs, 0);
+		ck_assert_uint_eq(b->res.regs.rax, 0x5eb1);
+		/* Ended by the watchdog, not by the 60 s limit. */
+		ck_assert_uint_lt(b->res.duration_ns, 20000000000ull);
+		boot_free(b);
+	}
+}
+END_TEST
+
+static void *nmi_later(void *arg)
+{
+	struct splitvm *vm = arg;
+	struct timespec ts = {3, 0};
+
+	nanosleep(&ts, NULL);
+	splitvm_nmi(vm, 0);
+	return NULL;
+}
+
+/*
+ * What the watchdog must leave alone: a vCPU that stays in one state and
+ * never exits is a dead end only at an instruction KVM never completes.
+ * A spin or a HLT with interrupts off is a guest waiting (the host can
+ * still send an NMI) and runs on: to its timeout, or until the NMI.
+ */
+START_TEST(boot_waiting_guests_are_not_ended_by_the_watchdog)
+{
+	static const char *const guests[] = {"spin.elf", "hang.elf"};
+	struct boot *b;
+	pthread_t t;
+
+	for (size_t i = 0; i < 2; i++) {
+		b = boot_new(guests[i], NULL);
+		ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+		ck_assert_int_eq(splitvm_config_set_timeout(b->cfg, 3500), 0);
+		boot_run(b);
+		ck_assert_msg(b->res.outcome == SPLITVM_OUTCOME_TIMEOUT,
+			      "%s: outcome %s (%s)", guests[i],
+			      splitvm_outcome_name(b->res.outcome),
+			      b->res.detail);
+		boot_free(b);
+	}
+	/* The BSP halted with IF=0 for 3 s (the AP waits for SIPI), then
+	 * woken by an NMI: the guest's handler reports it (exit 0x7f). */
+	b = boot_new("hang.elf", NULL);
+	ck_assert_int_eq(splitvm_config_set_cpus(b->cfg, 2), 0);
+	ck_assert_int_eq(splitvm_create(b->cfg, &b->vm), 0);
+	ck_assert_int_eq(splitvm_start(b->vm), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, nmi_later, b->vm), 0);
+	ck_assert_int_eq(splitvm_wait(b->vm, 30000, &b->res), 0);
+	pthread_join(t, NULL);
+	assert_exit(b, 0x7f);
+	ck_assert_uint_ge(b->res.duration_ns, 3000000000ull);
+	boot_free(b);
+}
+END_TEST
+
 static Suite *boot_suite(void)
 {
 	Suite *s = suite_create("boot");
@@ -1085,6 +1177,8 @@ static Suite *boot_suite(void)
 		boot_s3_rtc_alarm_wakes_the_guest,
 		boot_s3_wakeup_call,
 		boot_s3_without_vector_resets,
+		boot_hypercall_that_never_completes_ends_the_run,
+		boot_waiting_guests_are_not_ended_by_the_watchdog,
 	};
 
 	tcase_set_timeout(tc, 120);

@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Integration tests of the public API's contract: what every call returns
+ * in each state of a VM's life, the end descriptor, the MSI event, and
+ * the calls a callback may not make. Needs /dev/kvm; skips (77) without.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "splitvm.h"
+#include "unit.h"
+
+static const char *guest_path(const char *file)
+{
+	static char path[4096];
+	const char *dir = getenv("SPLITVM_GUESTS");
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "guests", file);
+	return path;
+}
+
+/* A configuration for guest, bounded in time so a hang fails the test. */
+static struct splitvm_config *config_new(const char *guest,
+					 const char *cmdline)
+{
+	struct splitvm_config *cfg;
+
+	ck_assert_int_eq(splitvm_config_new(&cfg), 0);
+	ck_assert_int_eq(splitvm_config_set_kernel(cfg, guest_path(guest)),
+			 0);
+	if (cmdline)
+		ck_assert_int_eq(splitvm_config_set_cmdline(cfg, cmdline), 0);
+	ck_assert_int_eq(splitvm_config_set_timeout(cfg, 60000), 0);
+	return cfg;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* poll() on fd for POLLIN: 1 readable, 0 not within timeout_ms. */
+static int readable(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r = poll(&p, 1, timeout_ms);
+
+	ck_assert_int_ge(r, 0);
+	ck_assert(r == 0 || (p.revents & POLLIN));
+	return r;
+}
+
+/*
+ * Once a run has ended, every call that needs a running (or startable)
+ * VM says -ESRCH; what reads what the run left (result, memory,
+ * statistics, chip snapshots) still works; arguments are checked first.
+ */
+START_TEST(api_calls_after_the_end)
+{
+	struct splitvm_config *cfg = config_new("exitcode.elf", "exit=5");
+	struct splitvm_result res, again;
+	struct splitvm_regs regs;
+	struct splitvm_stats st;
+	struct splitvm_irq_stats ist;
+	struct splitvm_ioapic_state io;
+	struct splitvm_pic_state pic;
+	struct splitvm_pit_state pit;
+	struct splitvm *vm;
+	uint8_t buf[8] = "ended!";
+
+	ck_assert_int_eq(splitvm_config_set_cpus(cfg, 2), 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	ck_assert_int_eq(splitvm_run(vm, &res), 0);
+	ck_assert_int_eq(res.outcome, SPLITVM_OUTCOME_EXIT);
+	ck_assert_uint_eq(res.exit_code, 5);
+
+	/* The life cycle: started once, the result stays. */
+	ck_assert_int_eq(splitvm_start(vm), -EALREADY);
+	ck_assert_int_eq(splitvm_wait(vm, 0, &again), 0);
+	ck_assert_int_eq(again.outcome, SPLITVM_OUTCOME_EXIT);
+	ck_assert_int_eq(splitvm_run(vm, &again), 0);
+	ck_assert_uint_eq(again.exit_code, 5);
+	ck_assert_int_eq(splitvm_stop(vm), 0);
+	ck_assert_int_eq(splitvm_wait(vm, -1, &again), 0);
+	ck_assert_int_eq(again.outcome, SPLITVM_OUTCOME_EXIT);
+
+	/* Control of the run: there is none left. */
+	ck_assert_int_eq(splitvm_pause(vm), -ESRCH);
+	ck_assert_int_eq(splitvm_resume(vm), -ESRCH);
+	ck_assert_int_eq(splitvm_reset(vm), -ESRCH);
+	ck_assert_int_eq(splitvm_wakeup(vm), -ESRCH);
+	ck_assert_int_eq(splitvm_get_regs(vm, 0, &regs), -ESRCH);
+	ck_assert_int_eq(splitvm_set_regs(vm, 0, &regs), -ESRCH);
+	ck_assert_int_eq(splitvm_get_regs(vm, 2, &regs), -EINVAL);
+
+	/* Interrupts: nobody would take them. */
+	ck_assert_int_eq(splitvm_irq_set(vm, 4, 1), -ESRCH);
+	ck_assert_int_eq(splitvm_irq_set(vm, 24, 1), -EINVAL);
+	ck_assert_int_eq(splitvm_msi(vm, 0xfee00000, 0x30), -ESRCH);
+	ck_assert_int_eq(splitvm_msi(vm, 0x1000, 0x30), -EINVAL);
+	ck_assert_int_eq(splitvm_nmi(vm, 0), -ESRCH);
+	ck_assert_int_eq(splitvm_nmi(vm, -1), -ESRCH);
+	ck_assert_int_eq(splitvm_nmi(vm, 2), -EINVAL);
+	ck_assert_int_eq(splitvm_init_cpu(vm, 1), -ESRCH);
+	ck_assert_int_eq(splitvm_sipi(vm, 1, 0x10), -ESRCH);
+	ck_assert_int_eq(splitvm_sipi(vm, 1, 0x100), -EINVAL);
+
+	/* What the run left can still be read. */
+	ck_assert_int_eq(splitvm_mem_write(vm, 0x7000, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(splitvm_mem_read(vm, 0x7000, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(splitvm_get_stats(vm, &st), 0);
+	ck_assert_uint_gt(st.exits_io, 0);
+	ck_assert_int_eq(splitvm_irq_stats(vm, 4, &ist), 0);
+	ck_assert_int_eq(splitvm_get_ioapic_state(vm, &io), 0);
+	ck_assert_uint_eq(io.pins, 24);
+	ck_assert_int_eq(splitvm_get_pic_state(vm, &pic), 0);
+	ck_assert_int_eq(splitvm_get_pit_state(vm, &pit), 0);
+	ck_assert_int_ge(splitvm_fd(vm), 0);
+	ck_assert_int_eq(readable(splitvm_fd(vm), 0), 1);
+
+	splitvm_destroy(vm);
+	splitvm_config_free(cfg);
+}
+END_TEST
+
+/*
+ * An event loop waits for the end with poll(): the VM's descriptor is
+ * not readable before start nor while the guest runs, becomes readable
+ * when the run ends (by the wall-clock limit, by the guest's own exit)
+ * and stays so; splitvm_wait() then returns at once.
+ */
+START_TEST(api_fd_readable_when_the_run_ends)
+{
+	struct splitvm_config *cfg = config_new("hang.elf", NULL);
+	struct splitvm_result res;
+	struct splitvm *vm;
+	uint64_t t0;
+	int fd;
+
+	ck_assert_int_eq(splitvm_fd(NULL), -EINVAL);
+	ck_assert_int_eq(splitvm_config_set_timeout(cfg, 400), 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	fd = splitvm_fd(vm);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(splitvm_fd(vm), fd);
+	ck_assert_int_eq(readable(fd, 0), 0);
+	t0 = now_ms();
+	ck_assert_int_eq(splitvm_start(vm), 0);
+	ck_assert_int_eq(readable(fd, 100), 0);
+	ck_assert_int_eq(splitvm_wait(vm, 0, &res), -ETIMEDOUT);
+	ck_assert_int_eq(readable(fd, 30000), 1);
+	ck_assert_uint_ge(now_ms() - t0, 390);
+	ck_assert_int_eq(splitvm_wait(vm, 0, &res), 0);
+	ck_assert_int_eq(res.outcome, SPLITVM_OUTCOME_TIMEOUT);
+	ck_assert_int_eq(readable(fd, 0), 1);
+	splitvm_destroy(vm);
+	splitvm_config_free(cfg);
+
+	/* A guest that ends by itself, on two vCPUs. */
+	cfg = config_new("exitcode.elf", "exit=9");
+	ck_assert_int_eq(splitvm_config_set_cpus(cfg, 2), 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	fd = splitvm_fd(vm);
+	ck_assert_int_eq(splitvm_start(vm), 0);
+	ck_assert_int_eq(readable(fd, 30000), 1);
+	ck_assert_int_eq(splitvm_wait(vm, 0, &res), 0);
+	ck_assert_int_eq(res.outcome, SPLITVM_OUTCOME_EXIT);
+	ck_assert_uint_eq(res.exit_code, 9);
+	splitvm_destroy(vm);
+	splitvm_config_free(cfg);
+}
+END_TEST
+
+/* The MSI events a handler saw. */
+struct msi_events {
+	pthread_mutex_t lock;
+	unsigned int count, others;
+	struct splitvm_event last;
+	bool saw_vector[256];
+};
+
+static void on_msi_event(void *userdata, const struct splitvm_event *ev)
+{
+	struct msi_events *e = userdata;
+
+	pthread_mutex_lock(&e->lock);
+	if (ev->type == SPLITVM_EVENT_MSI) {
+		e->count++;
+		e->last = *ev;
+		e->saw_vector[ev->vector & 0xff] = true;
+	} else {
+		e->others++;
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+/*
+ * Every MSI leaves an event, in both irqchip modes: the host's
+ * (splitvm_msi(): address and data in value, destination in cpu, vector
+ * in vector) and a PCI device's (edu's, raised by guests/pci.c).
+ */
+START_TEST(api_msi_events)
+{
+	ck_assert_str_eq(splitvm_event_name(SPLITVM_EVENT_MSI), "msi");
+	ck_assert_str_eq(splitvm_event_name(SPLITVM_EVENT_TYPES), "unknown");
+	for (int m = 0; m < 2; m++) {
+		struct splitvm_config *cfg = config_new("hang.elf", NULL);
+		struct msi_events e = {.lock = PTHREAD_MUTEX_INITIALIZER};
+		struct splitvm_result res;
+		struct splitvm *vm;
+
+		ck_assert_int_eq(splitvm_config_set_irqchip(
+					 cfg, m ? SPLITVM_IRQCHIP_KERNEL
+						: SPLITVM_IRQCHIP_SPLIT),
+				 0);
+		ck_assert_int_eq(splitvm_config_set_cpus(cfg, 2), 0);
+		ck_assert_int_eq(splitvm_config_set_event_handler(
+					 cfg, 1u << SPLITVM_EVENT_MSI,
+					 on_msi_event, &e),
+				 0);
+		ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+		ck_assert_int_eq(splitvm_start(vm), 0);
+		ck_assert_int_eq(splitvm_msi(vm, 0xfee01000, 0x4031), 0);
+		ck_assert_int_eq(splitvm_msi(vm, 0x1000, 0x31), -EINVAL);
+		pthread_mutex_lock(&e.lock);
+		ck_assert_uint_eq(e.count, 1);
+		ck_assert_uint_eq(e.others, 0);
+		ck_assert_int_eq(e.last.type, SPLITVM_EVENT_MSI);
+		ck_assert_int_eq(e.last.cpu, 1);
+		ck_assert_int_eq(e.last.vector, 0x31);
+		ck_assert_int_eq(e.last.line, -1);
+		ck_assert_int_eq(e.last.level, -1);
+		ck_assert_uint_eq(e.last.value, 0xfee0100000004031ull);
+		pthread_mutex_unlock(&e.lock);
+		ck_assert_int_eq(splitvm_stop(vm), 0);
+		ck_assert_int_eq(splitvm_wait(vm, -1, &res), 0);
+		splitvm_destroy(vm);
+		splitvm_config_free(cfg);
+	}
+
+	/* A device's MSI: edu's, which guests/pci.c takes at 0x52. */
+	struct splitvm_config *cfg = config_new("pci.elf", NULL);
+	struct msi_events e = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct splitvm_result res;
+	struct splitvm *vm;
+
+	ck_assert_int_eq(splitvm_config_add_pci_device(cfg, "edu"), 0);
+	ck_assert_int_eq(splitvm_config_set_event_handler(
+				 cfg, 1u << SPLITVM_EVENT_MSI, on_msi_event,
+				 &e),
+			 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	ck_assert_int_eq(splitvm_run(vm, &res), 0);
+	ck_assert_int_eq(res.outcome, SPLITVM_OUTCOME_EXIT);
+	ck_assert_uint_eq(res.exit_code, 0);
+	ck_assert_uint_ge(e.count, 1);
+	ck_assert(e.saw_vector[0x52]);
+	ck_assert_uint_eq(e.last.value >> 52, 0xfee);
+	splitvm_destroy(vm);
+	splitvm_config_free(cfg);
+}
+END_TEST
+
+/*
+ * HLT never exits to the monitor: the in-kernel LAPIC (of both irqchip
+ * modes) halts the vCPU in KVM. struct splitvm_stats has no HLT counter
+ * that would always read 0; its slot stays reserved (0) so that the
+ * layout, and programs built against it, do not change.
+ */
+_Static_assert(offsetof(struct splitvm_stats, reserved) == 5 * 8,
+	       "the former exits_hlt slot");
+_Static_assert(offsetof(struct splitvm_stats, vectors) == 11 * 8,
+	       "struct splitvm_stats keeps its layout");
+
+START_TEST(api_stats_of_a_halted_guest)
+{
+	for (int m = 0; m < 2; m++) {
+		struct splitvm_config *cfg = config_new("hang.elf", NULL);
+		struct splitvm_result res;
+		struct splitvm_stats st;
+		struct splitvm *vm;
+
+		ck_assert_int_eq(splitvm_config_set_irqchip(
+					 cfg, m ? SPLITVM_IRQCHIP_KERNEL
+						: SPLITVM_IRQCHIP_SPLIT),
+				 0);
+		ck_assert_int_eq(splitvm_config_set_timeout(cfg, 300), 0);
+		ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+		ck_assert_int_eq(splitvm_run(vm, &res), 0);
+		ck_assert_int_eq(res.outcome, SPLITVM_OUTCOME_TIMEOUT);
+		ck_assert_int_eq(splitvm_get_stats(vm, &st), 0);
+		ck_assert_uint_gt(st.exits_io, 0);
+		ck_assert_uint_eq(st.reserved, 0);
+		ck_assert_uint_eq(st.exits_other, 0);
+		splitvm_destroy(vm);
+		splitvm_config_free(cfg);
+	}
+}
+END_TEST
+
+/* What the blocking calls returned when a callback made them. */
+struct reentry {
+	struct splitvm *vm;
+	pthread_mutex_t lock;
+	bool done;
+	int pause, reset, wakeup, wait, wait0, run;
+	char thread[16];
+};
+
+static void try_blocking_calls(struct reentry *r)
+{
+	struct splitvm_result res;
+	char name[16] = "";
+
+	pthread_getname_np(pthread_self(), name, sizeof(name));
+	r->pause = splitvm_pause(r->vm);
+	r->reset = splitvm_reset(r->vm);
+	r->wakeup = splitvm_wakeup(r->vm);
+	r->wait0 = splitvm_wait(r->vm, 0, &res);
+	r->wait = splitvm_wait(r->vm, -1, &res);
+	r->run = splitvm_run(r->vm, &res);
+	splitvm_destroy(r->vm); /* refused: the VM lives on */
+	snprintf(r->thread, sizeof(r->thread), "%s", name);
+	r->done = true;
+}
+
+static void console_reenters(void *userdata, const char *data, size_t len)
+{
+	struct reentry *r = userdata;
+
+	pthread_mutex_lock(&r->lock);
+	if (!r->done)
+		try_blocking_calls(r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* The PIT's edges come from the I/O thread's timer. */
+static void event_reenters(void *userdata, const struct splitvm_event *ev)
+{
+	struct reentry *r = userdata;
+	char name[16] = "";
+
+	pthread_getname_np(pthread_self(), name, sizeof(name));
+	if (strcmp(name, "splitvm-io"))
+		return;
+	pthread_mutex_lock(&r->lock);
+	if (!r->done)
+		try_blocking_calls(r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * A callback that calls what would wait for its own thread (pause, reset,
+ * wakeup, wait, run, destroy) gets -EDEADLK at once, on a vCPU thread (the
+ * console handler) and on the I/O thread (an event handler); destroy does
+ * nothing there. The VM goes on and is stopped from outside as usual.
+ */
+START_TEST(api_blocking_calls_from_callbacks)
+{
+	for (int i = 0; i < 2; i++) {
+		struct splitvm_config *cfg = config_new("hang.elf", NULL);
+		struct reentry r = {.lock = PTHREAD_MUTEX_INITIALIZER};
+		struct splitvm_result res;
+		uint64_t t0 = now_ms();
+
+		/* Before the fix, pause stalled until this limit. */
+		ck_assert_int_eq(splitvm_config_set_timeout(cfg, 20000), 0);
+		if (i == 0)
+			ck_assert_int_eq(splitvm_config_set_console_handler(
+						 cfg, console_reenters, &r),
+					 0);
+		else
+			ck_assert_int_eq(splitvm_config_set_event_handler(
+						 cfg, 1u << SPLITVM_EVENT_LINE,
+						 event_reenters, &r),
+					 0);
+		ck_assert_int_eq(splitvm_create(cfg, &r.vm), 0);
+		ck_assert_int_eq(splitvm_start(r.vm), 0);
+		while (now_ms() - t0 < 30000) {
+			bool done;
+
+			pthread_mutex_lock(&r.lock);
+			done = r.done;
+			pthread_mutex_unlock(&r.lock);
+			if (done)
+				break;
+			usleep(10000);
+		}
+		ck_assert(r.done);
+		ck_assert_uint_lt(now_ms() - t0, 10000);
+		ck_assert_str_eq(r.thread, i ? "splitvm-io" : "splitvm-vcpu0");
+		ck_assert_int_eq(r.pause, -EDEADLK);
+		ck_assert_int_eq(r.reset, -EDEADLK);
+		ck_assert_int_eq(r.wakeup, -EDEADLK);
+		ck_assert_int_eq(r.wait0, -EDEADLK);
+		ck_assert_int_eq(r.wait, -EDEADLK);
+		ck_assert_int_eq(r.run, -EDEADLK);
+		/* The VM still runs, and obeys its host. */
+		ck_assert_int_eq(splitvm_wait(r.vm, 0, &res), -ETIMEDOUT);
+		ck_assert_int_eq(splitvm_pause(r.vm), 0);
+		ck_assert_int_eq(splitvm_resume(r.vm), 0);
+		ck_assert_int_eq(splitvm_stop(r.vm), 0);
+		ck_assert_int_eq(splitvm_wait(r.vm, -1, &res), 0);
+		ck_assert_int_eq(res.outcome, SPLITVM_OUTCOME_STOPPED);
+		splitvm_destroy(r.vm);
+		splitvm_config_free(cfg);
+	}
+}
+END_TEST
+
+/* What a console handler could do, confined or not. */
+struct confined {
+	struct splitvm *vm;
+	bool done;
+	int open_fd, open_errno;
+	int irq_up, irq_down, msi, mem, stats, irq_stats, ioapic, pic, pit;
+	int fd, stop;
+};
+
+static void console_confined(void *userdata, const char *data, size_t len)
+{
+	struct confined *c = userdata;
+	struct splitvm_stats st;
+	struct splitvm_irq_stats ist;
+	struct splitvm_ioapic_state io;
+	struct splitvm_pic_state pic;
+	struct splitvm_pit_state pit;
+	uint8_t buf[16];
+
+	if (c->done)
+		return;
+	c->done = true;
+	c->open_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	c->open_errno = errno;
+	if (c->open_fd >= 0)
+		close(c->open_fd);
+	c->irq_up = splitvm_irq_set(c->vm, 5, 1);
+	c->irq_down = splitvm_irq_set(c->vm, 5, 0);
+	c->msi = splitvm_msi(c->vm, 0xfee00000, 0x31);
+	c->mem = splitvm_mem_read(c->vm, 0x1000, buf, sizeof(buf));
+	c->stats = splitvm_get_stats(c->vm, &st);
+	c->irq_stats = splitvm_irq_stats(c->vm, 5, &ist);
+	c->ioapic = splitvm_get_ioapic_state(c->vm, &io);
+	c->pic = splitvm_get_pic_state(c->vm, &pic);
+	c->pit = splitvm_get_pit_state(c->vm, &pit);
+	c->fd = splitvm_fd(c->vm);
+	c->stop = splitvm_stop(c->vm);
+}
+
+/*
+ * The library never confines unless asked (the default is OFF: a
+ * callback may open a file, and the embedding process never gets SIGSYS
+ * behind its back). Under ERRNO, the action recommended for embedders, a
+ * callback's open() fails with EPERM, the process goes on, and the calls
+ * the header lists for callbacks all work.
+ */
+START_TEST(api_sandbox_default_and_errno_callbacks)
+{
+	for (int i = 0; i < 2; i++) {
+		struct splitvm_config *cfg = config_new("hang.elf", NULL);
+		struct confined c = {.open_fd = -2};
+		struct splitvm_result res;
+
+		if (i)
+			ck_assert_int_eq(splitvm_config_set_sandbox(
+						 cfg, SPLITVM_SANDBOX_ERRNO),
+					 0);
+		ck_assert_int_eq(splitvm_config_set_console_handler(
+					 cfg, console_confined, &c),
+				 0);
+		ck_assert_int_eq(splitvm_create(cfg, &c.vm), 0);
+		ck_assert_int_eq(splitvm_run(c.vm, &res), 0);
+		ck_assert_msg(res.outcome == SPLITVM_OUTCOME_STOPPED,
+			      "outcome %s (%s)",
+			      splitvm_outcome_name(res.outcome), res.detail);
+		ck_assert(c.done);
+		if (i) {
+			ck_assert_int_eq(c.open_fd, -1);
+			ck_assert_int_eq(c.open_errno, EPERM);
+		} else {
+			ck_assert_int_ge(c.open_fd, 0);
+		}
+		ck_assert_int_eq(c.irq_up, 0);
+		ck_assert_int_eq(c.irq_down, 0);
+		ck_assert_int_eq(c.msi, 0);
+		ck_assert_int_eq(c.mem, 0);
+		ck_assert_int_eq(c.stats, 0);
+		ck_assert_int_eq(c.irq_stats, 0);
+		ck_assert_int_eq(c.ioapic, 0);
+		ck_assert_int_eq(c.pic, 0);
+		ck_assert_int_eq(c.pit, 0);
+		ck_assert_int_ge(c.fd, 0);
+		ck_assert_int_eq(c.stop, 0);
+		splitvm_destroy(c.vm);
+		splitvm_config_free(cfg);
+	}
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc = tcase_create("api");
+	const TTest *tests[] = {
+		api_calls_after_the_end,
+		api_fd_readable_when_the_run_ends,
+		api_msi_events,
+		api_stats_of_a_halted_guest,
+		api_blocking_calls_from_callbacks,
+		api_sandbox_default_and_errno_callbacks,
+	};
+
+	tcase_set_timeout(tc, 120);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		_tcase_add_test(tc, tests[i], 0, 0, 0, 1);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	if (access("/dev/kvm", F_OK) != 0) {
+		printf("1..0 # SKIP /dev/kvm is missing\n");
+		return 77;
+	}
+	return unit_run(api_suite());
+}
