@@ -673,8 +673,14 @@ static int write_result_json(FILE *f, struct splitvm *vm,
 		"\"cpu\":%d,\"duration_ns\":%llu,\"detail\":\"",
 		splitvm_outcome_name(res->outcome), status, res->exit_code,
 		res->cpu, (unsigned long long)res->duration_ns);
-	for (const char *p = res->detail; *p; p++)
-		fprintf(f, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+	/* RFC 8259 7: quote, backslash and control characters escaped. */
+	for (const unsigned char *p = (const unsigned char *)res->detail; *p;
+	     p++)
+		if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fprintf(f, *p == '"' || *p == '\\' ? "\\%c" : "%c",
+				*p);
 	fputs("\",\"stats\":", f);
 	control_write_stats(vm, f);
 	fputs("}\n", f);
