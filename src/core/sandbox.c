@@ -7,9 +7,11 @@
  */
 #include <errno.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "sandbox.h"
@@ -26,12 +28,12 @@
  * log descriptors, and leaving.
  */
 static const int common_syscalls[] = {
-	SCMP_SYS(brk),		SCMP_SYS(mmap),	     SCMP_SYS(munmap),
-	SCMP_SYS(mremap),	SCMP_SYS(madvise),   SCMP_SYS(mprotect),
+	SCMP_SYS(brk),		SCMP_SYS(munmap),
+	SCMP_SYS(mremap),	SCMP_SYS(madvise),
 	SCMP_SYS(futex),	SCMP_SYS(clock_gettime),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
 	SCMP_SYS(gettimeofday), SCMP_SYS(getpid),    SCMP_SYS(gettid),
-	SCMP_SYS(tgkill),	SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(write),	SCMP_SYS(writev),    SCMP_SYS(read),
 	SCMP_SYS(sched_yield),	SCMP_SYS(exit),	     SCMP_SYS(exit_group),
@@ -134,6 +136,28 @@ static uint32_t sandbox_default_action(enum splitvm_sandbox action)
 	}
 }
 
+/*
+ * Calls every role makes, with their arguments narrowed: memory is mapped
+ * or re-protected, never made executable (no code can be planted), and
+ * signals go to this process's own threads only (pthread_kill() is
+ * tgkill(getpid(), tid, sig)).
+ */
+static int sandbox_add_narrowed(scmp_filter_ctx ctx)
+{
+	int r;
+
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				     SCMP_A0(SCMP_CMP_EQ,
+					     (scmp_datum_t)getpid()));
+	return r;
+}
+
 static int sandbox_add(scmp_filter_ctx ctx, const int *nrs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -154,6 +178,8 @@ int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action)
 	if (!ctx)
 		return -ENOMEM;
 	r = sandbox_add(ctx, common_syscalls, ARRAY_SIZE(common_syscalls));
+	if (!r)
+		r = sandbox_add_narrowed(ctx);
 	if (!r)
 		r = sandbox_add(ctx, rules->syscalls, rules->nr_syscalls);
 #ifdef SANITIZER_BUILD
