@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1188,12 +1189,62 @@ static int control_open_stdio(struct control *c)
 	return 0;
 }
 
+/*
+ * The socket file must go when the run ends, but no confined thread may
+ * unlink: a small process forked before any thread or filter exists waits
+ * for the end of a pipe and removes the file then, however the run ended
+ * (even a SIGKILL, which would otherwise leave a stale socket). It holds
+ * nothing else: not the listening socket, and no signal stops it early.
+ * Returns the write end of the pipe it waits on and sets *ret_done to the
+ * read end of the one it closes once the file is gone; or -1 (then
+ * control_close() unlinks).
+ */
+static int spawn_janitor(int listen_fd, const char *path, int *ret_done)
+{
+	int go[2], done[2];
+	pid_t pid;
+	char byte;
+
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		close(listen_fd);
+		close(go[1]);
+		close(done[0]);
+		while (read(go[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		unlink(path);
+		_exit(0); /* closes done[1]: the parent's wait ends */
+	}
+	close(go[0]);
+	close(done[1]);
+	if (pid < 0) {
+		close(go[1]);
+		close(done[0]);
+		return -1;
+	}
+	*ret_done = done[0];
+	return go[1];
+}
+
 int control_open(struct control *c, const char *spec)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int r;
 
-	*c = (struct control){ .listen_fd = -1, .in_fd = -1, .out_fd = -1 };
+	*c = (struct control){
+		.listen_fd = -1, .in_fd = -1, .out_fd = -1, .janitor = -1,
+		.janitor_done = -1
+	};
 	pthread_mutex_init(&c->lock, NULL);
 	if (pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
@@ -1223,6 +1274,7 @@ int control_open(struct control *c, const char *spec)
 		goto err_socket;
 	}
 	c->path = spec;
+	c->janitor = spawn_janitor(c->listen_fd, spec, &c->janitor_done);
 	c->opened = true;
 	return 0;
 
@@ -1294,8 +1346,20 @@ void control_close(struct control *c)
 		close(c->out_fd);
 	if (c->listen_fd >= 0)
 		close(c->listen_fd);
-	if (c->path)
+	/* The socket's remover sees the pipe close (as it would on a
+	 * crash or SIGKILL) and unlinks it; this thread is confined and may
+	 * not. Without a remover, as a last resort, now. */
+	if (c->janitor >= 0) {
+		char byte;
+
+		close(c->janitor);
+		/* Until it has: a caller may look for the file at our exit. */
+		while (read(c->janitor_done, &byte, 1) < 0 && errno == EINTR)
+			;
+		close(c->janitor_done);
+	} else if (c->path) {
 		unlink(c->path);
+	}
 	close(c->wake[0]);
 	close(c->wake[1]);
 	pthread_mutex_destroy(&c->lock);

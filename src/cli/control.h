@@ -20,6 +20,9 @@ struct control {
 	bool out_gated;
 	int wake[2]; /* control_close() wakes the thread through this pipe */
 	const char *path;
+	/* The socket's remover: the pipe it waits on (closing it says
+	 * "remove"), and the one it closes when it has. */
+	int janitor, janitor_done;
 	pthread_t thread;
 	bool started;
 	enum splitvm_sandbox sandbox;

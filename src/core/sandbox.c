@@ -104,8 +104,9 @@ static const unsigned long control_ioctls[] = {
 	TCGETS,
 };
 static const int control_syscalls[] = {
-	SCMP_SYS(poll),	  SCMP_SYS(accept4), SCMP_SYS(close),
-	SCMP_SYS(unlink),
+	SCMP_SYS(poll),
+	SCMP_SYS(accept4),
+	SCMP_SYS(close),
 };
 
 struct role_rules {
