@@ -1241,10 +1241,11 @@ int control_open(struct control *c, const char *spec)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int r;
 
-	*c = (struct control){
-		.listen_fd = -1, .in_fd = -1, .out_fd = -1, .janitor = -1,
-		.janitor_done = -1
-	};
+	*c = (struct control){ .listen_fd = -1,
+			       .in_fd = -1,
+			       .out_fd = -1,
+			       .janitor = -1,
+			       .janitor_done = -1 };
 	pthread_mutex_init(&c->lock, NULL);
 	if (pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
