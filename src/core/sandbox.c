@@ -155,7 +155,7 @@ static int sandbox_add_narrowed(scmp_filter_ctx ctx)
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				     SCMP_A0(SCMP_CMP_EQ,
-					     (scmp_datum_t)getpid()));
+					     (scmp_datum_t)getpid(), 0));
 	return r;
 }
 
