@@ -293,7 +293,7 @@ check "4: --control -, stdout unread: --timeout 2 ends the run ($(cat "$tmp/stdi
 # --control - with a stdin that closes after a command, and on /dev/null.
 # (timeout -s KILL: a run that hangs ends as 137)
 printf '{"cmd":"stats"}\n' | timeout -s KILL 20 "$SPLITVM" run \
-	--kernel "$G/hang.elf" --control - --timeout 1 >"$tmp/out" 2>"$tmp/err"
+	--kernel "$G/hang.elf" --control - --timeout 3 >"$tmp/out" 2>"$tmp/err"
 st=$?
 check "5: --control -, stdin closing: the run goes on (124, got $st)" \
 	[ "$st" = 124 ]
@@ -307,7 +307,9 @@ check "5: --control - on /dev/null: the run goes on (124, got $st)" \
 
 # 12. The parser: each line gets one answer, valid JSON, with the code
 # expected; none of the refused lines does anything (no line 1 or 4 set,
-# no pause), and a line cut off by the end of the input is not run.
+# no pause), and a line cut off by the end of the input is not run. The
+# run lasts long enough for a slow (sanitizer) build to take every line
+# while the VM still runs.
 {
 	sleep 0.3
 	printf '%s\n' \
@@ -335,8 +337,8 @@ check "5: --control - on /dev/null: the run goes on (124, got $st)" \
 		'{"cmd":"pause"}' '{"cmd":"resume"}' '{"cmd":"state"}'
 	printf '{"cmd":"irq","line":4,"level":1'
 	sleep 0.5
-} | timeout -s KILL 20 "$SPLITVM" run --kernel "$G/hang.elf" --control - \
-	--timeout 1.5 --result-json "$tmp/r.json" >"$tmp/out" 2>"$tmp/err"
+} | timeout -s KILL 30 "$SPLITVM" run --kernel "$G/hang.elf" --control - \
+	--timeout 5 --result-json "$tmp/r.json" >"$tmp/out" 2>"$tmp/err"
 st=$?
 codes=$("$PY" - "$tmp/out" <<'PYEOF'
 import json, sys
