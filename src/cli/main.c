@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "qemu_args.h"
+#include "result.h"
 #include "splitvm.h"
 
 /* Exit statuses. A debug-exit value v gives (v << 1) | 1, always odd. */
@@ -100,8 +101,9 @@ static const char usage_text[] =
 /*
  * SIGINT, SIGTERM or SIGHUP before the run's signal thread takes them
  * (cli_boot() blocks them for it): noted, never fatal, so that a signal
- * at any moment ends splitvm with status 130, not by the signal. The
- * CLI's one global: a signal handler has nowhere else to write.
+ * at any moment ends splitvm with status 130, not by the signal. One of
+ * the CLI's two globals (with sigsys_result): a signal handler has
+ * nowhere else to look.
  */
 static volatile sig_atomic_t early_stop;
 
@@ -139,7 +141,8 @@ struct cli {
 	bool sandbox;
 	bool serial_given;
 	const char *control;
-	FILE *result_json;
+	bool result_json; /* result holds --result-json's file */
+	struct result_file result;
 	const char *kernel;
 	bool qemu;	     /* run for the QEMU front end */
 	bool qemu_no_reboot; /* QEMU front end with -no-reboot */
@@ -233,8 +236,31 @@ static void cli_log(void *userdata, enum splitvm_log_level level,
 		    const char *message)
 {
 	static const char *const tags[] = {"", "warning: ", "", "debug: "};
+	const struct cli *cli = userdata;
 
 	fprintf(stderr, "splitvm: %s%s\n", tags[level], message);
+	if (cli && cli->result_json && level == SPLITVM_LOG_ERROR)
+		result_reason(&cli->result, message);
+}
+
+/*
+ * Says on stderr why the run fails, and gives the --result-json keeper
+ * the same line: its document then says why, even if nothing else does.
+ */
+static void cli_fail(const struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void cli_fail(const struct cli *cli, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "splitvm: %s\n", line);
+	if (cli->result_json)
+		result_reason(&cli->result, line);
 }
 
 /*
@@ -447,11 +473,12 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 	case 'R':
 		/* Opened now: once the VM runs, the sandbox allows no open. */
 		if (cli->result_json)
-			fclose(cli->result_json);
-		cli->result_json = fopen_output(arg);
-		if (!cli->result_json) {
+			result_close(&cli->result);
+		r = result_open(&cli->result, arg);
+		cli->result_json = !r;
+		if (r) {
 			fprintf(stderr, "splitvm: --result-json: cannot open '%s': %s\n",
-				arg, strerror(errno));
+				arg, strerror(-r));
 			return EXIT_MONITOR_ERROR;
 		}
 		break;
@@ -539,8 +566,8 @@ static int cli_serial(struct cli *cli)
 	} else if (!strncmp(cli->serial, "file:", 5)) {
 		out = open_output(cli->serial + 5);
 		if (out < 0) {
-			fprintf(stderr, "splitvm: --serial: cannot open '%s': %s\n",
-				cli->serial + 5, strerror(errno));
+			cli_fail(cli, "--serial: cannot open '%s': %s",
+				 cli->serial + 5, strerror(errno));
 			return EXIT_MONITOR_ERROR;
 		}
 		in = -1;
@@ -627,6 +654,9 @@ static int cli_verdict(const struct splitvm_result *res)
  * allowlist refuses. Say which, then end: the monitor cannot be trusted
  * to go on. Only async-signal-safe calls here.
  */
+/* The --result-json keeper on_sigsys() tells; set by cli_sandbox(). */
+static const struct result_file *sigsys_result;
+
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	char msg[96] = "splitvm: sandbox refused system call ";
@@ -639,6 +669,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	while ((nr /= 10) && n < (int)sizeof(digits));
 	while (n)
 		msg[len++] = digits[--n];
+	msg[len] = 0;
+	if (sigsys_result) /* without "splitvm: " */
+		result_reason(sigsys_result, msg + 9);
 	msg[len++] = '\n';
 	if (write(STDERR_FILENO, msg, len) < 0)
 		_exit(EXIT_MONITOR_ERROR);
@@ -653,39 +686,36 @@ static int cli_sandbox(struct cli *cli)
 
 	if (!cli->sandbox)
 		return 0;
+	sigsys_result = cli->result_json ? &cli->result : NULL;
 	sigaction(SIGSYS, &sa, NULL);
 	r = splitvm_config_set_sandbox(cli->cfg, SPLITVM_SANDBOX_TRAP);
 	if (r) {
-		fprintf(stderr, "splitvm: the sandbox is not available (%s); "
-				"use --no-sandbox\n",
-			strerror(-r));
+		cli_fail(cli, "the sandbox is not available (%s); use --no-sandbox",
+			 strerror(-r));
 		return EXIT_MONITOR_ERROR;
 	}
 	return 0;
 }
 
 /* --result-json: the outcome, the exit status and the statistics. */
-static int write_result_json(FILE *f, struct splitvm *vm,
+static int write_result_json(struct cli *cli, struct splitvm *vm,
 			     const struct splitvm_result *res, int status)
 {
+	FILE *f = cli->result.out;
+	int r;
+
 	fprintf(f,
 		"{\"outcome\":\"%s\",\"status\":%d,\"exit_code\":%u,"
 		"\"cpu\":%d,\"duration_ns\":%llu,\"detail\":\"",
 		splitvm_outcome_name(res->outcome), status, res->exit_code,
 		res->cpu, (unsigned long long)res->duration_ns);
-	/* RFC 8259 7: quote, backslash and control characters escaped. */
-	for (const unsigned char *p = (const unsigned char *)res->detail; *p;
-	     p++)
-		if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fprintf(f, *p == '"' || *p == '\\' ? "\\%c" : "%c",
-				*p);
+	result_json_string(f, res->detail);
 	fputs("\",\"stats\":", f);
 	control_write_stats(vm, f);
 	fputs("}\n", f);
-	if (fclose(f)) {
-		fprintf(stderr, "splitvm: --result-json: %s\n", strerror(errno));
+	r = result_done(&cli->result);
+	if (r) {
+		cli_fail(cli, "--result-json: %s", strerror(-r));
 		return EXIT_MONITOR_ERROR;
 	}
 	return status;
@@ -696,8 +726,9 @@ static int write_result_json(FILE *f, struct splitvm *vm,
  * monitor's failure whatever the guest's verdict: the user asked for it
  * and would be left with a cut-off file and nothing said.
  */
-static int close_trace(struct trace *t, int status)
+static int close_trace(struct cli *cli, int status)
 {
+	struct trace *t = &cli->trace;
 	int err = ferror(t->f) ? EIO : 0;
 
 	if (fclose(t->f))
@@ -705,8 +736,7 @@ static int close_trace(struct trace *t, int status)
 	t->f = NULL;
 	if (!err)
 		return status;
-	fprintf(stderr, "splitvm: --trace: writing the trace failed: %s\n",
-		strerror(err));
+	cli_fail(cli, "--trace: writing the trace failed: %s", strerror(err));
 	return EXIT_MONITOR_ERROR;
 }
 
@@ -755,14 +785,14 @@ static int cli_boot(struct cli *cli)
 	pthread_sigmask(SIG_BLOCK, &w.set, NULL);
 	/* A signal before this point was noted: the run never starts. */
 	if (early_stop) {
-		fprintf(stderr, "splitvm: stopped by signal %d before the run\n",
-			(int)early_stop);
+		cli_fail(cli, "stopped by signal %d before the run",
+			 (int)early_stop);
 		return EXIT_INTERRUPTED;
 	}
 
 	if (cli->control && (r = control_open(&ctl, cli->control))) {
-		fprintf(stderr, "splitvm: --control: cannot listen on '%s': %s\n",
-			cli->control, strerror(-r));
+		cli_fail(cli, "--control: cannot listen on '%s': %s",
+			 cli->control, strerror(-r));
 		return EXIT_MONITOR_ERROR;
 	}
 	r = splitvm_create(cli->cfg, &w.vm);
@@ -791,8 +821,7 @@ static int cli_boot(struct cli *cli)
 	if (cli->control)
 		control_close(&ctl);
 	if (r) {
-		fprintf(stderr, "splitvm: running the VM failed: %s\n",
-			strerror(-r));
+		cli_fail(cli, "running the VM failed: %s", strerror(-r));
 		splitvm_destroy(w.vm);
 		return EXIT_MONITOR_ERROR;
 	}
@@ -800,12 +829,9 @@ static int cli_boot(struct cli *cli)
 	if (cli->qemu_no_reboot)
 		status = qemu_status(&res, status);
 	if (cli->trace.f)
-		status = close_trace(&cli->trace, status);
-	if (cli->result_json) {
-		status = write_result_json(cli->result_json, w.vm, &res,
-					   status);
-		cli->result_json = NULL;
-	}
+		status = close_trace(cli, status);
+	if (cli->result_json)
+		status = write_result_json(cli, w.vm, &res, status);
 	splitvm_destroy(w.vm);
 	return status;
 }
@@ -820,24 +846,30 @@ static int cli_boot(struct cli *cli)
  * splitvm opens the file, without blocking on a FIFO, which QEMU would
  * wait on for ever.
  */
-static int qemu_check_kernel(const char *path)
+static int qemu_check_kernel(const struct cli *cli)
 {
 	struct stat st = {0};
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(cli->kernel, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char line[PATH_MAX + 64];
 
 	if (fd < 0) {
-		fprintf(stderr, "qemu: could not open kernel file '%s': %s\n",
-			path, strerror(errno));
-		return 126;
-	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		snprintf(line, sizeof(line),
+			 "could not open kernel file '%s': %s", cli->kernel,
+			 strerror(errno));
+	} else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		close(fd);
 		return 0;
+	} else {
+		snprintf(line, sizeof(line), "could not load kernel '%s': %s",
+			 cli->kernel,
+			 S_ISDIR(st.st_mode) ? strerror(EISDIR)
+					     : "Not a regular file");
+		close(fd);
 	}
-	fprintf(stderr, "qemu: could not load kernel '%s': %s\n", path,
-		S_ISDIR(st.st_mode) ? strerror(EISDIR) : "Not a regular file");
-	close(fd);
-	return 126;
+	fprintf(stderr, "qemu: %s\n", line);
+	if (cli->result_json)
+		result_reason(&cli->result, line);
+	return EXIT_MONITOR_ERROR;
 }
 
 /*
@@ -860,12 +892,22 @@ static int cli_run(int argc, char **argv, bool qemu, bool qemu_no_reboot)
 	if (splitvm_config_new(&cli.cfg))
 		return EXIT_MONITOR_ERROR;
 	/* Until --verbose is known: what --cpu's check logs. */
-	splitvm_config_set_log_handler(cli.cfg, cli_log, NULL,
+	splitvm_config_set_log_handler(cli.cfg, cli_log, &cli,
 				       SPLITVM_LOG_WARNING);
 	r = cli_parse_run(&cli, argc, argv);
+	/* A command line refused ran nothing: the file stays as it was.
+	 * Otherwise its keeper starts, before anything can fail. */
+	if (r && cli.result_json) {
+		result_close(&cli.result);
+		cli.result_json = false;
+	}
+	if (!r && cli.result_json && (r = result_keep(&cli.result)) < 0) {
+		fprintf(stderr, "splitvm: --result-json: %s\n", strerror(-r));
+		r = EXIT_MONITOR_ERROR;
+	}
 	/* Every option taken, as QEMU would have: now the kernel file. */
 	if (!r && cli.qemu)
-		r = qemu_check_kernel(cli.kernel);
+		r = qemu_check_kernel(&cli);
 	if (!r)
 		r = cli_serial(&cli);
 	if (!r)
@@ -876,14 +918,14 @@ static int cli_run(int argc, char **argv, bool qemu, bool qemu_no_reboot)
 			: cli.verbose == 1 ? SPLITVM_LOG_INFO
 					   : SPLITVM_LOG_WARNING;
 
-		splitvm_config_set_log_handler(cli.cfg, cli_log, NULL, level);
+		splitvm_config_set_log_handler(cli.cfg, cli_log, &cli, level);
 		r = cli_boot(&cli);
 	}
 	splitvm_config_free(cli.cfg);
-	if (cli.result_json)
-		fclose(cli.result_json);
 	if (cli.trace.f)
-		r = close_trace(&cli.trace, r);
+		r = close_trace(&cli, r);
+	if (cli.result_json)
+		result_close(&cli.result);
 	/* A signal caught before the run (cli_boot() blocks them from
 	 * there): whatever it interrupted, the run was stopped. */
 	if (early_stop)

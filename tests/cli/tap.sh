@@ -33,3 +33,20 @@ not_ok() {
 	done
 	return 0
 }
+
+# await_handler PID SIGNUM: waits (up to 0.4 s) until the splitvm process
+# PID catches SIGNUM. Before that the signal would reach the shell's child
+# before its exec, which dies of SIGTERM and ignores SIGINT when run in the
+# background: nobody's to guard. Name and SigCgt come from one read of
+# status: read apart, the handler seen could be the shell's.
+await_handler() {
+	local cgt
+	for _ in $(seq 400); do
+		cgt=$(awk '/^Name:/ {n = $2} /^SigCgt:/ {c = $2}
+			END {if (n == "splitvm") print c}' \
+			"/proc/$1/status" 2>/dev/null)
+		[ -n "$cgt" ] && (((0x$cgt >> ($2 - 1)) & 1)) && return 0
+		sleep 0.001
+	done
+	return 1
+}
