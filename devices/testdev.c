@@ -103,7 +103,9 @@ static uint64_t testdev_port_read(void *dev, const struct io_access *a)
 
 /*
  * QEMU maps the page (data & ~0xfff) and mprotects it PROT_NONE and back:
- * the MMU notifier then zaps KVM's mapping of it. Only the port's 32 bits
+ * the MMU notifier then zaps KVM's mapping of it (splitvm's hook,
+ * guest_mem_flush_page(), goes write-only instead, so that other threads
+ * never fault on the page meanwhile). Only the port's 32 bits
  * exist, so the address is below 4 GiB. The hook runs unlocked: it touches
  * no device state and may take a while.
  */

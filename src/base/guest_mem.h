@@ -44,6 +44,15 @@ int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *dst,
  */
 void guest_mem_zero(const struct guest_mem *m, void *p, uint64_t len);
 
+/*
+ * Makes KVM drop its mapping of the 4 KiB page holding gpa (pc-testdev's
+ * flush port 0xe4), so the guest's next access to it faults in KVM. The
+ * host never loses access to the page meanwhile: any thread may read or
+ * write guest RAM during a flush. Returns 0, -EFAULT (gpa not in RAM), or
+ * mprotect()'s -errno (-ENOMEM: too many mappings).
+ */
+int guest_mem_flush_page(const struct guest_mem *m, uint64_t gpa);
+
 /* End of RAM below the hole (exclusive): where low allocations must stop. */
 static inline uint64_t guest_mem_low_end(const struct guest_mem *m)
 {

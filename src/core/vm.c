@@ -353,22 +353,18 @@ static void vm_fire_pit(struct splitvm *vm)
 }
 
 /*
- * The test device's page flush (port 0xe4): taking the page's access away
- * and giving it back fires KVM's MMU notifier, so KVM drops its mapping
- * and the guest's next access faults it in again, as kvm-unit-tests
- * expect. MADV_DONTNEED would zero the page instead.
+ * The test device's page flush (port 0xe4; kvm-unit-tests' eventinj
+ * writes a page's address there): KVM drops its mapping and the guest's
+ * next access faults it in again. guest_mem_flush_page() does it without
+ * taking the page away from the host, as splitvm_mem_read() and
+ * splitvm_mem_write() may run on any thread meanwhile. MADV_DONTNEED
+ * would zero the page instead.
  */
 static int vm_testdev_flush(void *vmp, uint64_t gpa)
 {
 	struct splitvm *vm = vmp;
-	void *page = guest_mem_ptr(&vm->mem, gpa & ~0xfffull, 4096);
 
-	if (!page)
-		return -EFAULT;
-	if (mprotect(page, 4096, PROT_NONE) < 0 ||
-	    mprotect(page, 4096, PROT_READ | PROT_WRITE) < 0)
-		return -errno;
-	return 0;
+	return guest_mem_flush_page(&vm->mem, gpa);
 }
 
 /* QEMU's pc-testdev: latch and flush ports, one line port per IOAPIC pin,
@@ -954,7 +950,7 @@ static int vm_write_firmware_tables(struct splitvm *vm)
 }
 
 /*
- * Maps the kernel and the modules (initrd first, as module 0) and builds
+ * Reads the kernel and the modules (initrd first, as module 0) and builds
  * the machine description: all a load needs, kept until the VM is
  * destroyed so that a reset can load them again.
  */
@@ -1032,16 +1028,16 @@ static int vm_prepare_boot(struct splitvm *vm,
 
 /*
  * Loads the kernel and modules into guest RAM, at creation and at each
- * reset, then lets go of the files' pages until the next reset.
+ * reset, from splitvm's own copies of the files (file.c): a reset boots
+ * exactly what the first load booted, whatever became of the files, as
+ * QEMU reloads its ROM blobs. The copies are kept until the VM is
+ * destroyed, since splitvm_reset() may come at any time: each VM holds
+ * its images' size in resident memory (~180 KiB for a test guest, the
+ * size of a bzImage and its initrd for Linux).
  */
 static int vm_load_kernel(struct splitvm *vm)
 {
-	int r = boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log);
-
-	file_release(&vm->kernel_file);
-	for (unsigned int i = 0; i < vm->boot.nr_modules; i++)
-		file_release(&vm->module_files[i]);
-	return r;
+	return boot_load(&vm->mem, &vm->boot, &vm->plan, &vm->log);
 }
 
 static void vm_release_boot(struct splitvm *vm)
