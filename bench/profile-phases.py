@@ -5,7 +5,7 @@
     perf record -e cpu-clock -F 20000 -g -o P.data -- CMD...
     perf script -i P.data | bench/profile-phases.py COMM [RUNS]
 
-Each sample of COMM is put in the first phase whose marker appears in its
+Each sample of COMM (or of its threads, named COMM-...) is put in the first phase whose marker appears in its
 call chain (kernel and user frames); prints the share of each phase and,
 given RUNS (how many processes were recorded), samples per run: at one
 sampling rate, two commands' samples per run compare their CPU time."""
@@ -23,6 +23,15 @@ PHASES = [
      "kvm_ioapic_init", "kvm_arch_vm_ioctl"]),
     ("other KVM ioctls", ["kvm_vm_ioctl", "kvm_vcpu_ioctl", "kvm_dev_ioctl"]),
     ("seccomp filters", ["libseccomp", "seccomp"]),
+    ("splitvm: FDT, ACPI, MP and BIOS tables",
+     ["vm_build_fdt", "vm_describe_machine", "vm_write_firmware_tables",
+      "vm_write_bios"]),
+    ("splitvm: kernel file and loading", ["vm_prepare_boot",
+                                          "vm_load_kernel", "file_map"]),
+    ("splitvm: devices and irqchip set-up", ["vm_create_devices",
+                                             "vm_create_irqchip"]),
+    ("splitvm: guest RAM mapping", ["vm_map_ram"]),
+    ("splitvm: teardown", ["vm_destroy"]),
     ("exec and dynamic linking", ["ld-linux", "load_elf_binary",
                                   "bprm_execve"]),
     ("threads: create and exit", ["clone", "do_exit", "exit_mm"]),
@@ -41,7 +50,8 @@ def main():
 
     def flush(s):
         nonlocal total
-        if not s or s[0] != comm:
+        # COMM and its threads (splitvm-vcpu0, splitvm-io...).
+        if not s or not (s[0] == comm or s[0].startswith(comm + "-")):
             return
         chain = " ".join(s[1:])
         for name, marks in PHASES:

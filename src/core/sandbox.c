@@ -1,205 +1,86 @@
 // SPDX-License-Identifier: MIT
 /*
- * The sandbox: a libseccomp allowlist per thread role. A guest can only
- * reach the monitor through exits, so what a vCPU thread may do once it
- * runs is all a compromised device model could do: no open, no exec, no
- * socket, and ioctl only with the KVM requests listed here.
+ * The sandbox: one seccomp program per thread role (sandbox_rules.c says
+ * what each allows). libseccomp compiles them when splitvm is built
+ * (sandbox_gen.c); here they are only copied, given this process's pid
+ * and the caller's action, and loaded: no filter is compiled at start,
+ * and the library does not link libseccomp.
  */
 #include <errno.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <linux/kvm.h>
-#include <stddef.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "config.h"
 #include "sandbox.h"
 
 #if HAVE_SECCOMP
-#include <seccomp.h>
+#include "sandbox_bpf.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/*
- * What every thread of the VM needs: memory (malloc, thread stacks; the
- * embedder's callbacks run on these threads too), locks, clocks, signals
- * for kicks (pthread_kill is getpid + tgkill), writes to the console and
- * log descriptors, and leaving.
- */
-static const int common_syscalls[] = {
-	SCMP_SYS(brk),		SCMP_SYS(munmap),
-	SCMP_SYS(mremap),	SCMP_SYS(madvise),
-	SCMP_SYS(futex),	SCMP_SYS(clock_gettime),
-	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
-	SCMP_SYS(gettimeofday), SCMP_SYS(getpid),    SCMP_SYS(gettid),
-	SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(rt_sigreturn),
-	SCMP_SYS(write),	SCMP_SYS(writev),    SCMP_SYS(read),
-	SCMP_SYS(sched_yield),	SCMP_SYS(exit),	     SCMP_SYS(exit_group),
-	SCMP_SYS(restart_syscall), SCMP_SYS(getrandom),
-	SCMP_SYS(rseq),		SCMP_SYS(set_robust_list),
-	/* stdio asks how to buffer a stream on its first write */
-	SCMP_SYS(fstat),	SCMP_SYS(newfstatat),
-};
-
-/*
- * Sanitizer builds: the runtime reports, symbolizes and (LeakSanitizer)
- * stops the world from whichever thread runs into it. Test builds only.
- */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZER_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZER_BUILD 1
-#endif
-#endif
-#ifdef SANITIZER_BUILD
-static const int sanitizer_syscalls[] = {
-	SCMP_SYS(openat),	 SCMP_SYS(open),	SCMP_SYS(close),
-	SCMP_SYS(readlink),	 SCMP_SYS(readlinkat),	SCMP_SYS(clone),
-	SCMP_SYS(clone3),	 SCMP_SYS(ptrace),	SCMP_SYS(prctl),
-	SCMP_SYS(wait4),	 SCMP_SYS(sched_getaffinity),
-	SCMP_SYS(prlimit64),	 SCMP_SYS(getrlimit),	SCMP_SYS(sigaltstack),
-	SCMP_SYS(rt_sigaction), SCMP_SYS(pipe2),	SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat),	 SCMP_SYS(lseek),	SCMP_SYS(kill),
-	SCMP_SYS(getppid),	 SCMP_SYS(uname),	SCMP_SYS(pread64),
-	SCMP_SYS(execve),	 SCMP_SYS(dup2),	SCMP_SYS(setrlimit),
-	SCMP_SYS(getdents64),	 SCMP_SYS(getdents),	SCMP_SYS(waitid),
-	SCMP_SYS(munlock),	 SCMP_SYS(mlock),	SCMP_SYS(process_vm_readv),
-};
-#endif
-
-/* A vCPU thread: its own vCPU's ioctls, and the VM ioctls of interrupt
- * delivery (the IOAPIC raises GSIs and reprograms routes on its exits). */
-static const unsigned long vcpu_ioctls[] = {
-	KVM_RUN,	     KVM_GET_REGS,	   KVM_SET_REGS,
-	KVM_GET_SREGS,	     KVM_SET_SREGS,	   KVM_GET_LAPIC,
-	KVM_SET_LAPIC,	     KVM_GET_MP_STATE,	   KVM_SET_MP_STATE,
-	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_NMI,
-	KVM_INTERRUPT,	     KVM_IRQ_LINE,	   KVM_SET_GSI_ROUTING,
-	KVM_SIGNAL_MSI,
-};
-static const int vcpu_syscalls[] = {SCMP_SYS(sched_getaffinity)};
-
-/*
- * The I/O thread: timers fire the PIT and the IOAPIC's retries; a wake
- * from S3 (the RTC alarm) resets the chips, KVM's own in kernel mode.
- */
-static const unsigned long io_ioctls[] = {
-	KVM_IRQ_LINE,	 KVM_SET_GSI_ROUTING, KVM_GET_IRQCHIP,
-	KVM_SET_IRQCHIP, KVM_SET_PIT2,
-};
-static const int io_syscalls[] = {SCMP_SYS(ppoll), SCMP_SYS(poll)};
-
-/* The CLI's main and --control threads: interrupt calls, snapshots,
- * one poll() over the control socket and its clients (accepted, read and
- * written non-blocking, closed), then teardown (the socket unlinked). */
-static const unsigned long control_ioctls[] = {
-	KVM_IRQ_LINE,	 KVM_SET_GSI_ROUTING, KVM_GET_IRQCHIP,
-	KVM_SET_IRQCHIP, KVM_GET_PIT2,	      KVM_SET_PIT2,
-	KVM_SIGNAL_MSI,
-	/* glibc's isatty(), when stdio first buffers a stream on a
-	 * character device (--result-json /dev/null): it only reads. */
-	TCGETS,
-};
-static const int control_syscalls[] = {
-	SCMP_SYS(poll),
-	SCMP_SYS(accept4),
-	SCMP_SYS(close),
-};
-
-struct role_rules {
-	const int *syscalls;
-	size_t nr_syscalls;
-	const unsigned long *ioctls;
-	size_t nr_ioctls;
-};
-
-static const struct role_rules roles[] = {
-	[SANDBOX_VCPU] = {vcpu_syscalls, ARRAY_SIZE(vcpu_syscalls),
-			  vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls)},
-	[SANDBOX_IO] = {io_syscalls, ARRAY_SIZE(io_syscalls), io_ioctls,
-			ARRAY_SIZE(io_ioctls)},
-	[SANDBOX_CONTROL] = {control_syscalls, ARRAY_SIZE(control_syscalls),
-			     control_ioctls, ARRAY_SIZE(control_ioctls)},
-};
-
-static uint32_t sandbox_default_action(enum splitvm_sandbox action)
+/* What a refused system call gets. */
+static uint32_t sandbox_ret(enum splitvm_sandbox action)
 {
 	switch (action) {
 	case SPLITVM_SANDBOX_TRAP:
-		return SCMP_ACT_TRAP;
+		return SECCOMP_RET_TRAP;
 	case SPLITVM_SANDBOX_KILL:
-		return SCMP_ACT_KILL_PROCESS;
+		return SECCOMP_RET_KILL_PROCESS;
 	default:
-		return SCMP_ACT_ERRNO(EPERM);
+		return SECCOMP_RET_ERRNO | EPERM;
 	}
 }
 
-/*
- * Calls every role makes, with their arguments narrowed: memory is mapped
- * or re-protected, never made executable (no code can be planted), and
- * signals go to this process's own threads only (pthread_kill() is
- * tgkill(getpid(), tid, sig)).
- */
-static int sandbox_add_narrowed(scmp_filter_ctx ctx)
+int sandbox_program(enum sandbox_role role, enum splitvm_sandbox action,
+		    uint32_t pid, struct sock_filter *buf, size_t cap)
 {
-	int r;
+	const struct sandbox_bpf *p =
+		&sandbox_bpf[SANDBOX_SANITIZER][role];
+	uint32_t ret = sandbox_ret(action);
 
-	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (!r)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (!r)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				     SCMP_A0(SCMP_CMP_EQ,
-					     (scmp_datum_t)getpid(), 0));
-	return r;
-}
-
-static int sandbox_add(scmp_filter_ctx ctx, const int *nrs, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0);
-
-		if (r)
-			return r;
+	if (p->len > cap)
+		return -ENOSPC;
+	memcpy(buf, p->insns, p->len * sizeof(*buf));
+	/* The placeholders' places were checked when the programs were
+	 * built: one comparison with the pid, returns of the action. */
+	for (size_t i = 0; i < p->len; i++) {
+		if (buf[i].code == (BPF_RET | BPF_K) &&
+		    buf[i].k == SECCOMP_RET_TRAP)
+			buf[i].k = ret;
+		else if (buf[i].code == (BPF_JMP | BPF_JEQ | BPF_K) &&
+			 buf[i].k == SANDBOX_PID_PLACEHOLDER)
+			buf[i].k = pid;
 	}
-	return 0;
+	return (int)p->len;
 }
 
 int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action)
 {
-	const struct role_rules *rules = &roles[role];
-	scmp_filter_ctx ctx = seccomp_init(sandbox_default_action(action));
-	int r;
+	struct sock_filter insns[SANDBOX_BPF_MAX];
+	struct sock_fprog prog;
+	int n = sandbox_program(role, action, (uint32_t)getpid(), insns,
+				SANDBOX_BPF_MAX);
 
-	if (!ctx)
-		return -ENOMEM;
-	r = sandbox_add(ctx, common_syscalls, ARRAY_SIZE(common_syscalls));
-	if (!r)
-		r = sandbox_add_narrowed(ctx);
-	if (!r)
-		r = sandbox_add(ctx, rules->syscalls, rules->nr_syscalls);
-#ifdef SANITIZER_BUILD
-	if (!r)
-		r = sandbox_add(ctx, sanitizer_syscalls,
-				ARRAY_SIZE(sanitizer_syscalls));
-#endif
-	/* ioctl: only the listed requests (the low 32 bits count). */
-	for (size_t i = 0; !r && i < rules->nr_ioctls; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
-					     rules->ioctls[i] & 0xffffffffu));
-	if (!r)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return r;
+	if (n < 0)
+		return n;
+	prog = (struct sock_fprog){.len = (unsigned short)n, .filter = insns};
+	/* As libseccomp's seccomp_load() would: no new privileges (which
+	 * an unprivileged filter needs), then the filter on this thread. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return -errno;
+	return 0;
 }
 
 #else
+
+int sandbox_program(enum sandbox_role role, enum splitvm_sandbox action,
+		    uint32_t pid, struct sock_filter *buf, size_t cap)
+{
+	return -ENOTSUP;
+}
 
 int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action)
 {
