@@ -171,11 +171,17 @@ static int load_kernel(struct fvm *vm, const char *path, const char *cmdline,
 	if (r)
 		return r;
 
-	/* Multiboot 0.6.96 section 3.3: memory (flag 0), cmdline (flag 2). */
+	/*
+	 * Multiboot 0.6.96 section 3.3: memory (flag 0), cmdline (flag 2).
+	 * The command line starts with the kernel's path, as QEMU and
+	 * splitvm write it: the guest parses it byte by byte (interpreted
+	 * on the PVM hosts), so a shorter one here would be guest work the
+	 * floor skips, not VMM cost splitvm adds.
+	 */
 	uint32_t *info = (uint32_t *)(vm->mem + MB_INFO_ADDR);
 	char *cl = (char *)(vm->mem + MB_INFO_ADDR + 0x100);
 
-	snprintf(cl, 4096, "%s", cmdline);
+	snprintf(cl, 4096, "%s %s", path, cmdline);
 	info[0] = MB_INFO_MEMORY | MB_INFO_CMDLINE;
 	info[1] = 640;
 	info[2] = (uint32_t)((vm->mem_size >> 10) - 1024);

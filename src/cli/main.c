@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,20 +20,9 @@
 #include "qemu_args.h"
 #include "result.h"
 #include "splitvm.h"
-
-/* Exit statuses. A debug-exit value v gives (v << 1) | 1, always odd. */
-enum {
-	EXIT_POWEROFF = 0,
-	EXIT_USAGE = 2,
-	EXIT_TRIPLE_FAULT = 4,
-	EXIT_EMULATION_FAILURE = 6,
-	EXIT_ENTRY_FAILURE = 8,
-	EXIT_RESET = 10,
-	EXIT_CRASH = 12,
-	EXIT_TIMEOUT = 124,
-	EXIT_MONITOR_ERROR = 126,
-	EXIT_INTERRUPTED = 130,
-};
+#include "status.h"
+#include "suite_cmd.h"
+#include "values.h"
 
 static const char usage_text[] =
 	"Usage: splitvm run --kernel FILE [options]\n"
@@ -160,76 +151,6 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs(" (see 'splitvm --help')\n", stderr);
 	return EXIT_USAGE;
-}
-
-/* A whole decimal number in [min, max]. */
-static bool parse_uint(const char *s, unsigned long long min,
-		       unsigned long long max, unsigned long long *ret)
-{
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return !errno && !*end && *ret >= min && *ret <= max;
-}
-
-/* SIZE: MiB by default, or a K/M/G/T suffix (powers of 1024). */
-static bool parse_size(const char *s, uint64_t *ret)
-{
-	static const char units[] = "KMGT";
-	unsigned long long n;
-	char num[32];
-	size_t len = strlen(s);
-	unsigned int shift = 20;
-
-	if (len == 0 || len >= sizeof(num))
-		return false;
-	memcpy(num, s, len + 1);
-	const char *u = strchr(units, num[len - 1] & ~0x20);
-
-	if (u && num[len - 1] != 0) {
-		shift = 10 * (unsigned int)(u - units + 1);
-		num[len - 1] = 0;
-	}
-	if (!parse_uint(num, 1, ULLONG_MAX >> shift, &n))
-		return false;
-	*ret = (uint64_t)n << shift;
-	return true;
-}
-
-/* SECONDS with up to millisecond precision: "5", "0.25". */
-static bool parse_seconds(const char *s, uint64_t *ret_ms)
-{
-	unsigned long long whole, frac = 0;
-	char buf[32];
-	const char *dot = strchr(s, '.');
-	size_t n = dot ? (size_t)(dot - s) : strlen(s);
-
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, s, n);
-	buf[n] = 0;
-	if (!parse_uint(buf, 0, 1000000000ull, &whole))
-		return false;
-	if (dot) {
-		const char *f = dot + 1;
-		unsigned int digits = 0;
-
-		if (!*f)
-			return false;
-		for (; *f; f++, digits++) {
-			if (*f < '0' || *f > '9')
-				return false;
-			if (digits < 3)
-				frac = frac * 10 + (unsigned int)(*f - '0');
-		}
-		for (; digits < 3; digits++)
-			frac *= 10;
-	}
-	*ret_ms = whole * 1000 + frac;
-	return *ret_ms > 0;
 }
 
 static void cli_log(void *userdata, enum splitvm_log_level level,
@@ -618,35 +539,13 @@ static int qemu_status(const struct splitvm_result *res, int status)
 /* Maps an outcome to the exit status, saying on stderr what went wrong. */
 static int cli_verdict(const struct splitvm_result *res)
 {
-	switch (res->outcome) {
-	case SPLITVM_OUTCOME_EXIT:
-		return (int)(((res->exit_code << 1) | 1) & 0xff);
-	case SPLITVM_OUTCOME_POWEROFF:
-		return EXIT_POWEROFF;
-	default:
-		break;
+	if (res->outcome != SPLITVM_OUTCOME_EXIT &&
+	    res->outcome != SPLITVM_OUTCOME_POWEROFF) {
+		fprintf(stderr, "splitvm: %s\n", res->detail);
+		if (res->has_regs)
+			print_regs(&res->regs);
 	}
-	fprintf(stderr, "splitvm: %s\n", res->detail);
-	if (res->has_regs)
-		print_regs(&res->regs);
-	switch (res->outcome) {
-	case SPLITVM_OUTCOME_RESET:
-		return EXIT_RESET;
-	case SPLITVM_OUTCOME_TRIPLE_FAULT:
-		return EXIT_TRIPLE_FAULT;
-	case SPLITVM_OUTCOME_EMULATION_FAILURE:
-		return EXIT_EMULATION_FAILURE;
-	case SPLITVM_OUTCOME_ENTRY_FAILURE:
-		return EXIT_ENTRY_FAILURE;
-	case SPLITVM_OUTCOME_CRASH:
-		return EXIT_CRASH;
-	case SPLITVM_OUTCOME_TIMEOUT:
-		return EXIT_TIMEOUT;
-	case SPLITVM_OUTCOME_STOPPED:
-		return EXIT_INTERRUPTED;
-	default:
-		return EXIT_MONITOR_ERROR;
-	}
+	return status_of(res);
 }
 
 /*
@@ -740,89 +639,81 @@ static int close_trace(struct cli *cli, int status)
 	return EXIT_MONITOR_ERROR;
 }
 
-/* Turns SIGINT/SIGTERM/SIGHUP into splitvm_stop(), off the signal path. */
-struct signal_watch {
-	pthread_t thread;
-	struct splitvm *vm;
-	sigset_t set;
-	bool sandbox; /* confine the thread as the main thread is */
-	bool done;    /* set before the final wake-up: the VM has ended */
-};
-
-static void *signal_thread(void *arg)
+/*
+ * Waits for the end of the run, turning SIGINT, SIGTERM and SIGHUP
+ * (blocked, and taken through sfd) into splitvm_stop(): one poll() over
+ * the signals and the VM's end descriptor, on the main thread, with no
+ * thread of its own to start and confine. Returns splitvm_wait()'s result.
+ */
+static int cli_wait(struct splitvm *vm, int sfd, struct splitvm_result *res)
 {
-	struct signal_watch *w = arg;
-	int sig;
+	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
+				{.fd = splitvm_fd(vm), .events = POLLIN}};
+	struct signalfd_siginfo si;
 
-	pthread_setname_np(pthread_self(), "splitvm-signal");
-	/* Every thread is confined, this one from its first call: it only
-	 * waits for a signal and stops the VM. A filter that cannot be
-	 * loaded leaves the thread out of work, never unconfined. */
-	if (w->sandbox &&
-	    splitvm_sandbox_control_thread(SPLITVM_SANDBOX_TRAP)) {
-		fputs("splitvm: the sandbox failed for the signal thread\n",
-		      stderr);
-		return NULL;
+	/* Without a signalfd (none could be made), the stop signals stay
+	 * blocked and pending: only the VM's own end ends the run. */
+	while (!(pfd[1].revents & POLLIN)) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if ((pfd[0].revents & POLLIN) &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si))
+			splitvm_stop(vm);
 	}
-	if (sigwait(&w->set, &sig) == 0 && !__atomic_load_n(&w->done,
-							    __ATOMIC_ACQUIRE))
-		splitvm_stop(w->vm);
-	return NULL;
+	return splitvm_wait(vm, -1, res);
 }
 
 static int cli_boot(struct cli *cli)
 {
-	struct signal_watch w = {0};
+	struct splitvm *vm;
 	struct splitvm_result res;
 	struct control ctl = {.listen_fd = -1};
-	bool watching;
-	int r, status;
+	sigset_t stops;
+	int sfd, r, status;
 
-	sigemptyset(&w.set);
-	sigaddset(&w.set, SIGINT);
-	sigaddset(&w.set, SIGTERM);
-	sigaddset(&w.set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &w.set, NULL);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stops, NULL);
 	/* A signal before this point was noted: the run never starts. */
 	if (early_stop) {
 		cli_fail(cli, "stopped by signal %d before the run",
 			 (int)early_stop);
 		return EXIT_INTERRUPTED;
 	}
+	/* From here the stop signals are read, never delivered: every
+	 * thread the VM starts inherits the mask. */
+	sfd = signalfd(-1, &stops, SFD_CLOEXEC);
 
 	if (cli->control && (r = control_open(&ctl, cli->control))) {
 		cli_fail(cli, "--control: cannot listen on '%s': %s",
 			 cli->control, strerror(-r));
-		return EXIT_MONITOR_ERROR;
+		goto err_sfd;
 	}
-	r = splitvm_create(cli->cfg, &w.vm);
+	r = splitvm_create(cli->cfg, &vm);
 	if (r) {
 		control_close(&ctl);
-		return EXIT_MONITOR_ERROR; /* the log said why */
+		goto err_sfd; /* the log said why */
 	}
-	w.sandbox = cli->sandbox;
-	watching = pthread_create(&w.thread, NULL, signal_thread, &w) == 0;
 	if (cli->control)
-		r = control_start(&ctl, w.vm,
+		r = control_start(&ctl, vm,
 				  cli->sandbox ? SPLITVM_SANDBOX_TRAP
 					       : SPLITVM_SANDBOX_OFF);
 	if (!r)
-		r = splitvm_start(w.vm);
+		r = splitvm_start(vm);
 	/* From here the main thread only waits, reports and tears down. */
 	if (!r && cli->sandbox)
 		r = splitvm_sandbox_control_thread(SPLITVM_SANDBOX_TRAP);
 	if (!r)
-		r = splitvm_wait(w.vm, -1, &res);
-	if (watching) {
-		__atomic_store_n(&w.done, true, __ATOMIC_RELEASE);
-		pthread_kill(w.thread, SIGTERM); /* blocked: only wakes it */
-		pthread_join(w.thread, NULL);
-	}
+		r = cli_wait(vm, sfd, &res);
 	if (cli->control)
 		control_close(&ctl);
+	if (sfd >= 0)
+		close(sfd);
 	if (r) {
 		cli_fail(cli, "running the VM failed: %s", strerror(-r));
-		splitvm_destroy(w.vm);
+		splitvm_destroy(vm);
 		return EXIT_MONITOR_ERROR;
 	}
 	status = cli_verdict(&res);
@@ -831,9 +722,14 @@ static int cli_boot(struct cli *cli)
 	if (cli->trace.f)
 		status = close_trace(cli, status);
 	if (cli->result_json)
-		status = write_result_json(cli, w.vm, &res, status);
-	splitvm_destroy(w.vm);
+		status = write_result_json(cli, vm, &res, status);
+	splitvm_destroy(vm);
 	return status;
+
+err_sfd:
+	if (sfd >= 0)
+		close(sfd);
+	return EXIT_MONITOR_ERROR;
 }
 
 /*

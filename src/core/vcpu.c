@@ -84,8 +84,12 @@ static void seg_flat(struct kvm_segment *s, uint16_t sel, uint8_t type,
 	};
 }
 
-/* The BSP's registers at entry, as the loader's plan says. */
-static int vcpu_set_entry_state(struct vcpu *v, const struct boot_plan *p)
+/*
+ * The BSP's registers at entry, as the loader's plan says, also kept in
+ * *i (what a reset restores).
+ */
+static int vcpu_set_entry_state(struct vcpu *v, const struct boot_plan *p,
+				struct vcpu_initial *i)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {0};
@@ -119,6 +123,8 @@ static int vcpu_set_entry_state(struct vcpu *v, const struct boot_plan *p)
 	regs.rsp = p->rsp;
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
 		return -errno;
+	i->sregs = sregs;
+	i->regs = regs;
 	return 0;
 }
 
@@ -127,15 +133,15 @@ static int vcpu_set_entry_state(struct vcpu *v, const struct boot_plan *p)
  * (MP spec 3.6.2.2, virtual wire mode): the PIC then reaches the CPU
  * through the LAPIC before the guest touches it.
  */
-static int vcpu_set_virtual_wire(struct vcpu *v)
+static int vcpu_set_virtual_wire(struct vcpu *v, struct vcpu_initial *i)
 {
-	struct kvm_lapic_state lapic;
+	struct kvm_lapic_state *lapic = &i->lapic;
 
-	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
+	if (ioctl(v->fd, KVM_GET_LAPIC, lapic) < 0)
 		return -errno;
-	*(uint32_t *)&lapic.regs[APIC_LVT0] = APIC_DM_EXTINT;
-	*(uint32_t *)&lapic.regs[APIC_LVT1] = APIC_DM_NMI;
-	if (ioctl(v->fd, KVM_SET_LAPIC, &lapic) < 0)
+	*(uint32_t *)&lapic->regs[APIC_LVT0] = APIC_DM_EXTINT;
+	*(uint32_t *)&lapic->regs[APIC_LVT1] = APIC_DM_NMI;
+	if (ioctl(v->fd, KVM_SET_LAPIC, lapic) < 0)
 		return -errno;
 	return 0;
 }
@@ -164,13 +170,14 @@ static int vcpu_set_signal_mask(struct vcpu *v)
 	return 0;
 }
 
-static int vcpu_save_initial(struct vcpu *v)
+/*
+ * An AP's state at creation, as KVM made it (waiting for INIT-SIPI-SIPI):
+ * what a reset restores. The BSP's is what vcpu_init() set, kept as it
+ * was set rather than read back: each vCPU ioctl costs a vcpu_load (tens
+ * of microseconds on the PVM hosts, bench/README.md).
+ */
+static int vcpu_save_initial(struct vcpu *v, struct vcpu_initial *i)
 {
-	struct vcpu_initial *i = calloc(1, sizeof(*i));
-
-	if (!i)
-		return -ENOMEM;
-	v->initial = i;
 	if (ioctl(v->fd, KVM_GET_REGS, &i->regs) < 0 ||
 	    ioctl(v->fd, KVM_GET_SREGS, &i->sregs) < 0 ||
 	    ioctl(v->fd, KVM_GET_LAPIC, &i->lapic) < 0 ||
@@ -275,16 +282,22 @@ int vcpu_init(struct vcpu *v, struct splitvm *vm, unsigned int index,
 		v->run = NULL;
 		return -errno;
 	}
+	v->initial = calloc(1, sizeof(*v->initial));
+	if (!v->initial)
+		return -ENOMEM;
 	r = vcpu_set_cpuid(v);
 	if (!r)
 		r = vcpu_set_signal_mask(v);
-	/* APs wait for INIT-SIPI-SIPI in the kernel's LAPIC (KVM-NOTES 9). */
+	/* APs wait for INIT-SIPI-SIPI in the kernel's LAPIC (KVM-NOTES 9);
+	 * the BSP is runnable from creation (KVM's reset BSP). */
 	if (!r && index == 0)
-		r = vcpu_set_entry_state(v, plan);
+		r = vcpu_set_entry_state(v, plan, v->initial);
 	if (!r && index == 0)
-		r = vcpu_set_virtual_wire(v);
-	if (!r)
-		r = vcpu_save_initial(v);
+		r = vcpu_set_virtual_wire(v, v->initial);
+	if (!r && index == 0)
+		v->initial->mp_state.mp_state = KVM_MP_STATE_RUNNABLE;
+	if (!r && index != 0)
+		r = vcpu_save_initial(v, v->initial);
 	return r;
 }
 
