@@ -887,9 +887,10 @@ static int vm_create_irqchip(struct splitvm *vm,
 /* ---- Boot ------------------------------------------------------------ */
 
 /* The machine description: RAM, CPUs, then each device describes itself. */
-static int vm_build_fdt(struct splitvm *vm, void *buf, const char *cmdline)
+static int vm_build_fdt(struct splitvm *vm, void *buf, size_t size,
+			const char *cmdline)
 {
-	int isa = fdt_machine_begin(buf, FDT_MAX_SIZE, &vm->mem, vm->nr_vcpus,
+	int isa = fdt_machine_begin(buf, size, &vm->mem, vm->nr_vcpus,
 				    cmdline);
 	int r = isa < 0 ? isa : 0;
 
@@ -906,9 +907,6 @@ static int vm_build_fdt(struct splitvm *vm, void *buf, const char *cmdline)
 	}
 	if (!r)
 		r = fdt_machine_finish(buf);
-	if (r)
-		log_error(&vm->log, "building the machine FDT failed: %s",
-			  strerror(-r));
 	return r;
 }
 
@@ -1020,16 +1018,27 @@ static int vm_prepare_boot(struct splitvm *vm,
 		vm->boot.nr_modules = i + 1;
 	}
 	/*
-	 * Built in a buffer of the largest size, then cut to what it holds
-	 * (a few KiB), which is kept for resets. malloc, not calloc: pages
-	 * libfdt never writes are never touched.
+	 * Built in a buffer that starts at 4 KiB and doubles, up to
+	 * FDT_MAX_SIZE, while libfdt finds it too small: fdt_create() zeroes
+	 * all of its buffer, and one of the largest size cost every VM 16
+	 * page faults for a tree of a few KiB. Then cut to what it holds,
+	 * which is kept for resets.
 	 */
-	vm->fdt = malloc(FDT_MAX_SIZE);
-	if (!vm->fdt)
-		return -ENOMEM;
-	r = vm_build_fdt(vm, vm->fdt, cfg->cmdline);
-	if (r)
+	for (size_t size = 4096;; size *= 2) {
+		vm->fdt = malloc(size);
+		if (!vm->fdt)
+			return -ENOMEM;
+		r = vm_build_fdt(vm, vm->fdt, size, cfg->cmdline);
+		if (r != -ENOSPC || size >= FDT_MAX_SIZE)
+			break;
+		free(vm->fdt);
+		vm->fdt = NULL;
+	}
+	if (r) {
+		log_error(&vm->log, "building the machine FDT failed: %s",
+			  strerror(-r));
 		return r;
+	}
 	fdt = realloc(vm->fdt, fdt_totalsize(vm->fdt));
 	if (fdt)
 		vm->fdt = fdt;
