@@ -50,8 +50,11 @@ def main():
 
     def flush(s):
         nonlocal total
-        # COMM and its threads (splitvm-vcpu0, splitvm-io...).
-        if not s or not (s[0] == comm or s[0].startswith(comm + "-")):
+        # COMM and its threads (splitvm-vcpu0, splitvm-io...); COMM may
+        # be a comma-separated list (svbench,splitvm: the driver and the
+        # library's threads).
+        if not s or not any(s[0] == c or s[0].startswith(c + "-")
+                            for c in comm.split(",")):
             return
         chain = " ".join(s[1:])
         for name, marks in PHASES:
