@@ -133,8 +133,11 @@ int splitvm_config_new(struct splitvm_config **ret);
 void splitvm_config_free(struct splitvm_config *cfg);
 
 /**
- * Sets the kernel image: a multiboot (ELF32/ELF64 or a.out kludge) image or
- * an ELF64 entered in long mode. The file is read by splitvm_create().
+ * Sets the kernel image: a Linux bzImage, a multiboot image (ELF32/ELF64
+ * or a.out kludge), a PVH ELF (Xen entry note) or an ELF64 entered in long
+ * mode. splitvm_create() reads it whole into memory of its own, which a
+ * reset boots again: the file may change or go once the VM exists, and a
+ * file that changes while it is read fails splitvm_create() (-ESTALE).
  * Returns 0, or -EINVAL (NULL or empty path), -ENOMEM.
  */
 int splitvm_config_set_kernel(struct splitvm_config *cfg, const char *path);
