@@ -27,6 +27,7 @@
 static const char usage_text[] =
 	"Usage: splitvm run --kernel FILE [options]\n"
 	"       splitvm test MANIFEST [options]\n"
+	"       splitvm test --kvm-unit-tests DIR [options] [ENTRY...]\n"
 	"       splitvm test --merge [--junit FILE] [--json FILE] REPORT...\n"
 	"       splitvm qemu QEMU-OPTIONS (or run as qemu-system-x86_64)\n"
 	"       splitvm --help | --version\n"
@@ -91,6 +92,9 @@ static const char usage_text[] =
 	"  --timeout SECONDS     for entries without their own (default 120)\n"
 	"  --no-sandbox          run the VMs without their seccomp allowlists\n"
 	"  --merge               merge the JSON reports of shards\n"
+	"  --kvm-unit-tests DIR  run a built kvm-unit-tests tree's\n"
+	"                        x86/unittests.cfg instead of a MANIFEST, with\n"
+	"                        run_tests.sh's PASS, FAIL and SKIP\n"
 	"\n"
 	"Exit status (of 'run'):\n"
 	"  (v << 1) | 1  the guest wrote v to the debug-exit port 0xf4\n"

@@ -22,8 +22,6 @@
 #include "manifest.h"
 #include "values.h"
 
-enum { NAME_MAX_LEN = 64 };
-
 /* One "key = value" as written. */
 struct raw_value {
 	const char *key; /* one of keys[]'s names */
@@ -74,27 +72,16 @@ static bool fail(struct manifest *m, unsigned int line, const char *fmt, ...)
 	return false;
 }
 
-/* Names become file names (NAME.log) and group names: a safe alphabet. */
-static bool valid_name(const char *s, size_t len)
-{
-	if (len == 0 || len > NAME_MAX_LEN || s[0] == '.' || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_.+-", s[i]))
-			return false;
-	return true;
-}
-
 /* A "[name]" line: a new section, unless the name is taken or invalid. */
 static bool open_section(struct manifest *m, const char *name, size_t len)
 {
 	struct raw_section *grown, *sec;
 
-	if (!valid_name(name, len))
+	if (!suite_valid_name(name, len))
 		return fail(m, m->line,
 			    "[%.*s]: a name is 1 to %d letters, digits, '_', "
 			    "'.', '+' or '-', not starting with '.' or '-'",
-			    (int)(len > 80 ? 80 : len), name, NAME_MAX_LEN);
+			    (int)(len > 80 ? 80 : len), name, SUITE_NAME_MAX);
 	for (size_t i = 0; i < m->n_sections; i++)
 		if (strlen(m->sections[i].name) == len &&
 		    !memcmp(m->sections[i].name, name, len))
@@ -182,6 +169,30 @@ static char *read_line(char *str, int num, void *stream)
 
 static const char *known_key(const char *name);
 
+/*
+ * "append += more": libinih takes lines of up to 200 bytes (Debian builds
+ * it with INI_MAX_LINE 200), and continuation lines are refused here, so
+ * a long command line is written in pieces, joined with one space.
+ */
+static bool extend_value(struct manifest *m, struct raw_section *sec,
+			 const char *key, const char *more)
+{
+	for (size_t i = 0; i < sec->n_values; i++) {
+		struct raw_value *v = &sec->values[i];
+		char *joined;
+
+		if (v->key != key)
+			continue;
+		if (asprintf(&joined, "%s%s%s", v->value, *v->value ? " " : "",
+			     more) < 0)
+			return fail(m, m->line, "%s", strerror(ENOMEM));
+		free(v->value);
+		v->value = joined;
+		return true;
+	}
+	return false;
+}
+
 /* libinih's handler: one "key = value" of the current section. */
 static int take_value(void *user, const char *section, const char *name,
 		      const char *value)
@@ -189,8 +200,19 @@ static int take_value(void *user, const char *section, const char *name,
 	struct manifest *m = user;
 	struct raw_section *sec;
 	struct raw_value *grown;
-	const char *key = known_key(name);
+	size_t len = strlen(name);
+	/* libinih reads "append += x" as the key "append +". */
+	bool extend = len && name[len - 1] == '+';
+	char base[32];
+	const char *key;
 
+	if (extend) {
+		len--;
+		while (len && isspace((unsigned char)name[len - 1]))
+			len--;
+	}
+	snprintf(base, sizeof(base), "%.*s", (int)len, name);
+	key = len < sizeof(base) ? known_key(base) : NULL;
 	if (m->failed)
 		return 1; /* said already */
 	if (!m->n_sections || strcmp(section, m->sections[m->n_sections - 1].name))
@@ -199,7 +221,13 @@ static int take_value(void *user, const char *section, const char *name,
 	if (!key)
 		return fail(m, m->line, "unknown key '%s' in [%s]", name,
 			    section);
-	for (size_t i = 0; i < sec->n_values; i++)
+	if (extend && strcmp(key, "append"))
+		return fail(m, m->line,
+			    "'%s +=': only append takes += (in [%s])", key,
+			    section);
+	if (extend && (extend_value(m, sec, key, value) || m->failed))
+		return !m->failed;
+	for (size_t i = 0; !extend && i < sec->n_values; i++)
 		if (sec->values[i].key == key && strcmp(key, "module"))
 			return fail(m, m->line,
 				    "'%s' is given twice in [%s] (first at "
@@ -291,7 +319,7 @@ static bool take_words(struct manifest *m, const struct raw_value *v,
 			p++;
 			continue;
 		}
-		if (names && !valid_name(p, len))
+		if (names && !suite_valid_name(p, len))
 			return fail(m, v->line,
 				    "%s: '%.*s' is not a name (letters, "
 				    "digits, '_', '.', '+', '-')",
@@ -757,6 +785,30 @@ static void parse(struct manifest *m)
 	}
 	if (!m->failed && ferror(m->f))
 		fail(m, 0, "reading failed: %s", strerror(EIO));
+}
+
+int manifest_entry_set(struct suite_entry *e, const char *key,
+		       const char *value, char *err, size_t err_size)
+{
+	struct manifest m = {.path = ""};
+	struct raw_value v = {.key = known_key(key), .line = 0};
+
+	if (!v.key) {
+		snprintf(err, err_size, "'%s' is not a manifest key", key);
+		return -1;
+	}
+	m.dir = strdup(".");
+	v.value = strdup(value);
+	if (!m.dir || !v.value)
+		fail(&m, 0, "%s", strerror(ENOMEM));
+	for (size_t i = 0; !m.failed && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].name == v.key)
+			keys[i].take(&m, e, &v);
+	if (m.failed)
+		snprintf(err, err_size, "%s", m.err);
+	free(v.value);
+	manifest_free(&m);
+	return m.failed ? -1 : 0;
 }
 
 int manifest_read(const char *path, struct suite *s, char *err,

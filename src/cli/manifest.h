@@ -22,4 +22,14 @@
 int manifest_read(const char *path, struct suite *s, char *err,
 		  size_t err_size);
 
+/*
+ * Sets one manifest key (docs/suite.md) of entry e from value, with the
+ * checks manifest_read() makes: another reader (kut.c) fills entries
+ * through it. Relative paths are taken as they are. A key such as
+ * module or device adds to what e has. Returns 0, or -1 with err holding
+ * the problem ("cpu 'xyz': ...").
+ */
+int manifest_entry_set(struct suite_entry *e, const char *key,
+		       const char *value, char *err, size_t err_size);
+
 #endif /* SPLITVM_CLI_MANIFEST_H */

@@ -17,6 +17,7 @@ static const char *const verdict_names[] = {
 	[REPORT_FAIL] = "fail",
 	[REPORT_ALLOWED_FAIL] = "allowed-fail",
 	[REPORT_NOT_RUN] = "not-run",
+	[REPORT_SKIP] = "skip",
 };
 
 const char *report_verdict_name(enum report_verdict v)
@@ -97,13 +98,30 @@ static void tap_text(FILE *f, const char *s)
 
 void report_tap_line(FILE *f, size_t number, const struct report_case *c)
 {
-	fprintf(f, "%s %zu - %s", c->verdict == REPORT_PASS ? "ok" : "not ok",
+	fprintf(f, "%s %zu - %s",
+		c->verdict == REPORT_PASS || c->verdict == REPORT_SKIP
+			? "ok"
+			: "not ok",
 		number, c->name);
+	/* kvm-unit-tests: as run_tests.sh says it, "smptest (1 tests)",
+	 * and a SKIP as TAP's directive with its reason. */
+	if (c->verdict == REPORT_SKIP) {
+		fputs(" # SKIP ", f);
+		tap_text(f, c->summary ? c->summary : "");
+		fputc('\n', f);
+		fflush(f);
+		return;
+	}
+	if (c->summary) {
+		fputs(" (", f);
+		tap_text(f, c->summary);
+		fputc(')', f);
+	}
 	if (c->verdict == REPORT_NOT_RUN)
 		fputs(" # not run: the suite was stopped", f);
 	else if (c->allow_fail)
 		fputs(" # TODO allowed to fail", f);
-	if (c->reason && c->verdict != REPORT_NOT_RUN) {
+	if (c->reason && c->verdict != REPORT_NOT_RUN && !c->summary) {
 		fputs(c->allow_fail ? ": " : " # ", f);
 		tap_text(f, c->reason);
 	}
@@ -120,6 +138,7 @@ void report_case_free(struct report_case *c)
 	free(c->detail);
 	free(c->log);
 	free(c->console);
+	free(c->summary);
 	*c = (struct report_case){.name = NULL};
 }
 
@@ -134,7 +153,7 @@ void report_free(struct report *r)
 
 /* Counts of each verdict, and the time of all. */
 struct tally {
-	size_t n[4];
+	size_t n[REPORT_VERDICTS];
 	double time;
 };
 
@@ -198,6 +217,7 @@ static json_t *case_json(const struct report_case *c)
 	    json_object_set_new(o, "duration", json_real(c->duration)) ||
 	    json_object_set_new(o, "allow_fail", json_boolean(c->allow_fail)) ||
 	    json_object_set_new(o, "reason", jstr(c->reason)) ||
+	    json_object_set_new(o, "summary", jstr(c->summary)) ||
 	    json_object_set_new(o, "detail", jstr(c->detail)) ||
 	    json_object_set_new(o, "log", jstr(c->log)) ||
 	    json_object_set_new(o, "console", jstr(c->console))) {
@@ -212,11 +232,12 @@ static json_t *report_json(const struct report *r)
 	struct tally t = tally(r);
 	json_t *root = json_object(), *tests = json_array();
 	json_t *summary = json_pack(
-		"{s:I, s:I, s:I, s:I, s:I, s:f}", "total", (json_int_t)r->n,
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "total", (json_int_t)r->n,
 		"passed", (json_int_t)t.n[REPORT_PASS], "failed",
 		(json_int_t)t.n[REPORT_FAIL], "allowed_failures",
 		(json_int_t)t.n[REPORT_ALLOWED_FAIL], "not_run",
-		(json_int_t)t.n[REPORT_NOT_RUN], "duration", t.time);
+		(json_int_t)t.n[REPORT_NOT_RUN], "skipped",
+		(json_int_t)t.n[REPORT_SKIP], "duration", t.time);
 	bool ok = root && tests && summary;
 
 	for (size_t i = 0; ok && i < r->n; i++)
@@ -310,6 +331,10 @@ static void junit_case(FILE *f, const char *suite, const struct report_case *c)
 		fputs("      <skipped message=\"allowed to fail: ", f);
 		xml_text(f, c->reason, true);
 		fputs("\"/>\n", f);
+	} else if (c->verdict == REPORT_SKIP) {
+		fputs("      <skipped message=\"", f);
+		xml_text(f, c->summary, true);
+		fputs("\"/>\n", f);
 	} else if (c->verdict == REPORT_NOT_RUN) {
 		fputs("      <error message=\"not run: the suite was "
 		      "stopped\" type=\"not-run\"/>\n", f);
@@ -337,13 +362,13 @@ int report_write_junit(const struct report *r, const char *path, char *err,
 		"skipped=\"%zu\" time=\"%.3f\">\n"
 		"  <testsuite name=\"",
 		r->n, t.n[REPORT_FAIL], t.n[REPORT_NOT_RUN],
-		t.n[REPORT_ALLOWED_FAIL], t.time);
+		t.n[REPORT_ALLOWED_FAIL] + t.n[REPORT_SKIP], t.time);
 	xml_text(f, suite, true);
 	fprintf(f,
 		"\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
 		"skipped=\"%zu\" time=\"%.3f\">\n",
 		r->n, t.n[REPORT_FAIL], t.n[REPORT_NOT_RUN],
-		t.n[REPORT_ALLOWED_FAIL], t.time);
+		t.n[REPORT_ALLOWED_FAIL] + t.n[REPORT_SKIP], t.time);
 	for (size_t i = 0; i < r->n; i++)
 		junit_case(f, suite, &r->cases[i]);
 	fputs("  </testsuite>\n</testsuites>\n", f);
@@ -389,10 +414,11 @@ static const char *read_case(json_t *o, struct report_case *c)
 	if (!read_string(o, "name", &c->name) || !c->name || !*c->name)
 		return "no \"name\" string";
 	if (!read_verdict(o, &c->verdict))
-		return "no \"verdict\" of pass, fail, allowed-fail, not-run";
+		return "no \"verdict\" of pass, fail, allowed-fail, not-run, skip";
 	if (!read_string(o, "expected", &c->expected) ||
 	    !read_string(o, "outcome", &c->outcome) ||
 	    !read_string(o, "reason", &c->reason) ||
+	    !read_string(o, "summary", &c->summary) ||
 	    !read_string(o, "detail", &c->detail) ||
 	    !read_string(o, "log", &c->log) ||
 	    !read_string(o, "console", &c->console))

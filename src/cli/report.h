@@ -18,6 +18,8 @@ enum report_verdict {
 	REPORT_FAIL,		/* did not */
 	REPORT_ALLOWED_FAIL,	/* did not, and may fail (allow-fail) */
 	REPORT_NOT_RUN,		/* the suite was stopped before it ran */
+	REPORT_SKIP,		/* not applicable here (kvm-unit-tests' SKIP) */
+	REPORT_VERDICTS
 };
 
 /* One test's result. Strings are valid UTF-8 (report_text()); NULL
@@ -35,6 +37,10 @@ struct report_case {
 	char *detail;	/* the monitor's line on how the run ended */
 	char *log;	/* the console log's path */
 	char *console;	/* the console (its end, when long) */
+	/* kvm-unit-tests entries: what run_tests.sh prints in parentheses
+	 * after the verdict ("1 tests", "timeout; duration=90s", "i386
+	 * only"), or NULL when it prints nothing. */
+	char *summary;
 };
 
 struct report {
@@ -43,13 +49,13 @@ struct report {
 	size_t n;
 };
 
-/* "pass", "fail", "allowed-fail", "not-run". */
+/* "pass", "fail", "allowed-fail", "not-run", "skip". */
 const char *report_verdict_name(enum report_verdict v);
 
 /* Whether a verdict keeps the suite's status at 0. */
 static inline bool report_verdict_ok(enum report_verdict v)
 {
-	return v == REPORT_PASS || v == REPORT_ALLOWED_FAIL;
+	return v == REPORT_PASS || v == REPORT_ALLOWED_FAIL || v == REPORT_SKIP;
 }
 
 /*

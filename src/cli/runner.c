@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kut.h"
 #include "runner.h"
 #include "status.h"
 
@@ -194,16 +195,43 @@ static int boot(struct runner *r, size_t i, const struct splitvm_config *cfg,
 	return err;
 }
 
+/* What an entry must do, in words, for the reports. */
+static char *expected_text(const struct suite_entry *e)
+{
+	if (e->judging == SUITE_JUDGE_KUT)
+		return strdup("PASS or SKIP by run_tests.sh's rules");
+	return suite_expect_text(&e->expect);
+}
+
+/* kvm-unit-tests' entry: run_tests.sh's verdict and what it prints. */
+static void judge_kut(struct report_case *c, const struct suite_entry *e,
+		      const struct splitvm_result *res, const char *console,
+		      const struct vm_log *log)
+{
+	char *summary = NULL;
+
+	c->verdict = kut_judge(e, res, console, log->error[0] != 0, &summary);
+	if (summary)
+		c->summary = report_text(summary, strlen(summary));
+	free(summary);
+	if (c->verdict == REPORT_FAIL && asprintf(&c->reason, "FAIL%s%s%s",
+						  c->summary ? " (" : "",
+						  c->summary ? c->summary : "",
+						  c->summary ? ")" : "") < 0)
+		c->reason = NULL;
+}
+
 /* The case's verdict from the run's result and what the console holds. */
 static void judge(struct report_case *c, const struct suite_entry *e,
-		  const struct splitvm_result *res, int log_fd)
+		  const struct splitvm_result *res, const struct vm_log *log)
 {
 	char why[512];
 	size_t len = 0, cut = 0;
-	char *console = log_fd >= 0 ? read_console(log_fd, CONSOLE_MATCH_MAX,
-						   &len, &cut)
-				    : NULL;
-	bool met = suite_judge(&e->expect, res, console ? console : "", why,
+	char *console = log->fd >= 0 ? read_console(log->fd, CONSOLE_MATCH_MAX,
+						    &len, &cut)
+				     : NULL;
+	bool met = e->judging == SUITE_JUDGE_EXPECT &&
+		   suite_judge(&e->expect, res, console ? console : "", why,
 			       sizeof(why));
 
 	c->outcome = strdup(splitvm_outcome_name(res->outcome));
@@ -212,10 +240,14 @@ static void judge(struct report_case *c, const struct suite_entry *e,
 	c->detail = res->detail[0] ? report_text(res->detail,
 						 strlen(res->detail))
 				   : NULL;
-	c->reason = met ? NULL : report_text(why, strlen(why));
-	c->verdict = met ? REPORT_PASS
-		     : e->allow_fail ? REPORT_ALLOWED_FAIL
-				     : REPORT_FAIL;
+	if (e->judging == SUITE_JUDGE_KUT) {
+		judge_kut(c, e, res, console ? console : "", log);
+	} else {
+		c->reason = met ? NULL : report_text(why, strlen(why));
+		c->verdict = met ? REPORT_PASS
+			     : e->allow_fail ? REPORT_ALLOWED_FAIL
+					     : REPORT_FAIL;
+	}
 	if (console)
 		c->console = console_for_report(console, len, cut);
 	free(console);
@@ -236,6 +268,23 @@ static void monitor_failed(struct splitvm_result *res, int err,
 		 log->error[0] ? log->error : strerror(-err));
 }
 
+/*
+ * An entry decided before it runs (kvm-unit-tests: another arch, a
+ * nodefault test...): no VM and no log, the verdict and run_tests.sh's
+ * reason.
+ */
+static void prejudged(struct report_case *c, const struct suite_entry *e)
+{
+	const char *why = e->prejudged_reason ? e->prejudged_reason : "";
+
+	c->verdict = e->prejudged == SUITE_SKIP ? REPORT_SKIP : REPORT_FAIL;
+	c->outcome = strdup(e->prejudged == SUITE_SKIP ? "skipped"
+							: "refused");
+	c->summary = report_text(why, strlen(why));
+	if (c->verdict == REPORT_FAIL)
+		c->reason = report_text(why, strlen(why));
+}
+
 static void run_entry(struct runner *r, size_t i)
 {
 	const struct suite_entry *e = r->entries[i];
@@ -247,8 +296,12 @@ static void run_entry(struct runner *r, size_t i)
 	int err;
 
 	c->name = strdup(e->name);
-	c->expected = suite_expect_text(&e->expect);
+	c->expected = expected_text(e);
 	c->allow_fail = e->allow_fail;
+	if (e->prejudged != SUITE_RUN) {
+		prejudged(c, e);
+		return;
+	}
 	if (asprintf(&c->log, "%s/%s.log", r->o->log_dir, e->name) < 0)
 		c->log = NULL;
 	log.fd = c->log ? open(c->log, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
@@ -274,7 +327,7 @@ static void run_entry(struct runner *r, size_t i)
 		 res.outcome != SPLITVM_OUTCOME_POWEROFF)
 		vm_log_line(&log, SPLITVM_LOG_INFO, res.detail);
 	c->duration = now() - start;
-	judge(c, e, &res, log.fd);
+	judge(c, e, &res, &log);
 	if (log.fd >= 0)
 		close(log.fd);
 	pthread_mutex_destroy(&log.lock);
@@ -371,7 +424,7 @@ static void mark_not_run(struct runner *r)
 		struct report_case *c = &r->cases[r->next];
 
 		c->name = strdup(r->entries[r->next]->name);
-		c->expected = suite_expect_text(&r->entries[r->next]->expect);
+		c->expected = expected_text(r->entries[r->next]);
 		c->outcome = strdup("not-run");
 		c->status = EXIT_INTERRUPTED;
 		c->allow_fail = r->entries[r->next]->allow_fail;

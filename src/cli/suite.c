@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The suite's entries, what they expect, and their VM configurations. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,18 @@
 
 #include "status.h"
 #include "suite.h"
+
+/* Names become file names (NAME.log) and group names: a safe alphabet. */
+bool suite_valid_name(const char *s, size_t len)
+{
+	if (len == 0 || len > SUITE_NAME_MAX || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    (!s[i] || !strchr("_.+-", s[i])))
+			return false;
+	return true;
+}
 
 struct suite_entry *suite_add(struct suite *s, const char *name)
 {
@@ -54,6 +67,8 @@ static void entry_free(struct suite_entry *e)
 	if (e->expect.console)
 		regfree(&e->expect.console_re);
 	free(e->expect.console);
+	free(e->timeout_text);
+	free(e->prejudged_reason);
 	free(e);
 }
 

@@ -27,6 +27,23 @@ struct suite_expect {
 	regex_t console_re;	/* console compiled (REG_NEWLINE) */
 };
 
+/*
+ * How an entry is judged: against its expectation (the manifest), or by
+ * kvm-unit-tests' run_tests.sh rules (kut.c), which give PASS, FAIL or
+ * SKIP from the exit status and the console.
+ */
+enum suite_judging {
+	SUITE_JUDGE_EXPECT = 0,
+	SUITE_JUDGE_KUT,
+};
+
+/* An entry decided before it runs (kut.c: arch, nodefault, check=...). */
+enum suite_prejudged {
+	SUITE_RUN = 0,	/* it runs */
+	SUITE_SKIP,	/* not run: SKIP, prejudged_reason says why */
+	SUITE_REFUSED,	/* not run: FAIL, prejudged_reason says why */
+};
+
 /* The chips an entry goes without (--no-pit, --no-pic, --no-rtc). */
 enum {
 	SUITE_NO_PIT = 1,
@@ -58,12 +75,27 @@ struct suite_entry {
 	char **groups;
 	size_t n_groups;
 	bool allow_fail;
+	enum suite_judging judging;
+	/* SUITE_JUDGE_KUT: the timeout as the configuration wrote it, for
+	 * run_tests.sh's "timeout; duration=90s". */
+	char *timeout_text;
+	enum suite_prejudged prejudged;
+	char *prejudged_reason;
 };
 
 struct suite {
 	struct suite_entry **entries;
 	size_t n;
 };
+
+enum { SUITE_NAME_MAX = 64 };
+
+/*
+ * Whether s[0..len) is an entry or group name: 1 to SUITE_NAME_MAX
+ * letters, digits, '_', '.', '+', '-', not starting with '.' or '-' (a
+ * name becomes a log's file name).
+ */
+bool suite_valid_name(const char *s, size_t len);
 
 /* Adds a new zeroed entry named name; NULL when memory runs out. */
 struct suite_entry *suite_add(struct suite *s, const char *name);

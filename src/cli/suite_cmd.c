@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kut.h"
 #include "manifest.h"
 #include "report.h"
 #include "runner.h"
@@ -31,6 +32,7 @@ enum {
 
 struct test_cmd {
 	const char *manifest;
+	const char *kut_dir;	/* --kvm-unit-tests DIR, instead of it */
 	unsigned int jobs;
 	const char *groups[MAX_GROUPS];
 	size_t n_groups;
@@ -43,7 +45,7 @@ struct test_cmd {
 	const char *log_dir;
 	uint64_t timeout_ms;
 	bool sandbox;
-	char **inputs; /* --merge's reports */
+	char **inputs; /* --merge's reports, or the entries to run */
 	int n_inputs;
 };
 
@@ -101,6 +103,9 @@ static int test_option(struct test_cmd *t, int opt, const char *arg)
 	case 'S':
 		t->sandbox = false;
 		return 0;
+	case 'K':
+		t->kut_dir = arg;
+		return 0;
 	default:
 		return EXIT_USAGE;
 	}
@@ -120,6 +125,7 @@ static int test_parse(struct test_cmd *t, int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{"no-sandbox", no_argument, NULL, 'S'},
 		{"merge", no_argument, NULL, 'm'},
+		{"kvm-unit-tests", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt, r;
@@ -144,6 +150,13 @@ static int test_parse(struct test_cmd *t, int argc, char **argv)
 		t->n_inputs = argc - optind;
 		return 0;
 	}
+	/* As run_tests.sh takes them: the entries to run, or all. */
+	if (t->kut_dir) {
+		t->manifest = t->kut_dir;
+		t->inputs = argv + optind;
+		t->n_inputs = argc - optind;
+		return 0;
+	}
 	if (optind == argc)
 		return usage_error("test needs a MANIFEST");
 	if (argc - optind > 1)
@@ -152,16 +165,31 @@ static int test_parse(struct test_cmd *t, int argc, char **argv)
 	return 0;
 }
 
-/* The entries of s in one of the groups asked for (all with none). */
+/* Whether entry e is one of the names given (any, with none). */
+static bool named(const struct test_cmd *t, const struct suite_entry *e)
+{
+	for (int i = 0; i < t->n_inputs; i++)
+		if (!strcmp(t->inputs[i], e->name))
+			return true;
+	return !t->n_inputs;
+}
+
+/* The entries of s in one of the groups asked for (all with none), and
+ * among the names given. */
 static int pick_groups(const struct test_cmd *t, struct suite *s,
 		       struct suite_entry **picked, size_t *n)
 {
+	for (int i = 0; i < t->n_inputs; i++)
+		if (!suite_find(s, t->inputs[i]))
+			return usage_error("'%s': no entry of %s has that name",
+					   t->inputs[i], t->manifest);
 	*n = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		bool in = !t->n_groups;
+		bool in = !t->n_groups && named(t, s->entries[i]);
 
 		for (size_t g = 0; !in && g < t->n_groups; g++)
-			in = suite_entry_in_group(s->entries[i], t->groups[g]);
+			in = suite_entry_in_group(s->entries[i], t->groups[g]) &&
+			     named(t, s->entries[i]);
 		if (in)
 			picked[(*n)++] = s->entries[i];
 	}
@@ -254,11 +282,14 @@ static char *make_log_dir(const struct test_cmd *t)
 }
 
 /* The suite's name in JUnit: the manifest's file name less ".ini". */
-static char *suite_name(const char *manifest)
+static char *suite_name(const struct test_cmd *t)
 {
+	const char *manifest = t->manifest;
 	const char *base = strrchr(manifest, '/');
 	size_t len;
 
+	if (t->kut_dir)
+		return strdup("kvm-unit-tests");
 	base = base ? base + 1 : manifest;
 	len = strlen(base);
 	if (len > 4 && !strcmp(base + len - 4, ".ini"))
@@ -270,7 +301,7 @@ static char *suite_name(const char *manifest)
 static int finish(const struct test_cmd *t, const struct report *rep,
 		  const char *log_dir, int status)
 {
-	size_t count[4] = {0};
+	size_t count[REPORT_VERDICTS] = {0};
 	double time = 0;
 	char err[512];
 
@@ -278,10 +309,11 @@ static int finish(const struct test_cmd *t, const struct report *rep,
 		count[rep->cases[i].verdict]++;
 		time += rep->cases[i].duration;
 	}
-	printf("# %zu passed, %zu failed, %zu allowed to fail, %zu not run "
-	       "(%.1f s of VM time)\n",
+	printf("# %zu passed, %zu failed, %zu allowed to fail, %zu not run, "
+	       "%zu skipped (%.1f s of VM time)\n",
 	       count[REPORT_PASS], count[REPORT_FAIL],
-	       count[REPORT_ALLOWED_FAIL], count[REPORT_NOT_RUN], time);
+	       count[REPORT_ALLOWED_FAIL], count[REPORT_NOT_RUN],
+	       count[REPORT_SKIP], time);
 	for (size_t i = 0; i < rep->n; i++)
 		if (rep->cases[i].verdict == REPORT_FAIL)
 			printf("# failed: %s: %s\n", rep->cases[i].name,
@@ -331,7 +363,7 @@ static int test_run(const struct test_cmd *t, struct suite_entry **picked,
 		.progress = isatty(STDERR_FILENO),
 		.tap = stdout,
 	};
-	struct report rep = {.suite = suite_name(t->manifest)};
+	struct report rep = {.suite = suite_name(t)};
 	char *log_dir = make_log_dir(t);
 	int status;
 
@@ -381,7 +413,8 @@ int cli_test(int argc, char **argv)
 		t.jobs = cpus > 0 ? (unsigned int)cpus : 1;
 	if (!t.timeout_ms)
 		t.timeout_ms = DEFAULT_TIMEOUT_MS;
-	if (manifest_read(t.manifest, &s, err, sizeof(err))) {
+	if (t.kut_dir ? kut_read(t.kut_dir, t.n_groups > 0, &s, err, sizeof(err))
+		      : manifest_read(t.manifest, &s, err, sizeof(err))) {
 		suite_free(&s);
 		return bad_input(err);
 	}

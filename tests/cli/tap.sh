@@ -17,6 +17,20 @@ require_kvm() {
 	fi
 }
 
+# check NAME COND...: one TAP line, ok when the command COND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# run ARGS...: splitvm test, its stdout in $tmp/t.out, stderr in
+# $tmp/t.err, its status in $st.
+run() {
+	"$SPLITVM" test "$@" >"$tmp/t.out" 2>"$tmp/t.err" </dev/null
+	st=$?
+}
+
 # ok NAME, not_ok NAME: one TAP line; a failure shows the tail of every
 # non-empty $tmp/*.out and $tmp/*.err.
 ok() {

@@ -6,23 +6,9 @@
 . "$(dirname "$0")/tap.sh"
 require_kvm
 
-# check NAME COND...: one TAP line, ok when the command COND succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-
 # suite FILE: a manifest from stdin; the guests' paths are absolute.
 suite() {
 	cat >"$1"
-}
-
-# run ARGS...: splitvm test, its stdout in $tmp/t.out, stderr in
-# $tmp/t.err, its status in $st.
-run() {
-	"$SPLITVM" test "$@" >"$tmp/t.out" 2>"$tmp/t.err" </dev/null
-	st=$?
 }
 
 # json FILE EXPR: python's verdict on the JSON report FILE (as r).
