@@ -510,6 +510,7 @@ static bool skip_before_run(struct kut *k, struct suite_entry *e,
 	const char *accel_env = getenv("ACCEL");
 	const char *machine_env = getenv("MACHINE");
 	const char *check = getenv("CHECK");
+	struct stat st;
 	char why[1200];
 
 	if (!check || !*check)
@@ -542,9 +543,11 @@ static bool skip_before_run(struct kut *k, struct suite_entry *e,
 				r->disabled_if);
 	if (check && *check && check_fails(check, why, sizeof(why)))
 		return prejudge(k, e, SUITE_SKIP, "%s", why);
-	if (access(kernel, F_OK))
+	/* runtime.bash's [ ! -f "$kernel" ]: a regular file, and a
+	 * section with no file line names none ('' not found). */
+	if (!r->file || stat(kernel, &st) || !S_ISREG(st.st_mode))
 		return prejudge(k, e, SUITE_SKIP, "Test file '%s' not found",
-				kernel_rel);
+				r->file ? kernel_rel : "");
 	return true;
 }
 

@@ -1046,6 +1046,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "qemu"))
 		return cli_qemu(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "test"))
-		return cli_test(argc - 1, argv + 1);
+		return cli_test(argc - 1, argv + 1, &early_stop);
 	return usage_error("unknown command '%s'", argv[1]);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "suite.h"
 
 static const char *const verdict_names[] = {
 	[REPORT_PASS] = "pass",
@@ -89,32 +90,37 @@ char *report_text(const char *buf, size_t len)
 	return out;
 }
 
-/* A one-line reason for TAP: newlines would end the line. */
-static void tap_text(FILE *f, const char *s)
+void report_tap_text(FILE *f, const char *s)
 {
 	for (; *s; s++)
-		fputc(*s == '\n' ? ' ' : *s, f);
+		if (*s == '\n' || *s == '\r')
+			fputc(' ', f);
+		else if (*s == '#' || *s == '\\') /* TAP 13: escaped */
+			fprintf(f, "\\%c", *s);
+		else
+			fputc(*s, f);
 }
 
 void report_tap_line(FILE *f, size_t number, const struct report_case *c)
 {
-	fprintf(f, "%s %zu - %s",
+	fprintf(f, "%s %zu - ",
 		c->verdict == REPORT_PASS || c->verdict == REPORT_SKIP
 			? "ok"
 			: "not ok",
-		number, c->name);
+		number);
+	report_tap_text(f, c->name);
 	/* kvm-unit-tests: as run_tests.sh says it, "smptest (1 tests)",
 	 * and a SKIP as TAP's directive with its reason. */
 	if (c->verdict == REPORT_SKIP) {
 		fputs(" # SKIP ", f);
-		tap_text(f, c->summary ? c->summary : "");
+		report_tap_text(f, c->summary ? c->summary : "");
 		fputc('\n', f);
 		fflush(f);
 		return;
 	}
 	if (c->summary) {
 		fputs(" (", f);
-		tap_text(f, c->summary);
+		report_tap_text(f, c->summary);
 		fputc(')', f);
 	}
 	if (c->verdict == REPORT_NOT_RUN)
@@ -123,7 +129,7 @@ void report_tap_line(FILE *f, size_t number, const struct report_case *c)
 		fputs(" # TODO allowed to fail", f);
 	if (c->reason && c->verdict != REPORT_NOT_RUN && !c->summary) {
 		fputs(c->allow_fail ? ": " : " # ", f);
-		tap_text(f, c->reason);
+		report_tap_text(f, c->reason);
 	}
 	fputc('\n', f);
 	fflush(f);
@@ -193,10 +199,19 @@ static int close_report(FILE *f, const char *path, char *err,
 	return 0;
 }
 
-/* A JSON string, or null for NULL; strings are report_text()'s. */
+/* A JSON string, or null for NULL. Made report text here whatever it
+ * came from: jansson refuses invalid UTF-8 (it returns NULL). */
 static json_t *jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	char *text;
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	text = report_text(s, strlen(s));
+	j = text ? json_string(text) : NULL;
+	free(text);
+	return j;
 }
 
 static json_t *case_json(const struct report_case *c)
@@ -413,6 +428,10 @@ static const char *read_case(json_t *o, struct report_case *c)
 		return "not an object";
 	if (!read_string(o, "name", &c->name) || !c->name || !*c->name)
 		return "no \"name\" string";
+	/* Names as a manifest allows them: they become TAP lines and file
+	 * names again. */
+	if (!suite_valid_name(c->name, strlen(c->name)))
+		return "a \"name\" that is not a test name";
 	if (!read_verdict(o, &c->verdict))
 		return "no \"verdict\" of pass, fail, allowed-fail, not-run, skip";
 	if (!read_string(o, "expected", &c->expected) ||

@@ -68,6 +68,13 @@ char *report_text(const char *buf, size_t len);
 /* The TAP line of test number (from 1) c: "ok 3 - name"... */
 void report_tap_line(FILE *f, size_t number, const struct report_case *c);
 
+/*
+ * s as TAP text on one line: newlines become spaces, and '#' and '\'
+ * are escaped, so that nothing a guest printed (a summary, a reason) can
+ * end the line or start a directive (# TODO would hide a failure).
+ */
+void report_tap_text(FILE *f, const char *s);
+
 /* Frees the strings of c. */
 void report_case_free(struct report_case *c);
 

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "report.h"
 #include "result.h"
 
 enum {
@@ -51,10 +52,12 @@ static int result_stream(struct result_file *rf, int fd)
 
 /*
  * A regular file (or none yet): a temporary in the same directory, so
- * that rename() replaces the file in one step. A symbolic link is written
- * through, as open() would: the file it names is replaced.
+ * that rename() replaces the file in one step, with the mode and owner of
+ * the file it replaces (old, or NULL for a new one). A symbolic link is
+ * written through, as open() would: the file it names is replaced.
  */
-static int result_temp(struct result_file *rf, const char *path)
+static int result_temp(struct result_file *rf, const char *path,
+		       const struct stat *old)
 {
 	char *real = realpath(path, NULL);
 	const char *target = real ? real : path;
@@ -78,10 +81,14 @@ static int result_temp(struct result_file *rf, const char *path)
 		rf->temp = NULL;
 		goto err;
 	}
-	/* mkostemp() makes it 0600: give it the mode open() would have. */
+	/* mkostemp() makes it 0600: give it the mode open() would have
+	 * given a new file, or the old file's mode and (if we may) owner. */
 	mask = umask(0);
 	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) < 0 || !(rf->out = fdopen(fd, "w"))) {
+	if (old && fchown(fd, old->st_uid, old->st_gid) < 0)
+		r = -errno; /* not ours to give: ours, as a new file's */
+	if (fchmod(fd, old ? old->st_mode & 07777 : 0666 & ~mask) < 0 ||
+	    !(rf->out = fdopen(fd, "w"))) {
 		r = -errno;
 		close(fd);
 		goto err_temp;
@@ -99,6 +106,29 @@ err:
 	return r;
 }
 
+/* The one of fds 0-2 open on the file st describes, or -1. */
+static int stdio_fd_of(const struct stat *st)
+{
+	struct stat s;
+
+	for (int i = 0; i <= 2; i++)
+		if (fstat(i, &s) == 0 && s.st_dev == st->st_dev &&
+		    s.st_ino == st->st_ino)
+			return i;
+	return -1;
+}
+
+/* The file at path, written in place from its start: where it may not,
+ * or must not, be replaced. */
+static int result_in_place(struct result_file *rf, const char *path,
+			   int flags)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC | flags,
+		      0666);
+
+	return fd < 0 ? -errno : result_stream(rf, fd);
+}
+
 int result_open(struct result_file *rf, const char *path)
 {
 	struct stat st;
@@ -109,8 +139,15 @@ int result_open(struct result_file *rf, const char *path)
 	 * until the new one replaces it. O_NONBLOCK: a FIFO nobody reads
 	 * fails at once (ENXIO) rather than holding the open for ever. */
 	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* A symbolic link to a file not there yet: created through
+		 * the link, as open() would, never put in its place. */
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return result_in_place(rf, path, O_CREAT);
+		return result_temp(rf, path, NULL);
+	}
 	if (fd < 0)
-		return errno == ENOENT ? result_temp(rf, path) : -errno;
+		return -errno;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		close(fd);
@@ -119,7 +156,23 @@ int result_open(struct result_file *rf, const char *path)
 	if (!S_ISREG(st.st_mode))
 		return result_stream(rf, fd);
 	close(fd);
-	return result_temp(rf, path);
+	/* /dev/stdout into a file, or the file stdout was sent to: the
+	 * document follows the console there, through that descriptor;
+	 * replacing the file would lose what the guest printed. */
+	if ((r = stdio_fd_of(&st)) >= 0) {
+		fd = fcntl(r, F_DUPFD_CLOEXEC, 3);
+		return fd < 0 ? -errno : result_stream(rf, fd);
+	}
+	/* Other names (hard links) would keep the old file: in place. */
+	if (st.st_nlink > 1)
+		return result_in_place(rf, path, 0);
+	r = result_temp(rf, path, &st);
+	/* A directory that takes no new file (read-only, not ours) or a
+	 * name too long for the temporary's: in place, not atomic. */
+	if (r == -EACCES || r == -EPERM || r == -EROFS ||
+	    r == -ENAMETOOLONG)
+		r = result_in_place(rf, path, 0);
+	return r;
 }
 
 void result_close(struct result_file *rf)
@@ -204,13 +257,19 @@ static ssize_t keeper_read(struct keeper *k, int fd)
 
 void result_json_string(FILE *f, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+	/* Valid UTF-8 first (RFC 8259 8.1: a file name, a guest's text may
+	 * be anything), as the suite reports make their text. */
+	char *text = report_text(s, strlen(s));
+
+	for (const unsigned char *p = (const unsigned char *)(text ? text : "");
+	     *p; p++)
 		if (*p < 0x20)
 			fprintf(f, "\\u%04x", *p);
 		else if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
 		else
 			fputc(*p, f);
+	free(text);
 }
 
 /* The document the monitor did not write: how it ended, and why. */

@@ -195,12 +195,18 @@ static int boot(struct runner *r, size_t i, const struct splitvm_config *cfg,
 	return err;
 }
 
-/* What an entry must do, in words, for the reports. */
+/* What an entry must do, in words, for the reports: made report text,
+ * since a manifest's regex may hold any bytes. */
 static char *expected_text(const struct suite_entry *e)
 {
+	char *raw, *text;
+
 	if (e->judging == SUITE_JUDGE_KUT)
 		return strdup("PASS or SKIP by run_tests.sh's rules");
-	return suite_expect_text(&e->expect);
+	raw = suite_expect_text(&e->expect);
+	text = raw ? report_text(raw, strlen(raw)) : NULL;
+	free(raw);
+	return text;
 }
 
 /* kvm-unit-tests' entry: run_tests.sh's verdict and what it prints. */
@@ -304,6 +310,8 @@ static void run_entry(struct runner *r, size_t i)
 	}
 	if (asprintf(&c->log, "%s/%s.log", r->o->log_dir, e->name) < 0)
 		c->log = NULL;
+	/* The log path as the reports carry it (--log-dir may hold any
+	 * bytes); the file itself is opened by the path as given. */
 	log.fd = c->log ? open(c->log, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
 					       O_CLOEXEC,
 			       0644)
@@ -515,10 +523,14 @@ int runner_run(struct suite_entry *const *entries, size_t n,
 	pthread_sigmask(SIG_BLOCK, &stops, &old);
 	sig_fd = signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK);
 	started = start_workers(&r, threads, jobs);
-	if (started || !n)
+	if (started || !n) {
 		supervise(&r, sig_fd);
-	else
+	} else {
+		/* No worker at all: every entry says it did not run, never
+		 * the zeroed case's "pass". */
 		err = -errno;
+		mark_not_run(&r);
+	}
 	for (size_t i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	clear_progress(&r);

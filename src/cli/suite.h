@@ -88,7 +88,9 @@ struct suite {
 	size_t n;
 };
 
-enum { SUITE_NAME_MAX = 64 };
+/* libinih (Debian's build) cuts a section name at 49 bytes: no longer,
+ * so that a manifest's names are whole. */
+enum { SUITE_NAME_MAX = 49 };
 
 /*
  * Whether s[0..len) is an entry or group name: 1 to SUITE_NAME_MAX

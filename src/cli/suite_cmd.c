@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,17 +317,28 @@ static int finish(const struct test_cmd *t, const struct report *rep,
 	       count[REPORT_PASS], count[REPORT_FAIL],
 	       count[REPORT_ALLOWED_FAIL], count[REPORT_NOT_RUN],
 	       count[REPORT_SKIP], time);
-	for (size_t i = 0; i < rep->n; i++)
-		if (rep->cases[i].verdict == REPORT_FAIL)
-			printf("# failed: %s: %s\n", rep->cases[i].name,
-			       rep->cases[i].reason ? rep->cases[i].reason : "");
+	for (size_t i = 0; i < rep->n; i++) {
+		if (rep->cases[i].verdict != REPORT_FAIL)
+			continue;
+		fputs("# failed: ", stdout);
+		report_tap_text(stdout, rep->cases[i].name);
+		fputs(": ", stdout);
+		report_tap_text(stdout, rep->cases[i].reason
+					       ? rep->cases[i].reason
+					       : "");
+		fputc('\n', stdout);
+	}
 	if (log_dir)
 		printf("# console logs: %s\n", log_dir);
 	fflush(stdout);
-	if ((t->json && report_write_json(rep, t->json, err, sizeof(err))) ||
-	    (t->junit && report_write_junit(rep, t->junit, err, sizeof(err)))) {
+	/* Both reports are tried: one that fails leaves the other. */
+	if (t->json && report_write_json(rep, t->json, err, sizeof(err))) {
 		fprintf(stderr, "splitvm: %s\n", err);
-		return EXIT_MONITOR_ERROR;
+		status = EXIT_MONITOR_ERROR;
+	}
+	if (t->junit && report_write_junit(rep, t->junit, err, sizeof(err))) {
+		fprintf(stderr, "splitvm: %s\n", err);
+		status = EXIT_MONITOR_ERROR;
 	}
 	if (status)
 		return status;
@@ -394,7 +408,42 @@ static int test_run(const struct test_cmd *t, struct suite_entry **picked,
 	return status;
 }
 
-int cli_test(int argc, char **argv)
+/*
+ * Whether a stop signal came: noted by main()'s handler before they were
+ * blocked, or waiting since. The runner reads the ones that come while it
+ * runs from its signalfd; this covers reading, listing, merging and
+ * writing the reports.
+ */
+static bool stop_pending(const volatile sig_atomic_t *stopped)
+{
+	sigset_t pending;
+
+	return *stopped ||
+	       (sigpending(&pending) == 0 &&
+		(sigismember(&pending, SIGINT) == 1 ||
+		 sigismember(&pending, SIGTERM) == 1 ||
+		 sigismember(&pending, SIGHUP) == 1));
+}
+
+static int cli_test_blocked(int argc, char **argv);
+
+int cli_test(int argc, char **argv, const volatile sig_atomic_t *stopped)
+{
+	sigset_t stops;
+	int r;
+
+	/* Blocked from here on: a signal waits, never cuts a report short. */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stops, NULL);
+	r = stop_pending(stopped) ? EXIT_INTERRUPTED
+				  : cli_test_blocked(argc, argv);
+	return stop_pending(stopped) ? EXIT_INTERRUPTED : r;
+}
+
+static int cli_test_blocked(int argc, char **argv)
 {
 	struct test_cmd t = {.jobs = 0, .sandbox = true};
 	struct suite s = {.entries = NULL};

@@ -12,7 +12,8 @@ bool parse_uint(const char *s, unsigned long long min,
 {
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	/* Digits only: strtoull() would take leading blanks and a sign. */
+	if (*s < '0' || *s > '9')
 		return false;
 	errno = 0;
 	*ret = strtoull(s, &end, 10);
@@ -32,7 +33,8 @@ bool parse_size(const char *s, uint64_t *ret)
 	memcpy(num, s, len + 1);
 	const char *u = strchr(units, num[len - 1] & ~0x20);
 
-	if (u && num[len - 1] != 0) {
+	/* (strchr() also finds the terminator: *u tells a unit from it.) */
+	if (u && *u) {
 		shift = 10 * (unsigned int)(u - units + 1);
 		num[len - 1] = 0;
 	}

@@ -1423,7 +1423,11 @@ int vm_wakeup(struct splitvm *vm)
 static void *vm_io_thread(void *arg)
 {
 	struct splitvm *vm = arg;
-	uint64_t limit = vm->timeout_ms
+	/* A limit past what the clock can count (~584 years) is none: the
+	 * product would wrap and end the run at once. */
+	uint64_t limit = vm->timeout_ms &&
+				 vm->timeout_ms <= (UINT64_MAX - vm->start_ns) /
+							   1000000ull
 				 ? vm->start_ns + vm->timeout_ms * 1000000ull
 				 : 0;
 	bool in_open = vm->serial_in_fd >= 0;
@@ -1681,6 +1685,10 @@ int vm_wait(struct splitvm *vm, int64_t timeout_ms, struct splitvm_result *ret)
 	struct timespec until;
 	int r = 0;
 
+	/* Longer than the clock can count: for ever, not a wrapped sum. */
+	if (timeout_ms >= 0 &&
+	    (uint64_t)timeout_ms > (UINT64_MAX - vm_now_ns()) / 1000000ull)
+		timeout_ms = -1;
 	if (timeout_ms >= 0) {
 		uint64_t t = vm_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 

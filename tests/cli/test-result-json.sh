@@ -136,6 +136,15 @@ result "$tmp/r6.json" 1 exit &&
 	ok "--result-json /dev/stdout into a pipe: the document arrives" ||
 	not_ok "--result-json /dev/stdout: $(cat "$tmp/r6.json")"
 
+# ... and /dev/stdout into a file: the document follows the console in
+# it, never replaces the file (which would lose what the guest printed).
+"$SPLITVM" run --kernel "$G/demo.elf" --result-json /dev/stdout \
+	>"$tmp/r6b.out" 2>"$tmp/6b.err"
+grep -q "hello from a tiny guest" "$tmp/r6b.out" &&
+	tail -n 1 "$tmp/r6b.out" >"$tmp/r6b.json" && result "$tmp/r6b.json" 1 exit &&
+	ok "--result-json /dev/stdout into a file: console kept, document after it" ||
+	not_ok "--result-json /dev/stdout into a file: $(head -c 300 "$tmp/r6b.out")"
+
 # 7. A symbolic link is written through: the link stays, its file changes.
 echo old >"$tmp/target.json"
 ln -s target.json "$tmp/link.json"
@@ -144,6 +153,21 @@ ln -s target.json "$tmp/link.json"
 [ -L "$tmp/link.json" ] && result "$tmp/target.json" 1 exit &&
 	ok "a symbolic link: followed, the link kept" ||
 	not_ok "symbolic link: $(ls -l "$tmp/link.json") $(cat "$tmp/target.json")"
+
+# ... a link to a file not there yet: the file is made through it.
+ln -s made.json "$tmp/dangling.json"
+"$SPLITVM" run --kernel "$G/demo.elf" --result-json "$tmp/dangling.json" \
+	>/dev/null 2>"$tmp/7b.err"
+[ -L "$tmp/dangling.json" ] && result "$tmp/made.json" 1 exit &&
+	ok "a link to a file not there yet: the file made through it" ||
+	not_ok "dangling link: $(ls -l "$tmp/dangling.json" "$tmp/made.json" 2>&1)"
+
+# ... and a reason that is not UTF-8 (a file name): still valid JSON.
+"$SPLITVM" run --kernel "$tmp/$(printf 'bad\xffname')" \
+	--result-json "$tmp/r7c.json" >/dev/null 2>"$tmp/7c.err"
+result "$tmp/r7c.json" 126 error "cannot open" &&
+	ok "a reason that is not UTF-8: the document is valid JSON still" ||
+	not_ok "non-UTF-8 reason: $(cat "$tmp/r7c.json")"
 
 # 8. A command line refused after --result-json ran nothing: the file is
 # left as it was, and no temporary stays.

@@ -282,6 +282,49 @@ check "bad input: a JSON report cut off (status $st)" \
 run "$tmp/pass.ini" --group nosuchgroup
 check "bad input: a group no entry has (status $st)" [ "$st" = 2 ]
 
+# Manifest text that is not UTF-8 or holds control characters (here a
+# console regex) and a failing entry: both reports stay well formed, and
+# no TAP line gains a directive (a "# TODO" would hide a failure).
+printf '[odd]\nkernel = %s\nexpect-console = PASS\377|hello\001\n' \
+	"$G/demo.elf" >"$tmp/odd.ini"
+run "$tmp/odd.ini" --json "$tmp/odd.json" --junit "$tmp/odd.xml"
+check "odd bytes in a manifest: both reports written (status $st)" \
+	bash -c "[ $st = 0 ] || [ $st = 1 ]"
+check "... the JSON report is valid" json "$tmp/odd.json" 'len(r["tests"]) == 1'
+check "... the JUnit report is valid" junit "$tmp/odd.xml" 'len(x.findall(".//testcase")) == 1'
+suite "$tmp/hash.ini" <<EOF
+[hash]
+kernel = $G/exitcode.elf
+append = exit=3
+expect-exit = 4
+EOF
+run "$tmp/hash.ini"
+check "a failing entry's TAP line has no directive (status $st)" \
+	bash -c "[ $st = 1 ] && grep -q '^not ok 1 - hash' '$tmp/t.out' &&
+		! grep -E '^not ok 1 [^#]*# *(TODO|SKIP)' '$tmp/t.out'"
+
+# A signal while the suite runs: the rest is not run, status 130.
+suite "$tmp/long.ini" <<EOF
+[a]
+kernel = $G/hang.elf
+expect = timeout
+timeout = 20
+[b]
+kernel = $G/hang.elf
+expect = timeout
+timeout = 20
+EOF
+"$SPLITVM" test "$tmp/long.ini" --jobs 1 --json "$tmp/long.json" \
+	>"$tmp/t.out" 2>"$tmp/t.err" </dev/null &
+pid=$!
+await_handler $pid 15
+sleep 1
+kill -TERM $pid
+wait $pid
+st=$?
+check "SIGTERM during a suite: status 130, the rest not run" \
+	bash -c "[ $st = 130 ] && grep -q 'not-run' '$tmp/long.json'"
+
 # The guests' own manifest: every guest with its arguments and outcome.
 if [ -f "$G/suite.ini" ]; then
 	run "$G/suite.ini" --jobs 2 --json "$tmp/guests.json" \

@@ -152,7 +152,7 @@ START_TEST(manifest_bad_input_says_file_and_line)
 	refuses("[a]\nkernel = k\n[a]\nkernel = k\n", 3,
 		"[a] is there twice (first at line 1)");
 	refuses("[a/b]\nkernel = k\n", 1,
-		"[a/b]: a name is 1 to 64 letters, digits, '_', '.', '+' or "
+		"[a/b]: a name is 1 to 49 letters, digits, '_', '.', '+' or "
 		"'-', not starting with '.' or '-'");
 	refuses("[a]\ncpus = 2\n", 1, "[a] has no kernel");
 	refuses("[a]\nkernel = k\ncpus = 0\n", 3,
