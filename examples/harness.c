@@ -23,9 +23,11 @@
 
 static const char usage_text[] =
 	"usage: harness [-j N] [-t SECONDS] [--cpus N] DIR|FILE...\n"
-	"Boots each guest (a FILE, or each *.elf and *.elf64 of a DIR, in\n"
-	"name order) in a VM of its own, N VMs at a time, and prints a TAP\n"
-	"report: a guest passes when it writes 0 to the debug-exit port.\n"
+	"Boots each guest (a FILE, or each *.elf, *.elf64 and *.pvh of a\n"
+	"DIR, in name order) in a VM of its own, N VMs at a time, and prints\n"
+	"a TAP report: a guest passes when it writes 0 to the debug-exit\n"
+	"port. For arguments and expected outcomes per guest, use\n"
+	"'splitvm test' and a manifest.\n"
 	"  -j N          VMs at once (default: one per online CPU)\n"
 	"  -t SECONDS    wall-clock limit of each guest (default 60, 0: none)\n"
 	"  --cpus N      vCPUs of each VM (default 1)\n"
@@ -201,7 +203,8 @@ static bool has_suffix(const char *s, const char *suffix)
 
 static int is_guest_image(const struct dirent *d)
 {
-	return has_suffix(d->d_name, ".elf") || has_suffix(d->d_name, ".elf64");
+	return has_suffix(d->d_name, ".elf") || has_suffix(d->d_name, ".elf64") ||
+	       has_suffix(d->d_name, ".pvh");
 }
 
 static int add_guest(struct pool *p, const char *dir, const char *file)
