@@ -49,9 +49,10 @@ const char qemu_args_help[] =
 	"without -cpu the vCPUs are QEMU's default qemu64.\n"
 	"Exit status as QEMU's: (v << 1) | 1 for isa-debug-exit, 0 for a\n"
 	"poweroff, and with -no-reboot 0 for a reset or triple fault (without\n"
-	"it QEMU would reboot: splitvm ends with 10 or 4); 1 and QEMU's message\n"
-	"for a -kernel file that cannot be opened. splitvm's own statuses\n"
-	"otherwise (see 'splitvm --help').\n";
+	"it QEMU would reboot: splitvm ends with 10 or 4). A -kernel file that\n"
+	"cannot be opened gets QEMU's message, with status 126 (not QEMU's 1,\n"
+	"which test runners read as a pass). splitvm's own statuses otherwise\n"
+	"(see 'splitvm --help').\n";
 
 /* The machine the options describe, before it becomes 'splitvm run'. */
 struct qemu_machine {
