@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "qemu_args.h"
+#include "values.h"
 
 #define QEMU_DEFAULT_MEMORY (128ull << 20)
 
@@ -216,19 +217,6 @@ static bool kv_next(struct qemu_args *q, const char *opt, const char **s,
 	return true;
 }
 
-/* A whole number in [min, max]; base 0 also takes 0x... (qdev's rule). */
-static bool parse_num(const char *s, int base, unsigned long long min,
-		      unsigned long long max, unsigned long long *ret)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*ret = strtoull(s, &end, base);
-	return !errno && !*end && *ret >= min && *ret <= max;
-}
-
 /*
  * -m's size: a whole number of MiB, or with one of QEMU's suffixes B, K,
  * M, G, T, P, E (powers of 1024, either case). Then splitvm's limits:
@@ -251,7 +239,7 @@ static bool parse_mem(const char *s, unsigned long long *ret)
 		shift = 10 * (unsigned int)(u - units);
 		num[len - 1] = 0;
 	}
-	if (!parse_num(num, 10, 1, ~0ull >> shift, &n))
+	if (!parse_uint_base(num, 10, 1, ~0ull >> shift, &n))
 		return false;
 	n <<= shift;
 	if (n < (2ull << 20) || n > (1ull << 40) || n % 4096)
@@ -354,7 +342,7 @@ static int opt_smp(struct qemu_args *q, struct qemu_machine *m,
 				    kv.key, kv.bare ? "" : "=", kv.value);
 		/* 255 at most each keeps the product of the levels far
 		 * from overflowing. */
-		if (!parse_num(kv.value, 10, 1, 255, &v[i]))
+		if (!parse_uint_base(kv.value, 10, 1, 255, &v[i]))
 			return fail(q, "-smp: %s '%s' is not a number from 1 to 255",
 				    keys[i], kv.value);
 		first = false;
@@ -536,7 +524,7 @@ static int device_debug_exit(struct qemu_args *q, const char *s)
 		if (!v)
 			return fail(q, "-device isa-debug-exit: '%s' is not supported (iobase, iosize)",
 				    kv.bare ? kv.value : kv.key);
-		if (!parse_num(kv.value, 0, 0, UINT32_MAX, v))
+		if (!parse_uint_base(kv.value, 0, 0, UINT32_MAX, v))
 			return fail(q, "-device isa-debug-exit: %s '%s' is not a number",
 				    kv.key, kv.value);
 	}

@@ -7,8 +7,8 @@
 
 #include "values.h"
 
-bool parse_uint(const char *s, unsigned long long min,
-		unsigned long long max, unsigned long long *ret)
+bool parse_uint_base(const char *s, int base, unsigned long long min,
+		     unsigned long long max, unsigned long long *ret)
 {
 	char *end;
 
@@ -16,8 +16,14 @@ bool parse_uint(const char *s, unsigned long long min,
 	if (*s < '0' || *s > '9')
 		return false;
 	errno = 0;
-	*ret = strtoull(s, &end, 10);
+	*ret = strtoull(s, &end, base);
 	return !errno && !*end && *ret >= min && *ret <= max;
+}
+
+bool parse_uint(const char *s, unsigned long long min,
+		unsigned long long max, unsigned long long *ret)
+{
+	return parse_uint_base(s, 10, min, max, ret);
 }
 
 bool parse_size(const char *s, uint64_t *ret)

@@ -9,6 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A whole number in [min, max], no sign, no spaces, in base (strtoull()'s:
+ * 0 also takes 0x... and 0..., QEMU's qdev rule). */
+bool parse_uint_base(const char *s, int base, unsigned long long min,
+		     unsigned long long max, unsigned long long *ret);
+
 /* A whole decimal number in [min, max]: no sign, no spaces. */
 bool parse_uint(const char *s, unsigned long long min,
 		unsigned long long max, unsigned long long *ret);

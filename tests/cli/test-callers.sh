@@ -160,17 +160,9 @@ for i in $(seq 120); do
 	"$SPLITVM" run --kernel "$G/hang.elf" >/dev/null 2>&1 &
 	pid=$!
 	# Not before splitvm's own first instructions (the exec and the
-	# dynamic linker are nobody's to guard): once it catches SIGTERM
-	# (SigCgt bit 14), then 0-7 ms on.
-	for _ in $(seq 400); do
-		# Name and SigCgt from one read of status: read apart, the
-		# handler seen could be the shell's, before the exec.
-		cgt=$(awk '/^Name:/ {n = $2} /^SigCgt:/ {c = $2}
-			END {if (n == "splitvm") print c}' \
-			"/proc/$pid/status" 2>/dev/null)
-		[ -n "$cgt" ] && (((0x$cgt >> 14) & 1)) && break
-		sleep 0.001
-	done
+	# dynamic linker are nobody's to guard): once it catches SIGTERM,
+	# then 0-7 ms on.
+	await_handler $pid 15
 	[ $((i % 8)) = 0 ] || sleep "0.00$((i % 8))"
 	kill -TERM $pid
 	wait $pid

@@ -703,33 +703,12 @@ START_TEST(api_mem_access_while_the_guest_flushes)
 }
 END_TEST
 
-static Suite *api_suite(void)
-{
-	Suite *s = suite_create("api");
-	TCase *tc = tcase_create("api");
-	const TTest *tests[] = {
-		api_calls_after_the_end,
-		api_fd_readable_when_the_run_ends,
-		api_msi_events,
-		api_stats_of_a_halted_guest,
-		api_blocking_calls_from_callbacks,
-		api_sandbox_default_and_errno_callbacks,
-		api_sandbox_narrows_memory_and_signals,
-		api_mem_access_while_the_guest_flushes,
-	};
-
-	tcase_set_timeout(tc, 120);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		_tcase_add_test(tc, tests[i], 0, 0, 0, 1);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	if (access("/dev/kvm", F_OK) != 0) {
-		printf("1..0 # SKIP /dev/kvm is missing\n");
-		return 77;
-	}
-	return unit_run(api_suite());
-}
+UNIT_KVM_SUITE("api",
+	       api_calls_after_the_end,
+	       api_fd_readable_when_the_run_ends,
+	       api_msi_events,
+	       api_stats_of_a_halted_guest,
+	       api_blocking_calls_from_callbacks,
+	       api_sandbox_default_and_errno_callbacks,
+	       api_sandbox_narrows_memory_and_signals,
+	       api_mem_access_while_the_guest_flushes)

@@ -1144,55 +1144,34 @@ START_TEST(boot_waiting_guests_are_not_ended_by_the_watchdog)
 }
 END_TEST
 
-static Suite *boot_suite(void)
-{
-	Suite *s = suite_create("boot");
-	TCase *tc = tcase_create("boot");
-	const TTest *tests[] = {
-		boot_demo_greets_and_passes,
-		boot_exit_code_reaches_result,
-		boot_multiboot_info_modules_and_memory,
-		boot_pvh_start_info,
-		boot_elf64_gets_fdt,
-		boot_triple_fault_is_an_outcome_with_registers,
-		boot_timeout_ends_halted_guest,
-		boot_stop_from_another_thread,
-		boot_wait_times_out_while_running,
-		boot_concurrent_vms_keep_their_results,
-		boot_serial_input_reaches_guest,
-		boot_bad_images_fail_create_with_reason,
-		boot_destroy_running_vm,
-		boot_pause_resume,
-		boot_irq_and_cpu_calls_check_arguments,
-		boot_reset_reboots_the_guest,
-		boot_regs_memory_and_stats,
-		boot_user_devices_checked,
-		boot_chip_snapshots_agree_across_modes,
-		boot_hundred_vms_at_once,
-		boot_create_destroy_loop_leaks_nothing,
-		boot_sandbox_refuses_forbidden_syscall,
-		boot_event_stream,
-		boot_library_init_and_sipi,
-		boot_kick_signal_configurable,
-		boot_s3_rtc_alarm_wakes_the_guest,
-		boot_s3_wakeup_call,
-		boot_s3_without_vector_resets,
-		boot_hypercall_that_never_completes_ends_the_run,
-		boot_waiting_guests_are_not_ended_by_the_watchdog,
-	};
-
-	tcase_set_timeout(tc, 120);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		_tcase_add_test(tc, tests[i], 0, 0, 0, 1);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	if (access("/dev/kvm", F_OK) != 0) {
-		printf("1..0 # SKIP /dev/kvm is missing\n");
-		return 77;
-	}
-	return unit_run(boot_suite());
-}
+UNIT_KVM_SUITE("boot",
+	       boot_demo_greets_and_passes,
+	       boot_exit_code_reaches_result,
+	       boot_multiboot_info_modules_and_memory,
+	       boot_pvh_start_info,
+	       boot_elf64_gets_fdt,
+	       boot_triple_fault_is_an_outcome_with_registers,
+	       boot_timeout_ends_halted_guest,
+	       boot_stop_from_another_thread,
+	       boot_wait_times_out_while_running,
+	       boot_concurrent_vms_keep_their_results,
+	       boot_serial_input_reaches_guest,
+	       boot_bad_images_fail_create_with_reason,
+	       boot_destroy_running_vm,
+	       boot_pause_resume,
+	       boot_irq_and_cpu_calls_check_arguments,
+	       boot_reset_reboots_the_guest,
+	       boot_regs_memory_and_stats,
+	       boot_user_devices_checked,
+	       boot_chip_snapshots_agree_across_modes,
+	       boot_hundred_vms_at_once,
+	       boot_create_destroy_loop_leaks_nothing,
+	       boot_sandbox_refuses_forbidden_syscall,
+	       boot_event_stream,
+	       boot_library_init_and_sipi,
+	       boot_kick_signal_configurable,
+	       boot_s3_rtc_alarm_wakes_the_guest,
+	       boot_s3_wakeup_call,
+	       boot_s3_without_vector_resets,
+	       boot_hypercall_that_never_completes_ends_the_run,
+	       boot_waiting_guests_are_not_ended_by_the_watchdog)

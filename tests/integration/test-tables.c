@@ -516,25 +516,8 @@ START_TEST(tables_described_ports_are_claimed)
 }
 END_TEST
 
-static Suite *tables_suite(void)
-{
-	Suite *s = suite_create("tables");
-	TCase *tc = tcase_create("tables");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, tables_agree_split_default);
-	tcase_add_test(tc, tables_agree_split_48_pins_v11_smp);
-	tcase_add_test(tc, tables_agree_kernel_irqchip);
-	tcase_add_test(tc, tables_described_ports_are_claimed);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	if (access("/dev/kvm", F_OK) != 0) {
-		printf("1..0 # SKIP /dev/kvm is missing\n");
-		return 77;
-	}
-	return unit_run(tables_suite());
-}
+UNIT_KVM_SUITE("tables",
+	       tables_agree_split_default,
+	       tables_agree_split_48_pins_v11_smp,
+	       tables_agree_kernel_irqchip,
+	       tables_described_ports_are_claimed)

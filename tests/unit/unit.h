@@ -4,7 +4,9 @@
 #define SPLITVM_TEST_UNIT_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /*
  * Runs every test of the suite, writing TAP to stdout (meson's 'tap'
@@ -23,7 +25,7 @@ static inline int unit_run(Suite *s)
 }
 
 /* One TCase per suite keeps the TAP names flat: "<module>_<behaviour>". */
-#define UNIT_SUITE(name, ...)                                                  \
+#define UNIT_SUITE_OF(name, ...)                                               \
 	static Suite *unit_suite(void)                                         \
 	{                                                                      \
 		Suite *s = suite_create(name);                                 \
@@ -34,9 +36,27 @@ static inline int unit_run(Suite *s)
 			_tcase_add_test(tc, tests[i], 0, 0, 0, 1);             \
 		suite_add_tcase(s, tc);                                        \
 		return s;                                                      \
-	}                                                                      \
+	}
+
+#define UNIT_SUITE(name, ...)                                                  \
+	UNIT_SUITE_OF(name, __VA_ARGS__)                                       \
 	int main(void)                                                         \
 	{                                                                      \
+		return unit_run(unit_suite());                                 \
+	}
+
+/*
+ * The same for tests that boot guests: without /dev/kvm the whole program
+ * is skipped (77, meson's skip status) with its reason, and only then.
+ */
+#define UNIT_KVM_SUITE(name, ...)                                              \
+	UNIT_SUITE_OF(name, __VA_ARGS__)                                       \
+	int main(void)                                                         \
+	{                                                                      \
+		if (access("/dev/kvm", F_OK) != 0) {                           \
+			printf("1..0 # SKIP /dev/kvm is missing\n");          \
+			return 77;                                             \
+		}                                                              \
 		return unit_run(unit_suite());                                 \
 	}
 
