@@ -127,7 +127,7 @@ struct splitvm {
 
 	/* The I/O thread: timers, the wall-clock limit, serial input. */
 	pthread_t io_thread;
-	bool io_started;
+	atomic_bool io_started; /* io_thread is set: read after this */
 	int io_wake_fd; /* eventfd: wakes the I/O thread to look again */
 	atomic_bool io_stop;
 	struct vm_timer timers[VM_NR_TIMERS];
