@@ -33,8 +33,9 @@
 struct acpi_pm {
 	pthread_mutex_t lock;
 	struct acpi_pm_config cfg;
-	uint64_t base;	 /* clock time of count 0 */
-	uint64_t synced; /* clock time up to which TMR_STS is worked out */
+	uint64_t base;	    /* clock time at which the count was tick_base */
+	uint32_t tick_base; /* 0, or what a snapshot's load began with */
+	uint64_t synced;    /* clock time up to which TMR_STS is worked out */
 	uint16_t sts, en, cnt;
 	bool sci;	/* the level the SCI was last set to */
 	uint64_t armed; /* deadline last given to arm(), 0: none */
@@ -47,37 +48,51 @@ static uint64_t now(const struct acpi_pm *pm)
 	return pm->cfg.clock.now(pm->cfg.clock.ctx);
 }
 
-/* Timer ticks since base, not wrapped. */
+/* The count at time t, not wrapped. */
 static uint64_t tmr_ticks(const struct acpi_pm *pm, uint64_t t)
 {
 	uint64_t dt = t > pm->base ? t - pm->base : 0;
 
-	return (uint64_t)((unsigned __int128)dt * ACPI_PM_TIMER_HZ /
-			  NS_PER_SEC);
+	return pm->tick_base + (uint64_t)((unsigned __int128)dt *
+					  ACPI_PM_TIMER_HZ / NS_PER_SEC);
 }
 
-/* When tick count first reaches tick. */
+/* When the count first reaches tick (at least tick_base). */
 static uint64_t tick_time(const struct acpi_pm *pm, uint64_t tick)
 {
-	return pm->base + (uint64_t)(((unsigned __int128)tick * NS_PER_SEC +
-				      ACPI_PM_TIMER_HZ - 1) /
-				     ACPI_PM_TIMER_HZ);
+	unsigned __int128 ticks = tick - pm->tick_base;
+
+	return pm->base +
+	       (uint64_t)((ticks * NS_PER_SEC + ACPI_PM_TIMER_HZ - 1) /
+			  ACPI_PM_TIMER_HZ);
+}
+
+/* Whether bit 23 toggled between the last sync and t (4.8.3.3). */
+static bool tmr_sts_due(const struct acpi_pm *pm, uint64_t t)
+{
+	uint64_t from = tmr_ticks(pm, pm->synced) >> TMR_STS_BIT;
+
+	return t > pm->synced && tmr_ticks(pm, t) >> TMR_STS_BIT > from;
 }
 
 static void sync_tmr_sts(struct acpi_pm *pm, uint64_t t)
 {
 	if (t <= pm->synced)
 		return;
-	if (tmr_ticks(pm, t) >> TMR_STS_BIT > tmr_ticks(pm, pm->synced) >>
-	    TMR_STS_BIT)
+	if (tmr_sts_due(pm, t))
 		pm->sts |= ACPI_PM1_TMR;
 	pm->synced = t;
 }
 
 /* 4.8.3.1: the SCI is raised while an enabled status bit is set. */
+static bool sci_of(uint16_t sts, uint16_t en)
+{
+	return (sts & en & SCI_SOURCES) != 0;
+}
+
 static void update_sci(struct acpi_pm *pm)
 {
-	bool level = (pm->sts & pm->en & SCI_SOURCES) != 0;
+	bool level = sci_of(pm->sts, pm->en);
 
 	if (level != pm->sci) {
 		pm->sci = level;
@@ -85,12 +100,18 @@ static void update_sci(struct acpi_pm *pm)
 	}
 }
 
-/* Arms the timer for bit 23's next toggle while TMR_STS could raise it. */
+/*
+ * Arms the timer for bit 23's next toggle while TMR_STS could raise it;
+ * or at once for an SCI a snapshot's load left at its old level (TMR_STS
+ * came due while the VM was paused): acpi_pm_fire() raises it.
+ */
 static void rearm(struct acpi_pm *pm, uint64_t t)
 {
 	uint64_t d = 0;
 
-	if ((pm->en & ACPI_PM1_TMR) && !(pm->sts & ACPI_PM1_TMR))
+	if (sci_of(pm->sts, pm->en) != pm->sci)
+		d = t ? t : 1;
+	else if ((pm->en & ACPI_PM1_TMR) && !(pm->sts & ACPI_PM1_TMR))
 		d = tick_time(pm, ((tmr_ticks(pm, t) >> TMR_STS_BIT) + 1)
 					  << TMR_STS_BIT);
 	if (!pm->cfg.timer.arm || d == pm->armed)
@@ -353,6 +374,183 @@ static void acpi_pm_destroy(void *dev)
 	free(pm);
 }
 
+/* ---- Snapshots ----------------------------------------------------------- */
+
+/*
+ * The blob, version 1: 29 bytes, little-endian.
+ *   header (8):	u32 magic "PM1a", u16 version,
+ *			u8 _S5 SLP_TYP, u8 _S3 SLP_TYP (SNAP_NO_S3: none)
+ *   u16 PM1_STS (TMR_STS worked out up to now), PM1_EN, PM1_CNT
+ *   u8 sleeping, u8 the RTC alarm input's level, u8 the SCI's level
+ *   u32 the count at base (below 2^24), s64 base (ns, relative to now)
+ * The SCI keeps the level it had; if TMR_STS came due while the VM was
+ * paused, load arms the timer for now and acpi_pm_fire() raises the SCI
+ * once the VM runs. The host timer is computed again.
+ */
+#define SNAP_MAGIC 0x61314d50u /* "PM1a" */
+#define SNAP_VERSION 1
+#define SNAP_SIZE 29
+#define SNAP_NO_S3 0xff
+/* The status bits something sets: writes only clear them. */
+#define STS_SET_BY_HW                                                          \
+	(ACPI_PM1_TMR | ACPI_PM1_PWRBTN | ACPI_PM1_RTC | ACPI_PM1_WAK_STS)
+
+struct snap_out {
+	uint8_t *p;
+};
+
+struct snap_in {
+	const uint8_t *p;
+};
+
+static void put_le(struct snap_out *o, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		*o->p++ = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(struct snap_in *in, unsigned int bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v |= (uint64_t)*in->p++ << (8 * i);
+	return v;
+}
+
+static uint8_t snap_s3(const struct acpi_pm *pm)
+{
+	return s3_supported(pm) ? pm->cfg.s3_slp_typ : SNAP_NO_S3;
+}
+
+/*
+ * The timer's time base as of t: at a later time t' the count is
+ * *ret_ticks + ticks(t' - (t + *ret_base)), *ret_base in (-1 s, 0].
+ * Whole seconds move from base into the count: a second is exactly
+ * ACPI_PM_TIMER_HZ ticks, and the count is kept modulo 2^24, a multiple
+ * of 2^23, so the timer's value and the toggles of bit 23 stay exactly
+ * where they were, however long the VM ran and however young the clock
+ * load runs on.
+ */
+static void snap_time(const struct acpi_pm *pm, uint64_t t, uint32_t *ret_ticks,
+		      int64_t *ret_base)
+{
+	uint64_t e = t > pm->base ? t - pm->base : 0;
+
+	*ret_ticks =
+		(uint32_t)((pm->tick_base + e / NS_PER_SEC * ACPI_PM_TIMER_HZ) &
+			   TMR_MASK);
+	*ret_base = -(int64_t)(e % NS_PER_SEC);
+}
+
+static int acpi_pm_save(void *dev, void *buf, size_t cap, uint64_t t)
+{
+	struct acpi_pm *pm = dev;
+	struct snap_out o = { buf };
+	uint32_t ticks;
+	int64_t base;
+
+	if (cap < SNAP_SIZE)
+		return -ENOSPC;
+	pthread_mutex_lock(&pm->lock);
+	snap_time(pm, t, &ticks, &base);
+	put_le(&o, SNAP_MAGIC, 4);
+	put_le(&o, SNAP_VERSION, 2);
+	put_le(&o, pm->cfg.s5_slp_typ, 1);
+	put_le(&o, snap_s3(pm), 1);
+	put_le(&o, pm->sts | (tmr_sts_due(pm, t) ? ACPI_PM1_TMR : 0), 2);
+	put_le(&o, pm->en, 2);
+	put_le(&o, pm->cnt, 2);
+	put_le(&o, pm->sleeping, 1);
+	put_le(&o, pm->rtc_alarm, 1);
+	put_le(&o, pm->sci, 1);
+	put_le(&o, ticks, 4);
+	put_le(&o, (uint64_t)base, 8);
+	pthread_mutex_unlock(&pm->lock);
+	return SNAP_SIZE;
+}
+
+/* What a blob says, before it is checked. */
+struct acpi_pm_snap {
+	uint16_t sts, en, cnt;
+	uint8_t sleeping, rtc_alarm, sci;
+	uint32_t ticks;
+	int64_t base;
+};
+
+/*
+ * A blob of a device configured alike (the DSDT's _S5 and _S3), with
+ * only the bits the registers keep: status bits the hardware sets,
+ * enables of 4.8.3.1.2 that exist, SLP_TYP and BM_RLD (SCI_EN reads 1,
+ * SLP_EN and GBL_RLS read 0); asleep only where S3 exists.
+ */
+static int acpi_pm_parse(const struct acpi_pm *pm, const void *buf, size_t len,
+			 struct acpi_pm_snap *s)
+{
+	struct snap_in in = { buf };
+
+	if (!buf || len != SNAP_SIZE || get_le(&in, 4) != SNAP_MAGIC ||
+	    get_le(&in, 2) != SNAP_VERSION ||
+	    get_le(&in, 1) != pm->cfg.s5_slp_typ ||
+	    get_le(&in, 1) != snap_s3(pm))
+		return -EINVAL;
+	s->sts = (uint16_t)get_le(&in, 2);
+	s->en = (uint16_t)get_le(&in, 2);
+	s->cnt = (uint16_t)get_le(&in, 2);
+	s->sleeping = (uint8_t)get_le(&in, 1);
+	s->rtc_alarm = (uint8_t)get_le(&in, 1);
+	s->sci = (uint8_t)get_le(&in, 1);
+	s->ticks = (uint32_t)get_le(&in, 4);
+	s->base = (int64_t)get_le(&in, 8);
+	if ((s->sts & ~STS_SET_BY_HW) || (s->en & ~EN_MASK) ||
+	    (s->cnt & ~CNT_STORED) || s->sleeping > 1 || s->rtc_alarm > 1 ||
+	    (s->sleeping && !s3_supported(pm)) || s->ticks > TMR_MASK ||
+	    s->base > 0 || s->base <= -(int64_t)NS_PER_SEC)
+		return -EINVAL;
+	/* up only with a source up; TMR_STS, worked out later, may add one */
+	if (s->sci > 1 || (s->sci && !sci_of(s->sts, s->en)))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * A device loaded asleep stays asleep: the VM keeps its vCPUs parked
+ * (its own state), and a wake event ends the sleep as usual. Neither
+ * sleep() nor wake() is called by a load. The SCI is set to its saved
+ * level if this device last set it otherwise (in a VM the irqchip's own
+ * load has restored it already: nothing to do).
+ */
+static int acpi_pm_load(void *dev, const void *buf, size_t len, uint64_t t)
+{
+	struct acpi_pm *pm = dev;
+	struct acpi_pm_snap s;
+	uint64_t back;
+	int r;
+
+	pthread_mutex_lock(&pm->lock);
+	r = acpi_pm_parse(pm, buf, len, &s);
+	if (r) {
+		pthread_mutex_unlock(&pm->lock);
+		return r;
+	}
+	back = (uint64_t)-s.base;
+	pm->sts = s.sts;
+	pm->en = s.en;
+	pm->cnt = s.cnt;
+	pm->sleeping = s.sleeping;
+	pm->rtc_alarm = s.rtc_alarm;
+	pm->tick_base = s.ticks;
+	pm->base = t > back ? t - back : 0;
+	pm->synced = t;
+	if (pm->sci != s.sci) {
+		pm->sci = s.sci;
+		irq_line_set(&pm->cfg.sci, pm->sci);
+	}
+	rearm(pm, t);
+	pthread_mutex_unlock(&pm->lock);
+	return 0;
+}
+
 const struct device_ops acpi_pm_evt_ops = {
 	.name = "acpi-pm1a-evt",
 	.read = evt_read,
@@ -360,6 +558,8 @@ const struct device_ops acpi_pm_evt_ops = {
 	.reset = acpi_pm_reset,
 	.describe = acpi_pm_describe,
 	.destroy = acpi_pm_destroy,
+	.save = acpi_pm_save,
+	.load = acpi_pm_load,
 };
 
 const struct device_ops acpi_pm_cnt_ops = {

@@ -80,8 +80,16 @@ struct acpi_pm_config {
  * the timer. Accesses of 1, 2 or 4 bytes at any offset of a block work
  * byte by byte; wider ones are ignored (reads all ones). acpi_pm_evt_ops
  * owns the device: reset (PM1 registers to their defaults; the timer runs
- * on), describe ("acpi-pm@<evt_port>") and destroy; the other two have
- * neither.
+ * on), describe ("acpi-pm@<evt_port>") and destroy, save and load; the
+ * other two have none of them.
+ *
+ * A snapshot (save, load: src/base/device.h) holds PM1_STS, PM1_EN,
+ * PM1_CNT, the timer's count, the sleeping state and the levels of the
+ * SCI and of the RTC alarm input; it loads only into a device with the
+ * same _S5 and _S3 sleep types. A device loaded asleep stays asleep (the
+ * VM's own state must keep its vCPUs parked): load calls neither sleep()
+ * nor wake(). An SCI due while the VM was paused is raised by
+ * acpi_pm_fire(), the timer being armed for the load's now.
  */
 extern const struct device_ops acpi_pm_evt_ops;
 extern const struct device_ops acpi_pm_cnt_ops;

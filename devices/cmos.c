@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmos.h"
 #include "fdt_machine.h"
@@ -387,15 +388,34 @@ static bool alarm_in(const struct cmos *c, uint64_t from, uint64_t to)
 	return false;
 }
 
+/* IRQF for flags and register B: a flag up with its interrupt enabled. */
+static bool irqf_of(uint8_t flags, uint8_t b)
+{
+	return ((flags & C_PF) && (b & B_PIE)) ||
+	       ((flags & C_AF) && (b & B_AIE)) ||
+	       ((flags & C_UF) && (b & B_UIE));
+}
+
+/* The alarm output: the part of IRQF that the alarm drives. */
+static bool alarm_of(uint8_t flags, uint8_t b)
+{
+	return (flags & C_AF) && (b & B_AIE);
+}
+
 static uint8_t irqf(const struct cmos *c)
 {
-	uint8_t b = c->ram[CMOS_REG_B];
+	return irqf_of(c->flags, c->ram[CMOS_REG_B]) ? C_IRQF : 0;
+}
 
-	return ((c->flags & C_PF) && (b & B_PIE)) ||
-			       ((c->flags & C_AF) && (b & B_AIE)) ||
-			       ((c->flags & C_UF) && (b & B_UIE))
-		       ? C_IRQF
-		       : 0;
+static bool alarm_out(const struct cmos *c)
+{
+	return alarm_of(c->flags, c->ram[CMOS_REG_B]);
+}
+
+/* IRQ 8 or the alarm output is not yet at the level the flags call for. */
+static bool lines_stale(const struct cmos *c)
+{
+	return (irqf(c) != 0) != c->irq || alarm_out(c) != c->alarm;
 }
 
 /*
@@ -405,7 +425,7 @@ static uint8_t irqf(const struct cmos *c)
 static void update_irq(struct cmos *c)
 {
 	bool level = irqf(c);
-	bool alarm = (c->flags & C_AF) && (c->ram[CMOS_REG_B] & B_AIE);
+	bool alarm = alarm_out(c);
 
 	if (level != c->irq) {
 		c->irq = level;
@@ -417,26 +437,34 @@ static void update_irq(struct cmos *c)
 	}
 }
 
+/* The flags of what happened between the last sync and t. */
+static uint8_t flags_due(const struct cmos *c, uint64_t t)
+{
+	uint64_t p0, p1, per = period_ticks(c);
+	uint8_t f = 0;
+
+	if (t <= c->synced || !divider_runs(c))
+		return 0;
+	p0 = phase(c, c->synced);
+	p1 = phase(c, t);
+	/* PF follows the divider, whatever SET says. */
+	if (per && ticks(p1) / per > ticks(p0) / per)
+		f |= C_PF;
+	if (c->held || p1 / NS_PER_SEC == p0 / NS_PER_SEC)
+		return f;
+	f |= C_UF;
+	if (alarm_in(c, p0 / NS_PER_SEC, p1 / NS_PER_SEC))
+		f |= C_AF;
+	return f;
+}
+
 /* Sets the flags of what happened between the last sync and t. */
 static void sync_flags(struct cmos *c, uint64_t t)
 {
-	uint64_t p0, p1, per = period_ticks(c);
-
 	if (t <= c->synced)
 		return;
-	p0 = phase(c, c->synced);
-	p1 = phase(c, t);
+	c->flags |= flags_due(c, t);
 	c->synced = t;
-	if (!divider_runs(c))
-		return;
-	/* PF follows the divider, whatever SET says. */
-	if (per && ticks(p1) / per > ticks(p0) / per)
-		c->flags |= C_PF;
-	if (c->held || p1 / NS_PER_SEC == p0 / NS_PER_SEC)
-		return;
-	c->flags |= C_UF;
-	if (alarm_in(c, p0 / NS_PER_SEC, p1 / NS_PER_SEC))
-		c->flags |= C_AF;
 }
 
 /* The next instant (now()'s clock) a flag could raise IRQF, or 0. */
@@ -458,9 +486,13 @@ static uint64_t next_event(const struct cmos *c, uint64_t t)
 	return next ? next - c->off_ns : 0;
 }
 
+/*
+ * Lines left stale by a snapshot's load (what came due while the VM was
+ * paused) are brought up by cmos_fire() at once, once the VM runs.
+ */
 static void rearm(struct cmos *c, uint64_t t)
 {
-	uint64_t d = next_event(c, t);
+	uint64_t d = lines_stale(c) ? (t ? t : 1) : next_event(c, t);
 
 	if (!c->cfg.timer.arm || d == c->armed)
 		return;
@@ -670,6 +702,181 @@ static void cmos_destroy(void *dev)
 	free(c);
 }
 
+/* ---- Snapshots ----------------------------------------------------------- */
+
+/*
+ * The blob, version 1: 152 bytes, little-endian.
+ *   header (8):	u32 magic "6818", u16 version, u16 RAM size (128)
+ *   ram (128):		every byte, registers A and B, the alarm and the
+ *			held time bytes included (C and D are computed)
+ *   u8 index, u8 NMI masked, u8 flags (PF AF UF as of now),
+ *   u8 lines (SNAP_IRQ, SNAP_ALARM: the levels IRQ 8 and the alarm
+ *	output were last set to)
+ *   s64 seconds since the epoch, u32 ns into that second: the guest's
+ *	time at now, which also fixes the phase of the periodic interrupt
+ *	and of the update cycle (UIP)
+ * Nothing of the host's clocks is kept: the clock starts again from the
+ * guest's time and the flags are worked out up to now (no sync time to
+ * rebase). The lines keep the levels they had: if the flags worked out
+ * call for others (an interrupt that came due while the VM was paused),
+ * load arms the timer for now and cmos_fire() changes them once the VM
+ * runs, as it would have on the VM saved. The host timer is computed
+ * again.
+ */
+#define SNAP_MAGIC 0x38313836u /* "6818" */
+#define SNAP_VERSION 1
+#define SNAP_SIZE (8 + CMOS_SIZE + 4 + 8 + 4)
+#define SNAP_FLAGS (C_PF | C_AF | C_UF)
+#define SNAP_IRQ 0x01
+#define SNAP_ALARM 0x02
+/*
+ * Guest times stay within this many seconds of 1970 (31700 years): far
+ * beyond both the years the registers hold (0-9999) and the host's wall
+ * clock, and small enough that no sum of seconds overflows.
+ */
+#define SNAP_SECS_LIMIT 1000000000000ll
+
+struct snap_out {
+	uint8_t *p;
+};
+
+struct snap_in {
+	const uint8_t *p;
+};
+
+static void put_le(struct snap_out *o, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		*o->p++ = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(struct snap_in *in, unsigned int bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v |= (uint64_t)*in->p++ << (8 * i);
+	return v;
+}
+
+static int cmos_save(void *dev, void *buf, size_t cap, uint64_t t)
+{
+	struct cmos *c = dev;
+	struct snap_out o = { buf };
+
+	if (cap < SNAP_SIZE)
+		return -ENOSPC;
+	pthread_mutex_lock(&c->lock);
+	put_le(&o, SNAP_MAGIC, 4);
+	put_le(&o, SNAP_VERSION, 2);
+	put_le(&o, CMOS_SIZE, 2);
+	for (unsigned int i = 0; i < CMOS_SIZE; i++)
+		put_le(&o, c->ram[i], 1);
+	put_le(&o, c->index, 1);
+	put_le(&o, c->nmi_masked, 1);
+	put_le(&o, c->flags | flags_due(c, t), 1);
+	put_le(&o, (c->irq ? SNAP_IRQ : 0) | (c->alarm ? SNAP_ALARM : 0), 1);
+	put_le(&o, (uint64_t)clock_secs(c, t), 8);
+	put_le(&o, phase(c, t) % NS_PER_SEC, 4);
+	pthread_mutex_unlock(&c->lock);
+	return SNAP_SIZE;
+}
+
+/* What a blob says, before it is checked. */
+struct cmos_snap {
+	uint8_t ram[CMOS_SIZE];
+	uint8_t index, nmi_masked, flags, lines;
+	int64_t secs;
+	uint32_t frac_ns;
+};
+
+/*
+ * What the chip itself keeps fixed: UIP is computed, never stored
+ * (register A); "UIE ... is cleared when the SET bit goes high" (register
+ * B); registers C and D are computed on reads, their bytes never written.
+ */
+static bool snap_regs_valid(const uint8_t *ram)
+{
+	return !(ram[CMOS_REG_A] & A_UIP) &&
+	       (ram[CMOS_REG_B] & (B_SET | B_UIE)) != (B_SET | B_UIE) &&
+	       !ram[CMOS_REG_C] && !ram[CMOS_REG_D];
+}
+
+/*
+ * The flags: PF, AF and UF alone (IRQF is computed). A line is up only
+ * while a flag it follows is ("Register C"); the flags, worked out later
+ * than the lines were last set, may call for more.
+ */
+static bool snap_lines_valid(const struct cmos_snap *s)
+{
+	uint8_t b = s->ram[CMOS_REG_B];
+
+	return !(s->flags & ~SNAP_FLAGS) &&
+	       !(s->lines & ~(SNAP_IRQ | SNAP_ALARM)) &&
+	       (!(s->lines & SNAP_IRQ) || irqf_of(s->flags, b)) &&
+	       (!(s->lines & SNAP_ALARM) || alarm_of(s->flags, b));
+}
+
+static int cmos_parse(const void *buf, size_t len, struct cmos_snap *s)
+{
+	struct snap_in in = { buf };
+
+	if (!buf || len != SNAP_SIZE || get_le(&in, 4) != SNAP_MAGIC ||
+	    get_le(&in, 2) != SNAP_VERSION || get_le(&in, 2) != CMOS_SIZE)
+		return -EINVAL;
+	for (unsigned int i = 0; i < CMOS_SIZE; i++)
+		s->ram[i] = (uint8_t)get_le(&in, 1);
+	s->index = (uint8_t)get_le(&in, 1);
+	s->nmi_masked = (uint8_t)get_le(&in, 1);
+	s->flags = (uint8_t)get_le(&in, 1);
+	s->lines = (uint8_t)get_le(&in, 1);
+	s->secs = (int64_t)get_le(&in, 8);
+	s->frac_ns = (uint32_t)get_le(&in, 4);
+	if (!snap_regs_valid(s->ram) || !snap_lines_valid(s) ||
+	    s->index > INDEX_MASK || s->nmi_masked > 1 ||
+	    s->frac_ns >= NS_PER_SEC || s->secs < -SNAP_SECS_LIMIT ||
+	    s->secs > SNAP_SECS_LIMIT)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The clock goes on from the guest's time at the snapshot, not from the
+ * host's wall clock: the guest sees no jump but the one of the time it
+ * was not running, as after a host suspend.
+ *
+ * IRQ 8 is set to its saved level if this RTC last set it otherwise (in a
+ * VM the irqchip's own load has restored it already: nothing to do). The
+ * alarm output is only taken back, not set: it leads to the ACPI PM
+ * block, whose own snapshot holds its end, and which may not be loaded
+ * yet.
+ */
+static int cmos_load(void *dev, const void *buf, size_t len, uint64_t t)
+{
+	struct cmos *c = dev;
+	struct cmos_snap s;
+	int r = cmos_parse(buf, len, &s);
+
+	if (r)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	memcpy(c->ram, s.ram, sizeof(c->ram));
+	c->index = s.index;
+	c->nmi_masked = s.nmi_masked;
+	c->flags = s.flags;
+	c->held = should_hold(c);
+	clock_set(c, t, s.secs, s.frac_ns);
+	c->synced = t;
+	if (c->irq != !!(s.lines & SNAP_IRQ)) {
+		c->irq = s.lines & SNAP_IRQ;
+		irq_line_set(&c->cfg.irq, c->irq);
+	}
+	c->alarm = s.lines & SNAP_ALARM;
+	rearm(c, t);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
 const struct device_ops cmos_ops = {
 	.name = "cmos",
 	.read = cmos_read,
@@ -677,6 +884,8 @@ const struct device_ops cmos_ops = {
 	.reset = cmos_reset,
 	.describe = cmos_describe,
 	.destroy = cmos_destroy,
+	.save = cmos_save,
+	.load = cmos_load,
 };
 
 static void put16(uint8_t *p, uint64_t v)

@@ -70,6 +70,14 @@ struct cmos_config {
  * ones). reset is the RESET pin: it clears PIE, AIE, UIE, SQWE and the
  * flags of register C, and the index and NMI mask; the time and the RAM
  * are battery-backed and kept. describe adds "rtc@70".
+ *
+ * save and load (src/base/device.h) snapshot the RAM, the registers, the
+ * index and NMI mask, the flags and the guest's time: after a load the
+ * clock goes on from the time saved, not from wall(). IRQ 8 and the alarm
+ * output keep their levels; one due while the VM was paused is raised
+ * by cmos_fire(), the timer being armed for the load's now. The load sets
+ * IRQ 8 if need be but never the alarm output, whose far end (the ACPI PM
+ * block) has its own snapshot.
  */
 extern const struct device_ops cmos_ops;
 

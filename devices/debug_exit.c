@@ -38,11 +38,25 @@ static void debug_exit_destroy(void *dev)
 	free(dev);
 }
 
+/* Snapshots: nothing to keep (the hook is wiring), so 0 bytes. */
+static int debug_exit_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	return 0;
+}
+
+static int debug_exit_load(void *dev, const void *buf, size_t len,
+			   uint64_t now)
+{
+	return len ? -EINVAL : 0;
+}
+
 const struct device_ops debug_exit_ops = {
 	.name = "debug-exit",
 	.read = debug_exit_read,
 	.write = debug_exit_write,
 	.destroy = debug_exit_destroy,
+	.save = debug_exit_save,
+	.load = debug_exit_load,
 };
 
 int debug_exit_new(const struct vm_end_hook *hook, struct debug_exit **ret)

@@ -19,7 +19,7 @@
 
 struct edu;
 
-/* BAR 0's accesses; holds the reset and destroy. */
+/* BAR 0's accesses; holds the reset, destroy, save and load. */
 extern const struct device_ops edu_ops;
 
 int edu_new(struct edu **ret);

@@ -263,6 +263,120 @@ static void fw_cfg_reset(void *dev)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/*
+ * The snapshot blob, little-endian: "FWCF", the format version (u32),
+ * whether an item is selected (u8, then a zero byte), and if one is: its
+ * key (u16), the offset of the next byte to read (u32), and the item's
+ * length (u32) and FNV-1a hash (u64). The items themselves come from the
+ * configuration, not from the blob; the length and hash make a loading
+ * VM whose item differs (another kernel, another command line) refuse
+ * the blob rather than hand a guest the rest of a different file. There
+ * is no DMA interface (FW_CFG_ID bit 1 is clear), so no DMA state.
+ */
+enum {
+	SNAP_SELECTED = 8,
+	SNAP_RESERVED = 9,
+	SNAP_KEY = 10,	     /* u16 */
+	SNAP_OFFSET = 12,    /* u32 */
+	SNAP_ITEM_LEN = 16,  /* u32 */
+	SNAP_ITEM_HASH = 20, /* u64 */
+	SNAP_LEN = 28,
+};
+
+#define SNAP_VERSION 1
+
+static const uint8_t snap_head[8] = {'F', 'W', 'C', 'F', SNAP_VERSION};
+
+static uint64_t get_le(const uint8_t *p, unsigned int n)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* FNV-1a, 64 bits: to tell items apart, not to resist forgery. */
+static uint64_t fw_cfg_hash(const struct fw_cfg_item *it)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (uint32_t i = 0; i < it->len; i++)
+		h = (h ^ it->data[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static int fw_cfg_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	struct fw_cfg *f = dev;
+	uint8_t *p = buf;
+
+	if (cap < SNAP_LEN)
+		return -ENOSPC;
+	memset(p, 0, SNAP_LEN);
+	memcpy(p, snap_head, sizeof(snap_head));
+	pthread_mutex_lock(&f->lock);
+	if (f->cur >= 0) {
+		const struct fw_cfg_item *it = &f->items[f->cur];
+
+		p[SNAP_SELECTED] = 1;
+		put_le(p + SNAP_KEY, it->key, 2);
+		put_le(p + SNAP_OFFSET, f->offset, 4);
+		put_le(p + SNAP_ITEM_LEN, it->len, 4);
+		put_le(p + SNAP_ITEM_HASH, fw_cfg_hash(it), 8);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return SNAP_LEN;
+}
+
+/*
+ * The index the blob selects in this device (-1: none), or -EINVAL when
+ * the item does not exist here, differs from the saved one or the offset
+ * lies past its end (reading stops there: fw_cfg_next_byte()). Under the
+ * lock.
+ */
+static int fw_cfg_snap_item(const struct fw_cfg *f, const uint8_t *p)
+{
+	uint32_t offset = (uint32_t)get_le(p + SNAP_OFFSET, 4);
+	uint32_t len = (uint32_t)get_le(p + SNAP_ITEM_LEN, 4);
+	const struct fw_cfg_item *it;
+	int i;
+
+	if (!p[SNAP_SELECTED]) {
+		for (unsigned int b = SNAP_KEY; b < SNAP_LEN; b++)
+			if (p[b])
+				return -EINVAL;
+		return -1;
+	}
+	i = fw_cfg_find(f, (uint16_t)get_le(p + SNAP_KEY, 2));
+	if (i < 0)
+		return -EINVAL;
+	it = &f->items[i];
+	if (it->len != len || offset > len ||
+	    fw_cfg_hash(it) != get_le(p + SNAP_ITEM_HASH, 8))
+		return -EINVAL;
+	return i;
+}
+
+static int fw_cfg_load(void *dev, const void *buf, size_t len, uint64_t now)
+{
+	struct fw_cfg *f = dev;
+	const uint8_t *p = buf;
+	int i;
+
+	if (len != SNAP_LEN || memcmp(p, snap_head, sizeof(snap_head)) ||
+	    p[SNAP_SELECTED] > 1 || p[SNAP_RESERVED])
+		return -EINVAL;
+	pthread_mutex_lock(&f->lock);
+	i = fw_cfg_snap_item(f, p);
+	if (i >= -1) {
+		f->cur = i;
+		f->offset = (uint32_t)get_le(p + SNAP_OFFSET, 4);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return i < -1 ? i : 0;
+}
+
 const struct device_ops fw_cfg_ops = {
 	.name = "fw_cfg",
 	.read = fw_cfg_read,
@@ -270,6 +384,8 @@ const struct device_ops fw_cfg_ops = {
 	.reset = fw_cfg_reset,
 	.describe = fw_cfg_describe,
 	.destroy = fw_cfg_destroy,
+	.save = fw_cfg_save,
+	.load = fw_cfg_load,
 };
 
 int fw_cfg_new(uint64_t ram_size, uint16_t cpus, uint16_t max_cpus,

@@ -866,6 +866,296 @@ static void pci_destroy(void *dev)
 	free(bus);
 }
 
+/* ---- Snapshots ----------------------------------------------------- */
+
+/*
+ * The blob, little-endian: "PCIB", the format version (u32), a bitmap of
+ * the occupied slots (u32) and whether INTx is wired (u32, bit 0): the
+ * configuration it was taken from; the CONFIG_ADDRESS latch (u32), the
+ * counters pci_get_stats() reports
+ * (6 x u64); then for each function, in slot order, its configuration
+ * space (256 bytes), the log2 of each BAR's size (6 x u8, 0 for none),
+ * the level its device drives on INTx (u8), the MSI-X pending bits (u64)
+ * and its MSI-X table (4 x u32 per vector). The slots and BAR sizes, with
+ * the read-only fields of each configuration space (IDs, class, BAR
+ * types, capabilities), identify the configuration the blob belongs to.
+ * What reaches the router (intx_out, gsi_asserted) follows from those.
+ * The BARs' devices save their own state.
+ */
+enum {
+	SNAP_SLOTS = 8,
+	SNAP_WIRED = 12,
+	SNAP_ADDRESS = 16,
+	SNAP_STATS = 20,
+	SNAP_FUNCTIONS = 68,
+	/* Offsets inside one function's part. */
+	SNAP_FN_CFG = 0,
+	SNAP_FN_BAR_SIZES = CONFIG_SPACE,
+	SNAP_FN_INTX = SNAP_FN_BAR_SIZES + PCI_BARS,
+	SNAP_FN_PENDING = SNAP_FN_INTX + 1,
+	SNAP_FN_MSIX = SNAP_FN_PENDING + 8,
+};
+
+#define SNAP_VERSION 1
+#define SNAP_STATS_N 6
+
+static const uint8_t snap_head[8] = {'P', 'C', 'I', 'B', SNAP_VERSION};
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static void snap_put_stats(uint8_t *p, const struct pci_stats *st)
+{
+	const uint64_t v[SNAP_STATS_N] = {
+		st->config_reads, st->config_writes, st->window_unclaimed,
+		st->msis,	  st->intx_changes,  st->ignored,
+	};
+
+	for (unsigned int i = 0; i < SNAP_STATS_N; i++)
+		put64(p + 8 * i, v[i]);
+}
+
+static void snap_get_stats(const uint8_t *p, struct pci_stats *st)
+{
+	st->config_reads = get64(p);
+	st->config_writes = get64(p + 8);
+	st->window_unclaimed = get64(p + 16);
+	st->msis = get64(p + 24);
+	st->intx_changes = get64(p + 32);
+	st->ignored = get64(p + 40);
+}
+
+static size_t snap_fn_len(const struct pci_function *f)
+{
+	return SNAP_FN_MSIX + (size_t)f->desc.msix_vectors * MSIX_ENTRY_SIZE;
+}
+
+/* The blob's length and slot bitmap for this bus. */
+static size_t snap_len(const struct pci_bus *bus, uint32_t *ret_slots)
+{
+	size_t len = SNAP_FUNCTIONS;
+
+	*ret_slots = 0;
+	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++) {
+		if (!bus->slots[s])
+			continue;
+		*ret_slots |= 1u << s;
+		len += snap_fn_len(bus->slots[s]);
+	}
+	return len;
+}
+
+/* log2 of BAR i's size, 0 for an unused BAR (sizes are at least 4). */
+static uint8_t bar_size_log2(const struct pci_function *f, unsigned int i)
+{
+	const struct pci_bar_desc *b = &f->desc.bars[i];
+
+	if (b->type == PCI_BAR_UNUSED)
+		return 0;
+	return (uint8_t)__builtin_ctzll(b->size);
+}
+
+static uint8_t *snap_put_function(uint8_t *p, const struct pci_function *f)
+{
+	memcpy(p + SNAP_FN_CFG, f->cfg, CONFIG_SPACE);
+	for (unsigned int i = 0; i < PCI_BARS; i++)
+		p[SNAP_FN_BAR_SIZES + i] = bar_size_log2(f, i);
+	p[SNAP_FN_INTX] = f->intx_level;
+	put64(p + SNAP_FN_PENDING, f->msix_pending);
+	for (unsigned int n = 0; n < f->desc.msix_vectors; n++)
+		for (unsigned int w = 0; w < 4; w++)
+			put32(p + SNAP_FN_MSIX + MSIX_ENTRY_SIZE * n + 4 * w,
+			      f->msix[n][w]);
+	return p + snap_fn_len(f);
+}
+
+static int pci_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	struct pci_bus *bus = dev;
+	uint8_t *p = buf;
+	uint32_t slots;
+	size_t len;
+
+	pthread_mutex_lock(&bus->lock);
+	len = snap_len(bus, &slots);
+	if (cap < len) {
+		pthread_mutex_unlock(&bus->lock);
+		return -ENOSPC;
+	}
+	memcpy(p, snap_head, sizeof(snap_head));
+	put32(p + SNAP_SLOTS, slots);
+	put32(p + SNAP_WIRED, bus->intx_wired);
+	put32(p + SNAP_ADDRESS, bus->address);
+	snap_put_stats(p + SNAP_STATS, &bus->stats);
+	p += SNAP_FUNCTIONS;
+	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++)
+		if (bus->slots[s])
+			p = snap_put_function(p, bus->slots[s]);
+	pthread_mutex_unlock(&bus->lock);
+	return (int)len;
+}
+
+/*
+ * Whether f could have reached the blob's part p: its BARs have f's
+ * sizes, the bits software
+ * cannot change (PCI 3.0 6.1: IDs, class, header type, BAR type and
+ * size bits 6.2.5.1, the capabilities and their read-only fields, MSI
+ * 6.8.1 and the MSI-X ECN's table size and BIR) are f's own, except
+ * Status.Interrupt, which the device's INTx level sets (6.2.3); only
+ * present vectors are pending, and a table entry's control word holds
+ * nothing but its mask bit.
+ */
+static bool snap_function_valid(const struct pci_function *f,
+				const uint8_t *p)
+{
+	unsigned int nv = f->desc.msix_vectors;
+	uint8_t intx = p[SNAP_FN_INTX];
+	uint64_t pending = get64(p + SNAP_FN_PENDING);
+
+	if (intx > 1 || (nv < 64 && pending >> nv))
+		return false;
+	for (unsigned int i = 0; i < PCI_BARS; i++)
+		if (p[SNAP_FN_BAR_SIZES + i] != bar_size_log2(f, i))
+			return false;
+	if (!(p[SNAP_FN_CFG + PCI_STATUS] & PCI_STATUS_INTERRUPT) != !intx)
+		return false;
+	for (unsigned int i = 0; i < CONFIG_SPACE; i++) {
+		uint8_t ro = (uint8_t)~f->wmask[i];
+
+		if (i == PCI_STATUS)
+			ro &= (uint8_t)~PCI_STATUS_INTERRUPT;
+		if ((p[SNAP_FN_CFG + i] ^ f->cfg[i]) & ro)
+			return false;
+	}
+	for (unsigned int n = 0; n < nv; n++)
+		if (get32(p + SNAP_FN_MSIX + MSIX_ENTRY_SIZE * n + 12) &
+		    ~MSIX_ENTRY_MASKED)
+			return false;
+	return true;
+}
+
+/* Everything checked before the bus changes: all or nothing. Locked. */
+static bool snap_valid(const struct pci_bus *bus, const uint8_t *p,
+		       size_t len)
+{
+	uint32_t slots;
+
+	if (len < SNAP_FUNCTIONS || memcmp(p, snap_head, sizeof(snap_head)) ||
+	    snap_len(bus, &slots) != len || get32(p + SNAP_SLOTS) != slots ||
+	    get32(p + SNAP_WIRED) != bus->intx_wired ||
+	    (get32(p + SNAP_ADDRESS) & ~(CONFIG_ENABLE | 0xffffff)))
+		return false;
+	p += SNAP_FUNCTIONS;
+	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++) {
+		const struct pci_function *f = bus->slots[s];
+
+		if (!f)
+			continue;
+		if (!snap_function_valid(f, p))
+			return false;
+		p += snap_fn_len(f);
+	}
+	return true;
+}
+
+static const uint8_t *snap_get_function(struct pci_function *f,
+					const uint8_t *p)
+{
+	memcpy(f->cfg, p + SNAP_FN_CFG, CONFIG_SPACE);
+	f->intx_level = p[SNAP_FN_INTX];
+	f->msix_pending = get64(p + SNAP_FN_PENDING);
+	for (unsigned int n = 0; n < f->desc.msix_vectors; n++)
+		for (unsigned int w = 0; w < 4; w++)
+			f->msix[n][w] = get32(p + SNAP_FN_MSIX +
+					      MSIX_ENTRY_SIZE * n + 4 * w);
+	return p + snap_fn_len(f);
+}
+
+/*
+ * What reaches the router again, from the loaded levels and command
+ * registers (as intx_update() works it out), without counting changes;
+ * returns the GSIs' levels as a bitmap.
+ */
+static unsigned int snap_rewire_intx(struct pci_bus *bus)
+{
+	unsigned int up = 0;
+
+	memset(bus->gsi_asserted, 0, sizeof(bus->gsi_asserted));
+	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++) {
+		struct pci_function *f = bus->slots[s];
+		uint16_t cmd;
+
+		if (!f)
+			continue;
+		cmd = get16(&f->cfg[PCI_COMMAND]);
+		f->intx_out = f->intx_level &&
+			      !(cmd & PCI_COMMAND_INTX_DISABLE) &&
+			      f->desc.intx_pin && bus->intx_wired;
+		if (f->intx_out)
+			bus->gsi_asserted[intx_gsi(f)]++;
+	}
+	for (unsigned int g = 0; g < PCI_INTX_GSIS; g++)
+		if (bus->gsi_asserted[g])
+			up |= 1u << g;
+	return up;
+}
+
+/*
+ * Pending MSI-X vectors stay pending (the guest's unmask sends them), and
+ * an MSI already sent is not sent again: only the INTx lines are driven,
+ * those whose level the load changes.
+ */
+static int pci_load(void *dev, const void *buf, size_t len, uint64_t now)
+{
+	struct pci_bus *bus = dev;
+	const uint8_t *p = buf;
+	unsigned int before = 0, after;
+
+	pthread_mutex_lock(&bus->lock);
+	if (!snap_valid(bus, p, len)) {
+		pthread_mutex_unlock(&bus->lock);
+		return -EINVAL;
+	}
+	bus->address = get32(p + SNAP_ADDRESS);
+	snap_get_stats(p + SNAP_STATS, &bus->stats);
+	for (unsigned int g = 0; g < PCI_INTX_GSIS; g++)
+		if (bus->gsi_asserted[g])
+			before |= 1u << g;
+	p += SNAP_FUNCTIONS;
+	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++)
+		if (bus->slots[s])
+			p = snap_get_function(bus->slots[s], p);
+	after = snap_rewire_intx(bus);
+	pthread_mutex_unlock(&bus->lock);
+	for (unsigned int g = 0; bus->intx_wired && g < PCI_INTX_GSIS; g++)
+		if ((before ^ after) & (1u << g))
+			drive_line(bus, PCI_INTX_GSI_BASE + g, after >> g & 1);
+	return 0;
+}
+
+/*
+ * The windows' tables serve the same bus: its state is all in
+ * pci_config_ops' blob, so theirs are empty.
+ */
+static int pci_window_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	return 0;
+}
+
+static int pci_window_load(void *dev, const void *buf, size_t len,
+			   uint64_t now)
+{
+	return len ? -EINVAL : 0;
+}
+
 const struct device_ops pci_config_ops = {
 	.name = "pci",
 	.read = config_port_read,
@@ -873,16 +1163,22 @@ const struct device_ops pci_config_ops = {
 	.reset = pci_reset,
 	.describe = pci_describe,
 	.destroy = pci_destroy,
+	.save = pci_save,
+	.load = pci_load,
 };
 
 const struct device_ops pci_io_window_ops = {
 	.name = "pci-io",
 	.read = io_window_read,
 	.write = io_window_write,
+	.save = pci_window_save,
+	.load = pci_window_load,
 };
 
 const struct device_ops pci_mem_window_ops = {
 	.name = "pci-mem",
 	.read = mem_window_read,
 	.write = mem_window_write,
+	.save = pci_window_save,
+	.load = pci_window_load,
 };

@@ -116,9 +116,15 @@ struct pci_stats {
 	uint64_t ignored; /* accesses of a width or to a port not served */
 };
 
-/* Ports PCI_CONFIG_PORT + [0, PCI_CONFIG_SIZE); holds reset/destroy. */
+/*
+ * Ports PCI_CONFIG_PORT + [0, PCI_CONFIG_SIZE); holds reset/destroy, and
+ * save/load of the whole bus: every function's configuration space, INTx
+ * level and MSI-X table, the 0xcf8 latch and the counters. The BARs'
+ * devices save their own state.
+ */
 extern const struct device_ops pci_config_ops;
-/* Ports and MMIO of the two windows, forwarded to the BARs. */
+/* Ports and MMIO of the two windows, forwarded to the BARs (their save
+ * and load hold nothing: the bus's is in pci_config_ops'). */
 extern const struct device_ops pci_io_window_ops;
 extern const struct device_ops pci_mem_window_ops;
 

@@ -159,18 +159,88 @@ static void testdev_destroy(void *dev)
 	free(d);
 }
 
+/*
+ * The snapshot blob, little-endian: "PTST", the format version (u32), the
+ * running test (u8: 0-5, or 0xff for none) and its count (u32). The
+ * function's configuration space is the bus's to save (pci.c).
+ */
+enum {
+	SNAP_CURRENT = 8,
+	SNAP_COUNT = 9,
+	SNAP_LEN = 13,
+};
+
+#define SNAP_VERSION 1
+#define SNAP_NO_TEST 0xff
+
+static const uint8_t snap_head[8] = {'P', 'T', 'S', 'T', SNAP_VERSION};
+
+static int testdev_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	struct pci_testdev *d = dev;
+	uint8_t *p = buf;
+
+	if (cap < SNAP_LEN)
+		return -ENOSPC;
+	memcpy(p, snap_head, sizeof(snap_head));
+	pthread_mutex_lock(&d->lock);
+	p[SNAP_CURRENT] = d->current < 0 ? SNAP_NO_TEST : (uint8_t)d->current;
+	for (unsigned int i = 0; i < 4; i++)
+		p[SNAP_COUNT + i] = (uint8_t)(d->count >> (8 * i));
+	pthread_mutex_unlock(&d->lock);
+	return SNAP_LEN;
+}
+
+/* A test is 0-5, and nothing is counted while none runs (write_byte()). */
+static int testdev_load(void *dev, const void *buf, size_t len, uint64_t now)
+{
+	struct pci_testdev *d = dev;
+	const uint8_t *p = buf;
+	uint8_t cur;
+	uint32_t count = 0;
+
+	if (len != SNAP_LEN || memcmp(p, snap_head, sizeof(snap_head)))
+		return -EINVAL;
+	cur = p[SNAP_CURRENT];
+	for (unsigned int i = 0; i < 4; i++)
+		count |= (uint32_t)p[SNAP_COUNT + i] << (8 * i);
+	if (cur == SNAP_NO_TEST ? count != 0 : cur >= 2 * TESTS_PER_KIND)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	d->current = cur == SNAP_NO_TEST ? -1 : cur;
+	d->count = count;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* BAR 1's table serves the same device: its state is in BAR 0's blob. */
+static int testdev_io_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	return 0;
+}
+
+static int testdev_io_load(void *dev, const void *buf, size_t len,
+			   uint64_t now)
+{
+	return len ? -EINVAL : 0;
+}
+
 const struct device_ops pci_testdev_mem_ops = {
 	.name = "pci-testdev",
 	.read = mem_read,
 	.write = mem_write,
 	.reset = testdev_reset,
 	.destroy = testdev_destroy,
+	.save = testdev_save,
+	.load = testdev_load,
 };
 
 const struct device_ops pci_testdev_io_ops = {
 	.name = "pci-testdev-io",
 	.read = io_read,
 	.write = io_write,
+	.save = testdev_io_save,
+	.load = testdev_io_load,
 };
 
 int pci_testdev_new(struct pci_testdev **ret)

@@ -21,7 +21,8 @@
 
 struct pci_testdev;
 
-/* BAR 0's and BAR 1's accesses; mem holds the reset and destroy. */
+/* BAR 0's and BAR 1's accesses; mem holds the reset, destroy, save and
+ * load (io's save and load hold nothing). */
 extern const struct device_ops pci_testdev_mem_ops;
 extern const struct device_ops pci_testdev_io_ops;
 

@@ -497,15 +497,20 @@ static void ch_write_data(struct pit_channel *c, uint8_t val, uint64_t now)
  * reprogrammed"). Modes 6 and 7 are modes 2 and 3 ("X" in M2), but the
  * status byte echoes the bits as written.
  */
-static void ch_program(struct pit_channel *c, uint8_t val, uint64_t now)
+static void ch_set_cw(struct pit_channel *c, uint8_t val)
 {
-	c->hold = ch_read_ce(c, now);
 	c->cw = val & CW_PROGRAM_MASK;
 	c->rw = (val >> CW_RW_SHIFT) & 3;
 	c->mode = (val >> CW_MODE_SHIFT) & 7;
 	if (c->mode > 5)
 		c->mode -= 4;
 	c->bcd = val & CW_BCD;
+}
+
+static void ch_program(struct pit_channel *c, uint8_t val, uint64_t now)
+{
+	c->hold = ch_read_ce(c, now);
+	ch_set_cw(c, val);
 	c->state = CH_IDLE;
 	c->paused = false;
 	c->reload_pending = false;
@@ -836,6 +841,358 @@ static void pit_destroy(void *dev)
 	free(p);
 }
 
+/* ---- Snapshots ----------------------------------------------------------- */
+
+/*
+ * The blob, version 1: 183 bytes, every field little-endian.
+ *   header (8):	u32 magic "8254", u16 version, u16 counters (3)
+ *   per counter (46):	u8 control word (bits 5-0), state, flags (SNAP_*),
+ *			write LSB, latch, status; u16 latched, hold;
+ *			u32 cr, count, gen; s64 base (ns, relative to now);
+ *			s64 tick_off; u64 reload_at
+ *   tail (37):		u8 speaker; u32 irq_gen; u64 irq_edge;
+ *			u64 irqs, lost_ticks, clamped (struct pit_stats)
+ * Mode, RW and BCD are not stored: they are the control word's, so they
+ * cannot disagree with it. The host timer's deadline is not stored
+ * either: load computes it again from the counting state.
+ */
+#define SNAP_MAGIC 0x34353238u /* "8254" */
+#define SNAP_VERSION 1
+#define SNAP_HEADER 8
+#define SNAP_COUNTER 46
+#define SNAP_TAIL 37
+#define SNAP_SIZE (SNAP_HEADER + 3 * SNAP_COUNTER + SNAP_TAIL)
+
+/* The counter's flags byte. */
+#define SNAP_GATE 0x01
+#define SNAP_WRITE_MSB 0x02
+#define SNAP_READ_MSB 0x04
+#define SNAP_STATUS_LATCHED 0x08
+#define SNAP_NULL_COUNT 0x10
+#define SNAP_PAUSED 0x20
+#define SNAP_RELOAD_PENDING 0x40
+#define SNAP_FLAGS 0x7f
+
+/*
+ * Ticks into a count never come near this (2^56 ticks are 1900 years):
+ * a bound that keeps every sum of ticks in range.
+ */
+#define SNAP_TICK_LIMIT (1ll << 56)
+
+struct snap_out {
+	uint8_t *p;
+};
+
+struct snap_in {
+	const uint8_t *p;
+};
+
+static void put_le(struct snap_out *o, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		*o->p++ = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(struct snap_in *in, unsigned int bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v |= (uint64_t)*in->p++ << (8 * i);
+	return v;
+}
+
+static uint8_t ch_snap_flags(const struct pit_channel *c)
+{
+	return (uint8_t)((c->gate ? SNAP_GATE : 0) |
+			 (c->write_msb ? SNAP_WRITE_MSB : 0) |
+			 (c->read_msb ? SNAP_READ_MSB : 0) |
+			 (c->status_latched ? SNAP_STATUS_LATCHED : 0) |
+			 (c->null_count ? SNAP_NULL_COUNT : 0) |
+			 (c->paused ? SNAP_PAUSED : 0) |
+			 (c->reload_pending ? SNAP_RELOAD_PENDING : 0));
+}
+
+static bool ch_counts_time(const struct pit_channel *c)
+{
+	return c->state == CH_RUN && !c->paused;
+}
+
+/*
+ * A counting counter's time base as of now: at time t, ticks into the
+ * count are *ret_off + ns_to_ticks(t - (now + *ret_base)), with *ret_base
+ * in (-1 s, 0]. Whole seconds move from base_ns into tick_off: a second is
+ * exactly PIT_FREQ_HZ ticks in both ns_to_ticks() and ticks_to_ns(), so counts,
+ * OUT and deadlines stay exactly what they were, however long the
+ * counter has run and however early in its clock's life load happens.
+ * A paused or stopped counter's base_ns is unused (ch_start() and
+ * ch_resume() set it): 0.
+ */
+static void ch_snap_time(const struct pit_channel *c, uint64_t now,
+			 int64_t *ret_base, int64_t *ret_off)
+{
+	uint64_t e = now > c->base_ns ? now - c->base_ns : 0;
+
+	*ret_base = 0;
+	*ret_off = c->tick_off;
+	if (!ch_counts_time(c))
+		return;
+	*ret_off += (int64_t)(e / NS_PER_SEC * PIT_FREQ_HZ);
+	*ret_base = -(int64_t)(e % NS_PER_SEC);
+}
+
+static void ch_save(const struct pit_channel *c, struct snap_out *o,
+		    uint64_t now)
+{
+	int64_t base, off;
+
+	ch_snap_time(c, now, &base, &off);
+	put_le(o, c->cw, 1);
+	put_le(o, c->state, 1);
+	put_le(o, ch_snap_flags(c), 1);
+	put_le(o, c->write_lsb, 1);
+	put_le(o, c->latch, 1);
+	put_le(o, c->status, 1);
+	put_le(o, c->latched, 2);
+	put_le(o, c->hold, 2);
+	put_le(o, c->cr, 4);
+	put_le(o, c->count, 4);
+	put_le(o, c->gen, 4);
+	put_le(o, (uint64_t)base, 8);
+	put_le(o, (uint64_t)off, 8);
+	put_le(o, c->reload_at, 8);
+}
+
+static int pit_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	struct pit *p = dev;
+	struct snap_out o = { buf };
+
+	if (cap < SNAP_SIZE)
+		return -ENOSPC;
+	pthread_mutex_lock(&p->lock);
+	put_le(&o, SNAP_MAGIC, 4);
+	put_le(&o, SNAP_VERSION, 2);
+	put_le(&o, 3, 2);
+	for (unsigned int i = 0; i < 3; i++)
+		ch_save(&p->ch[i], &o, now);
+	put_le(&o, p->speaker, 1);
+	put_le(&o, p->irq_gen, 4);
+	put_le(&o, p->irq_edge, 8);
+	put_le(&o, p->stats.irqs, 8);
+	put_le(&o, p->stats.lost_ticks, 8);
+	put_le(&o, p->stats.clamped, 8);
+	pthread_mutex_unlock(&p->lock);
+	return SNAP_SIZE;
+}
+
+/* A counter as read from a blob, before it is checked. */
+struct ch_snap {
+	struct pit_channel c;
+	uint8_t cw, state, flags;
+	int64_t base; /* relative to now */
+};
+
+static void ch_parse(struct snap_in *in, struct ch_snap *s)
+{
+	struct pit_channel *c = &s->c;
+
+	*s = (struct ch_snap){ 0 };
+	s->cw = (uint8_t)get_le(in, 1);
+	ch_set_cw(c, s->cw);
+	s->state = (uint8_t)get_le(in, 1);
+	s->flags = (uint8_t)get_le(in, 1);
+	c->write_lsb = (uint8_t)get_le(in, 1);
+	c->latch = (uint8_t)get_le(in, 1);
+	c->status = (uint8_t)get_le(in, 1);
+	c->latched = (uint16_t)get_le(in, 2);
+	c->hold = (uint16_t)get_le(in, 2);
+	c->cr = (uint32_t)get_le(in, 4);
+	c->count = (uint32_t)get_le(in, 4);
+	c->gen = (uint32_t)get_le(in, 4);
+	s->base = (int64_t)get_le(in, 8);
+	c->tick_off = (int64_t)get_le(in, 8);
+	c->reload_at = get_le(in, 8);
+	c->gate = s->flags & SNAP_GATE;
+	c->write_msb = s->flags & SNAP_WRITE_MSB;
+	c->read_msb = s->flags & SNAP_READ_MSB;
+	c->status_latched = s->flags & SNAP_STATUS_LATCHED;
+	c->null_count = s->flags & SNAP_NULL_COUNT;
+	c->paused = s->flags & SNAP_PAUSED;
+	c->reload_pending = s->flags & SNAP_RELOAD_PENDING;
+	/* checked before use (ch_snap_valid) */
+	c->state = s->state <= CH_RUN ? (enum pit_ch_state)s->state : CH_IDLE;
+}
+
+/*
+ * The read/write logic: RW 00 is the latch command, never a format; the
+ * flip-flops move only with RW = 11; the output latch holds what the
+ * counter's format still has to give (LSB then MSB: both, then the MSB);
+ * a latched status echoes the control word ("Read-Back Command").
+ */
+static bool ch_snap_access_valid(const struct pit_channel *c)
+{
+	bool word = c->rw == RW_WORD;
+
+	if (c->rw == RW_LATCH)
+		return false;
+	if ((c->write_msb || c->read_msb) && !word)
+		return false;
+	if (c->latch && c->latch != c->rw && !(word && c->latch == RW_MSB))
+		return false;
+	return !c->status_latched || (c->status & CW_PROGRAM_MASK) == c->cw;
+}
+
+/* Ticks into the count at the snapshot's now. */
+static uint64_t ch_snap_ticks(const struct ch_snap *s)
+{
+	int64_t d = s->c.tick_off;
+
+	if (!s->c.paused)
+		d += (int64_t)ns_to_ticks((uint64_t)-s->base);
+	return d > 0 ? (uint64_t)d : 0;
+}
+
+/*
+ * Counting: counts are 1 to 2^16 (a count of 0 is 2^16, "Operation
+ * Common to All Modes"); one loaded since the last control word is one
+ * of the counter's format. Modes 1 and 5 alone wait for a trigger; GATE
+ * low pauses modes 0, 2, 3 and 4 (a mode-0 counter stopped by a first
+ * byte may keep that mark); modes 2 and 3 alone defer a load, to the end
+ * of a period or half-period.
+ */
+static bool ch_snap_count_valid(const struct ch_snap *s)
+{
+	const struct pit_channel *c = &s->c;
+	bool gated = c->mode != 1 && c->mode != 5;
+	uint64_t n = c->count, r;
+
+	if (s->state > CH_RUN || c->cr < 1 || c->cr > 0x10000 || c->count < 1 ||
+	    c->count > 0x10000)
+		return false;
+	if (c->tick_off < -SNAP_TICK_LIMIT || c->tick_off > SNAP_TICK_LIMIT)
+		return false;
+	if (c->state == CH_IDLE)
+		return !c->reload_pending && s->base == 0 &&
+		       (!c->paused || c->mode == 0);
+	if (c->cr > ch_modulus(c))
+		return false;
+	/* count is the one loaded last, while armed maybe before the BCD bit */
+	if (c->state == CH_ARMED)
+		return !gated && !c->paused && !c->reload_pending &&
+		       s->base == 0;
+	if (c->count > ch_modulus(c) || c->paused != (gated && !c->gate))
+		return false;
+	if (c->paused ? s->base != 0
+		      : s->base > 0 || s->base <= -(int64_t)NS_PER_SEC)
+		return false;
+	if (!c->reload_pending)
+		return true;
+	r = c->reload_at % n;
+	return ch_periodic(c) && !c->paused && c->reload_at >= 1 &&
+	       c->reload_at <= ch_snap_ticks(s) + n &&
+	       (r == 0 || (c->mode == 3 && r == (n + 1) / 2));
+}
+
+static bool ch_snap_valid(const struct ch_snap *s, unsigned int index)
+{
+	if ((s->cw & ~CW_PROGRAM_MASK) || (s->flags & ~SNAP_FLAGS))
+		return false;
+	/* the PC ties gates 0 and 1 high */
+	if (index != 2 && !s->c.gate)
+		return false;
+	return ch_snap_access_valid(&s->c) && ch_snap_count_valid(s);
+}
+
+/*
+ * Counter 0's next IRQ0 edge, as pit_irq_schedule() leaves it: none
+ * unless it counts; else its one edge in modes 0, 1, 4 and 5 (or none,
+ * once passed); in modes 2 and 3 a multiple of the IRQ period at most a
+ * period past now (it may lie in the past: a tick not yet delivered).
+ */
+static bool irq_edge_valid(const struct ch_snap *s, uint64_t edge)
+{
+	const struct pit_channel *c = &s->c;
+	uint64_t period;
+
+	if (c->state != CH_RUN || c->paused)
+		return edge == NO_EDGE;
+	period = ch_irq_period(c);
+	if (!ch_periodic(c))
+		return edge == NO_EDGE || edge == ch_next_rise(c, 0, period);
+	if (c->count < 2)
+		return edge == NO_EDGE;
+	return edge != NO_EDGE && edge >= period && edge % period == 0 &&
+	       edge <= ch_snap_ticks(s) + period;
+}
+
+/* What a blob says, all of it, before any of it is checked or applied. */
+struct pit_snap {
+	struct ch_snap ch[3];
+	uint8_t speaker;
+	uint32_t irq_gen;
+	uint64_t irq_edge;
+	struct pit_stats stats;
+};
+
+static int pit_parse(const void *buf, size_t len, struct pit_snap *s)
+{
+	struct snap_in in = { buf };
+
+	if (!buf || len != SNAP_SIZE || get_le(&in, 4) != SNAP_MAGIC ||
+	    get_le(&in, 2) != SNAP_VERSION || get_le(&in, 2) != 3)
+		return -EINVAL;
+	for (unsigned int i = 0; i < 3; i++)
+		ch_parse(&in, &s->ch[i]);
+	s->speaker = (uint8_t)get_le(&in, 1);
+	s->irq_gen = (uint32_t)get_le(&in, 4);
+	s->irq_edge = get_le(&in, 8);
+	s->stats.irqs = get_le(&in, 8);
+	s->stats.lost_ticks = get_le(&in, 8);
+	s->stats.clamped = get_le(&in, 8);
+	for (unsigned int i = 0; i < 3; i++)
+		if (!ch_snap_valid(&s->ch[i], i))
+			return -EINVAL;
+	if (s->speaker > 1 || !irq_edge_valid(&s->ch[0], s->irq_edge))
+		return -EINVAL;
+	return 0;
+}
+
+/* base relative to now, back on the clock (0 if that is before 0). */
+static uint64_t snap_rebase(uint64_t now, int64_t base)
+{
+	uint64_t back = (uint64_t)-base;
+
+	return now > back ? now - back : 0;
+}
+
+/*
+ * IRQ0 is only ever pulsed, so no line level is restored: an edge that
+ * was due before the snapshot arms the timer in the past, and pit_fire()
+ * delivers it once the VM runs again, as it would have.
+ */
+static int pit_load(void *dev, const void *buf, size_t len, uint64_t now)
+{
+	struct pit *p = dev;
+	struct pit_snap s;
+	int r = pit_parse(buf, len, &s);
+
+	if (r)
+		return r;
+	pthread_mutex_lock(&p->lock);
+	for (unsigned int i = 0; i < 3; i++) {
+		p->ch[i] = s.ch[i].c;
+		p->ch[i].base_ns = snap_rebase(now, s.ch[i].base);
+	}
+	p->speaker = s.speaker;
+	p->irq_gen = s.irq_gen;
+	p->irq_edge = s.irq_edge;
+	p->stats = s.stats;
+	pit_rearm(p);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 const struct device_ops pit_ops = {
 	.name = "pit",
 	.read = pit_read,
@@ -843,6 +1200,8 @@ const struct device_ops pit_ops = {
 	.reset = pit_ops_reset,
 	.describe = pit_describe,
 	.destroy = pit_destroy,
+	.save = pit_save,
+	.load = pit_load,
 };
 
 const struct device_ops pit_port61_ops = {

@@ -55,6 +55,13 @@ struct pit_timer_ops {
  * destroy, so that the PIT is added to the machine's device list once,
  * through pit_ops. Accesses that are not one byte wide are ignored (reads
  * give all ones).
+ *
+ * pit_ops.save and .load (src/base/device.h) snapshot the three counters,
+ * port 0x61 and pit_stats, with times relative to the snapshot's now; not
+ * the choice of the last pit_reset(), which is the machine's configuration.
+ * An IRQ0 edge that was due at the save arms the timer in the past after
+ * the load: pit_fire() delivers it. The refresh toggle of port 0x61
+ * follows the host's clock, not the snapshot.
  */
 extern const struct device_ops pit_ops;
 extern const struct device_ops pit_port61_ops;

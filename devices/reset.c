@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "reset.h"
 
@@ -147,12 +148,64 @@ static void reset_reset(void *dev)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * The snapshot blob: "RSET", the format version (u32 LE), RCR, port 0x92.
+ * The i8042 status is a constant and the hook is wiring.
+ */
+enum {
+	SNAP_RCR = 8,
+	SNAP_PORT92 = 9,
+	SNAP_LEN = 10,
+};
+
+#define SNAP_VERSION 1
+
+static int reset_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	struct reset *r = dev;
+	uint8_t *p = buf;
+
+	if (cap < SNAP_LEN)
+		return -ENOSPC;
+	memcpy(p, "RSET", 4);
+	p[4] = SNAP_VERSION;
+	p[5] = p[6] = p[7] = 0;
+	pthread_mutex_lock(&r->lock);
+	p[SNAP_RCR] = r->rcr;
+	p[SNAP_PORT92] = r->port92;
+	pthread_mutex_unlock(&r->lock);
+	return SNAP_LEN;
+}
+
+/*
+ * Only what a write can leave: RCR keeps SYS_RST alone, and port 0x92's
+ * fast-reset bit is always cleared again by the reset it starts.
+ */
+static int reset_load(void *dev, const void *buf, size_t len, uint64_t now)
+{
+	static const uint8_t head[8] = {'R', 'S', 'E', 'T', SNAP_VERSION};
+	struct reset *r = dev;
+	const uint8_t *p = buf;
+
+	if (len != SNAP_LEN || memcmp(p, head, sizeof(head)) ||
+	    (p[SNAP_RCR] & ~RCR_SYS_RST) ||
+	    (p[SNAP_PORT92] & PORT92_FAST_RESET))
+		return -EINVAL;
+	pthread_mutex_lock(&r->lock);
+	r->rcr = p[SNAP_RCR];
+	r->port92 = p[SNAP_PORT92];
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
 const struct device_ops reset_ops = {
 	.name = "reset",
 	.read = reset_read,
 	.write = reset_write,
 	.reset = reset_reset,
 	.destroy = reset_destroy,
+	.save = reset_save,
+	.load = reset_load,
 };
 
 int reset_new(const struct vm_end_hook *hook, struct reset **ret)

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include <libfdt.h>
@@ -319,6 +320,226 @@ static void testdev_destroy(void *dev)
 	free(t);
 }
 
+/*
+ * The snapshot blob, little-endian: "TDEV", the format version (u32), the
+ * number of line ports (u32: the configuration it was taken from), the
+ * latch (u32), the counters testdev_get_stats() reports (5 x u64), a
+ * bitmap (u32) of the scratch's pages that hold anything; then each
+ * line's level (u8) and write count (u64), and the bitmap's pages, 4 KiB
+ * each, in order. The scratch is device memory, not guest RAM, so it is
+ * the device's to save; leaving out the pages that are all zero keeps
+ * the blob small for the many guests that never touch it.
+ */
+enum {
+	SNAP_NR_LINES = 8,
+	SNAP_LATCH = 12,
+	SNAP_STATS = 16, /* latch_writes, flushes, flush_errors, ... */
+	SNAP_PAGES = 56,
+	SNAP_LEVELS = 60,
+};
+
+#define SNAP_VERSION 1
+#define SNAP_STATS_N 5
+#define SNAP_PAGE 4096u
+#define SNAP_NR_PAGES (TESTDEV_IOMEM_SIZE / SNAP_PAGE)
+
+static const uint8_t snap_head[8] = {'T', 'D', 'E', 'V', SNAP_VERSION};
+
+static void put_le(uint8_t *p, uint64_t v, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned int n)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static bool page_is_zero(const uint8_t *page)
+{
+	for (unsigned int i = 0; i < SNAP_PAGE; i++)
+		if (page[i])
+			return false;
+	return true;
+}
+
+/* The blob's length for n lines and the pages of bitmap. */
+static size_t snap_len(unsigned int n, uint32_t pages)
+{
+	return SNAP_LEVELS + 9 * (size_t)n +
+	       (size_t)__builtin_popcount(pages) * SNAP_PAGE;
+}
+
+static void snap_put_stats(uint8_t *p, const struct testdev_stats *st)
+{
+	const uint64_t v[SNAP_STATS_N] = {st->latch_writes, st->flushes,
+					  st->flush_errors, st->line_writes,
+					  st->ignored};
+
+	for (unsigned int i = 0; i < SNAP_STATS_N; i++)
+		put_le(p + 8 * i, v[i], 8);
+}
+
+static void snap_get_stats(const uint8_t *p, struct testdev_stats *st)
+{
+	st->latch_writes = get_le(p, 8);
+	st->flushes = get_le(p + 8, 8);
+	st->flush_errors = get_le(p + 16, 8);
+	st->line_writes = get_le(p + 24, 8);
+	st->ignored = get_le(p + 32, 8);
+}
+
+static int testdev_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	struct testdev *t = dev;
+	unsigned int n = t->nr_lines;
+	uint8_t *p = buf, *page;
+	uint32_t pages = 0;
+	size_t len;
+
+	pthread_mutex_lock(&t->lock);
+	for (unsigned int i = 0; i < SNAP_NR_PAGES; i++)
+		if (!page_is_zero(t->iomem + i * SNAP_PAGE))
+			pages |= 1u << i;
+	len = snap_len(n, pages);
+	if (cap < len) {
+		pthread_mutex_unlock(&t->lock);
+		return -ENOSPC;
+	}
+	memcpy(p, snap_head, sizeof(snap_head));
+	put_le(p + SNAP_NR_LINES, n, 4);
+	put_le(p + SNAP_LATCH, t->latch, 4);
+	snap_put_stats(p + SNAP_STATS, &t->stats);
+	put_le(p + SNAP_PAGES, pages, 4);
+	for (unsigned int i = 0; i < n; i++) {
+		p[SNAP_LEVELS + i] = t->level[i];
+		put_le(p + SNAP_LEVELS + n + 8 * i, t->line_writes[i], 8);
+	}
+	page = p + SNAP_LEVELS + 9 * n;
+	for (unsigned int i = 0; i < SNAP_NR_PAGES; i++) {
+		if (!(pages & (1u << i)))
+			continue;
+		memcpy(page, t->iomem + i * SNAP_PAGE, SNAP_PAGE);
+		page += SNAP_PAGE;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return (int)len;
+}
+
+/*
+ * The per-line fields: levels 0 or 1, a line high only once written, and
+ * the per-line counts adding up to the total (both are counted together
+ * in testdev_set_line()).
+ */
+static bool snap_lines_valid(const uint8_t *p, unsigned int n,
+			     const struct testdev_stats *st)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t level = p[SNAP_LEVELS + i];
+		uint64_t writes = get_le(p + SNAP_LEVELS + n + 8 * i, 8);
+
+		if (level > 1 || (level && !writes))
+			return false;
+		sum += writes;
+	}
+	return sum == st->line_writes && st->flush_errors <= st->flushes;
+}
+
+/* Every page the bitmap names holds something, as save only names such. */
+static bool snap_pages_valid(const uint8_t *page, uint32_t pages)
+{
+	if (pages >> SNAP_NR_PAGES)
+		return false;
+	for (int i = __builtin_popcount(pages); i > 0; i--, page += SNAP_PAGE)
+		if (page_is_zero(page))
+			return false;
+	return true;
+}
+
+static bool snap_valid(const struct testdev *t, const uint8_t *p, size_t len,
+		       struct testdev_stats *st)
+{
+	unsigned int n = t->nr_lines;
+	uint32_t pages;
+
+	if (len < SNAP_LEVELS || memcmp(p, snap_head, sizeof(snap_head)) ||
+	    get_le(p + SNAP_NR_LINES, 4) != n)
+		return false;
+	pages = (uint32_t)get_le(p + SNAP_PAGES, 4);
+	if (pages >> SNAP_NR_PAGES || len != snap_len(n, pages))
+		return false;
+	snap_get_stats(p + SNAP_STATS, st);
+	return snap_lines_valid(p, n, st) &&
+	       snap_pages_valid(p + SNAP_LEVELS + 9 * n, pages);
+}
+
+/* The scratch's pages: the blob's, and zeros where it names none. */
+static void snap_load_pages(struct testdev *t, const uint8_t *page,
+			    uint32_t pages)
+{
+	for (unsigned int i = 0; i < SNAP_NR_PAGES; i++) {
+		uint8_t *to = t->iomem + i * SNAP_PAGE;
+
+		if (pages & (1u << i)) {
+			memcpy(to, page, SNAP_PAGE);
+			page += SNAP_PAGE;
+		} else if (!page_is_zero(to)) {
+			memset(to, 0, SNAP_PAGE);
+		}
+	}
+}
+
+/* The lines go to their loaded levels: only those that change are driven. */
+static int testdev_load(void *dev, const void *buf, size_t len, uint64_t now)
+{
+	struct testdev *t = dev;
+	unsigned int n = t->nr_lines;
+	const uint8_t *p = buf;
+	struct testdev_stats st;
+
+	if (!snap_valid(t, p, len, &st))
+		return -EINVAL;
+	pthread_mutex_lock(&t->lock);
+	t->latch = (uint32_t)get_le(p + SNAP_LATCH, 4);
+	t->stats = st;
+	snap_load_pages(t, p + SNAP_LEVELS + 9 * n,
+			(uint32_t)get_le(p + SNAP_PAGES, 4));
+	for (unsigned int i = 0; i < n; i++) {
+		const struct irq_line l = {t->router.set, t->router.router, i};
+		bool level = p[SNAP_LEVELS + i];
+
+		t->line_writes[i] = get_le(p + SNAP_LEVELS + n + 8 * i, 8);
+		if (level == t->level[i])
+			continue;
+		t->level[i] = level;
+		irq_line_set(&l, level);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+/*
+ * The line-port and scratch tables serve the same device: its state is
+ * all in testdev_port_ops' blob, so theirs are empty.
+ */
+static int testdev_part_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	return 0;
+}
+
+static int testdev_part_load(void *dev, const void *buf, size_t len,
+			     uint64_t now)
+{
+	return len ? -EINVAL : 0;
+}
+
 const struct device_ops testdev_port_ops = {
 	.name = "testdev",
 	.read = testdev_port_read,
@@ -326,18 +547,24 @@ const struct device_ops testdev_port_ops = {
 	.reset = testdev_reset,
 	.describe = testdev_describe,
 	.destroy = testdev_destroy,
+	.save = testdev_save,
+	.load = testdev_load,
 };
 
 const struct device_ops testdev_irq_ops = {
 	.name = "testdev-irq",
 	.read = testdev_irq_read,
 	.write = testdev_irq_write,
+	.save = testdev_part_save,
+	.load = testdev_part_load,
 };
 
 const struct device_ops testdev_mmio_ops = {
 	.name = "testdev-iomem",
 	.read = testdev_mmio_read,
 	.write = testdev_mmio_write,
+	.save = testdev_part_save,
+	.load = testdev_part_load,
 };
 
 int testdev_new(const struct irq_line *router, unsigned int nr_lines,

@@ -54,8 +54,10 @@ struct testdev_stats {
 
 /*
  * Ports 0xe0-0xeb (register TESTDEV_PORT_BASE, TESTDEV_PORT_SIZE). Holds
- * the device's reset, describe and destroy: pass this table to the VM's
- * device list; the other two tables only read and write.
+ * the device's reset, describe, destroy, save and load (the latch, line
+ * levels, counters and MMIO scratch): pass this table to the VM's device
+ * list; the other two tables read and write, and their save and load
+ * hold nothing (0 bytes).
  */
 extern const struct device_ops testdev_port_ops;
 /* Ports TESTDEV_IRQ_BASE + [0, nr_lines). */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fdt_machine.h"
 #include "uart.h"
@@ -464,6 +465,143 @@ static void uart_reset(void *dev)
 	pthread_mutex_unlock(&u->lock);
 }
 
+/*
+ * The snapshot blob, little-endian: "UART", the format version (u32), the
+ * base port (the configuration it was taken from), then every register
+ * and the receiver FIFO with its position. The line's level is not in it:
+ * load works it out from the registers, as every update does.
+ */
+enum {
+	SNAP_BASE = 8, /* u16 */
+	SNAP_RX = 10,  /* UART_FIFO_SIZE bytes */
+	SNAP_RX_HEAD = SNAP_RX + UART_FIFO_SIZE,
+	SNAP_RX_COUNT,
+	SNAP_RBR,
+	SNAP_IER,
+	SNAP_FCR,
+	SNAP_LCR,
+	SNAP_MCR,
+	SNAP_LSR,
+	SNAP_MSR,
+	SNAP_SCR,
+	SNAP_DIVISOR, /* u16 */
+	SNAP_THR_PENDING = SNAP_DIVISOR + 2,
+	SNAP_LEN,
+};
+
+#define SNAP_VERSION 1
+
+static const uint8_t snap_head[8] = {'U', 'A', 'R', 'T', SNAP_VERSION};
+
+static int uart_save(void *dev, void *buf, size_t cap, uint64_t now)
+{
+	struct uart *u = dev;
+	uint8_t *p = buf;
+
+	if (cap < SNAP_LEN)
+		return -ENOSPC;
+	memcpy(p, snap_head, sizeof(snap_head));
+	p[SNAP_BASE] = (uint8_t)u->base;
+	p[SNAP_BASE + 1] = (uint8_t)(u->base >> 8);
+	pthread_mutex_lock(&u->lock);
+	memcpy(p + SNAP_RX, u->rx, UART_FIFO_SIZE);
+	p[SNAP_RX_HEAD] = (uint8_t)u->rx_head;
+	p[SNAP_RX_COUNT] = (uint8_t)u->rx_count;
+	p[SNAP_RBR] = u->rbr;
+	p[SNAP_IER] = u->ier;
+	p[SNAP_FCR] = u->fcr;
+	p[SNAP_LCR] = u->lcr;
+	p[SNAP_MCR] = u->mcr;
+	p[SNAP_LSR] = u->lsr;
+	p[SNAP_MSR] = u->msr;
+	p[SNAP_SCR] = u->scr;
+	p[SNAP_DIVISOR] = (uint8_t)u->divisor;
+	p[SNAP_DIVISOR + 1] = (uint8_t)(u->divisor >> 8);
+	p[SNAP_THR_PENDING] = u->thr_pending;
+	pthread_mutex_unlock(&u->lock);
+	return SNAP_LEN;
+}
+
+/* The blob's registers, into s's state fields only (s has no lock). */
+static void uart_snap_decode(struct uart *s, const uint8_t *p)
+{
+	memcpy(s->rx, p + SNAP_RX, UART_FIFO_SIZE);
+	s->rx_head = p[SNAP_RX_HEAD];
+	s->rx_count = p[SNAP_RX_COUNT];
+	s->rbr = p[SNAP_RBR];
+	s->ier = p[SNAP_IER];
+	s->fcr = p[SNAP_FCR];
+	s->lcr = p[SNAP_LCR];
+	s->mcr = p[SNAP_MCR];
+	s->lsr = p[SNAP_LSR];
+	s->msr = p[SNAP_MSR];
+	s->scr = p[SNAP_SCR];
+	s->divisor = (uint16_t)(p[SNAP_DIVISOR] | p[SNAP_DIVISOR + 1] << 8);
+	s->thr_pending = p[SNAP_THR_PENDING] & 1;
+}
+
+/*
+ * Whether the model could have reached s: the bits a 16550A reads as 0
+ * are 0 (datasheet register summary), the receiver holds no more than it
+ * can take and starts at 0 when empty or in 16450 mode (uart_rx_clear()),
+ * LSR.DR says whether it holds anything, the transmitter is always empty,
+ * only overrun among the errors ever occurs here, and MSR's inputs are
+ * what MCR gives them.
+ */
+static bool uart_snap_valid(const struct uart *s, const uint8_t *p)
+{
+	const uint8_t lsr_can = LSR_DR | LSR_OE | LSR_THRE | LSR_TEMT;
+
+	if (p[SNAP_THR_PENDING] > 1 || (s->ier & ~IER_MASK) ||
+	    (s->fcr & ~FCR_KEEP) || (s->mcr & ~MCR_MASK))
+		return false;
+	if (s->rx_head >= UART_FIFO_SIZE || s->rx_count > uart_rx_capacity(s) ||
+	    ((!s->rx_count || !(s->fcr & FCR_FE)) && s->rx_head))
+		return false;
+	if ((s->lsr & ~lsr_can) ||
+	    (s->lsr & (LSR_THRE | LSR_TEMT)) != (LSR_THRE | LSR_TEMT) ||
+	    !(s->lsr & LSR_DR) != !s->rx_count)
+		return false;
+	return (s->msr & 0xf0) == uart_modem_inputs(s);
+}
+
+static void uart_copy_state(struct uart *u, const struct uart *s)
+{
+	memcpy(u->rx, s->rx, UART_FIFO_SIZE);
+	u->rx_head = s->rx_head;
+	u->rx_count = s->rx_count;
+	u->rbr = s->rbr;
+	u->ier = s->ier;
+	u->fcr = s->fcr;
+	u->lcr = s->lcr;
+	u->mcr = s->mcr;
+	u->lsr = s->lsr;
+	u->msr = s->msr;
+	u->scr = s->scr;
+	u->divisor = s->divisor;
+	u->thr_pending = s->thr_pending;
+}
+
+/* All checked before anything changes; then the line follows IIR. */
+static int uart_load(void *dev, const void *buf, size_t len, uint64_t now)
+{
+	struct uart *u = dev, s;
+	const uint8_t *p = buf;
+
+	if (len != SNAP_LEN || memcmp(p, snap_head, sizeof(snap_head)) ||
+	    (p[SNAP_BASE] | p[SNAP_BASE + 1] << 8) != u->base)
+		return -EINVAL;
+	memset(&s, 0, sizeof(s));
+	uart_snap_decode(&s, p);
+	if (!uart_snap_valid(&s, p))
+		return -EINVAL;
+	pthread_mutex_lock(&u->lock);
+	uart_copy_state(u, &s);
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
 const struct device_ops uart_ops = {
 	.name = "uart",
 	.read = uart_read,
@@ -471,6 +609,8 @@ const struct device_ops uart_ops = {
 	.reset = uart_reset,
 	.describe = uart_describe,
 	.destroy = uart_destroy,
+	.save = uart_save,
+	.load = uart_load,
 };
 
 int uart_new(const struct console_sink *out, const struct irq_line *irq,

@@ -581,6 +581,75 @@ int splitvm_reset(struct splitvm *vm);
 int splitvm_wakeup(struct splitvm *vm);
 
 /**
+ * Snapshots: a VM's whole state, in this process's memory. A snapshot
+ * holds guest RAM (the pages that are not all zero), every vCPU's
+ * registers, segment and control registers, FPU/XSAVE and XCRs, the MSRs
+ * KVM lists (the TSC among them: guest time goes on from the snapshot's),
+ * LAPIC, pending events (exception, interrupt, NMI, SMI), run state
+ * (wait-for-SIPI included) and debug registers; KVM's clock; the
+ * interrupt controller (IOAPIC entries, lines and Remote IRR, both PICs
+ * and the ELCR, an ExtINT acknowledged but not yet injected; in
+ * `--irqchip kernel` mode KVM's own chips) and every device model, with
+ * their timers going on from where they were. Devices an embedder added
+ * (splitvm_config_add_device()) keep their own state: it is not saved.
+ *
+ * splitvm_snapshot_take() takes one of a VM that is paused
+ * (splitvm_pause()) or not yet started. Returns 0 and *ret, or -EINVAL
+ * (NULL arguments), -EDEADLK (called from a VM callback), -EBUSY (the VM
+ * runs: pause it first), -ESRCH (the run has ended), -ENOTSUP (a device
+ * that cannot be saved: the log names it), -ENOMEM.
+ *
+ * splitvm_snapshot_restore() puts a VM back to a snapshot: the VM it was
+ * taken of, or another configured alike (same CPUs, memory and devices:
+ * -EINVAL and the difference in the log otherwise), paused or not yet
+ * started; it then goes on from the snapshot when resumed or started.
+ * Restoring the VM whose RAM last matched the snapshot (it was taken of
+ * it, or last restored to it) copies back only the pages the guest wrote
+ * since, from KVM's dirty log: the reset a fuzzer or a per-test harness
+ * loops on. A restore that fails after it changed the VM ends the run with
+ * outcome ERROR. Returns 0, or the errors of splitvm_snapshot_take().
+ *
+ * A snapshot is independent of its VM: it may outlive it, and serve any
+ * number of restores, from any thread, one at a time per VM.
+ */
+struct splitvm_snapshot;
+
+int splitvm_snapshot_take(struct splitvm *vm, struct splitvm_snapshot **ret);
+int splitvm_snapshot_restore(struct splitvm *vm,
+			     const struct splitvm_snapshot *snap);
+/** Frees a snapshot (NULL: nothing). */
+void splitvm_snapshot_free(struct splitvm_snapshot *snap);
+
+/**
+ * Snapshot files: a flattened device tree with the state (its layout is in
+ * docs/snapshots.md), then the saved RAM pages. splitvm_snapshot_write()
+ * writes snap to path (beside it first, then renamed in place);
+ * splitvm_snapshot_save() takes a snapshot of vm and writes it, as
+ * splitvm_snapshot_take() then _write(). splitvm_snapshot_read() reads a
+ * file, which may be hostile: its structure is checked whole (-EINVAL for
+ * a file snapshot_write() could not have written), and what its state
+ * means when it is restored: a snapshot from another splitvm version or
+ * configuration is refused then, the log naming the difference.
+ * Return 0, or a negative errno (the file's, -EINVAL, -ENOMEM, and those
+ * of splitvm_snapshot_take()).
+ */
+int splitvm_snapshot_write(const struct splitvm_snapshot *snap,
+			   const char *path);
+
+/**
+ * The guest's own snapshot point: a write to port 0x8910 (1, 2 or 4
+ * bytes, any value) pauses the VM at that instruction, writes its
+ * snapshot to fd (from offset 0, the file cut to its size: a regular file
+ * opened for writing, which the VM does not close) and resumes it, all on
+ * the VM's I/O thread: "I am booted; tests start here". The last request
+ * wins. fd -1 (the default) ignores the port. Errors go to the log; the
+ * guest runs on. Returns 0, or -EINVAL (cfg NULL, fd < -1).
+ */
+int splitvm_config_set_snapshot_fd(struct splitvm_config *cfg, int fd);
+int splitvm_snapshot_save(struct splitvm *vm, const char *path);
+int splitvm_snapshot_read(const char *path, struct splitvm_snapshot **ret);
+
+/**
  * Copies len bytes of guest RAM at guest-physical address gpa to buf, or
  * buf to guest RAM. Any thread; the guest may be running (no ordering
  * with its accesses is promised unless it is paused), and after the run

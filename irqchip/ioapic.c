@@ -395,3 +395,101 @@ void ioapic_mmio_write(struct ioapic *s, uint64_t offset, unsigned int len,
 	else
 		s->ignored++;
 }
+
+bool ioapic_owed(const struct ioapic *s, unsigned int pin)
+{
+	return pin < s->pins && level_owed(s, pin) &&
+	       mode_deliverable(s->entry[pin]);
+}
+
+/* ---- Snapshots ------------------------------------------------------- */
+
+static void save_stats(const struct ioapic_pin_stats *st,
+		       struct blob_writer *w)
+{
+	blob_put_u64(w, st->asserts);
+	blob_put_u64(w, st->deliveries);
+	blob_put_u64(w, st->eois);
+	blob_put_u64(w, st->coalesced);
+	blob_put_u64(w, st->deferred);
+	blob_put_u64(w, st->masked);
+	blob_put_u64(w, st->dropped);
+}
+
+/*
+ * Layout: version, pins, ID, IOREGSEL, 4 reserved bytes, the ignored
+ * count; then per pin the entry, the line, 3 reserved bytes, the storm
+ * count and the 7 statistics (72 bytes).
+ */
+void ioapic_save(const struct ioapic *s, struct blob_writer *w)
+{
+	blob_put_u8(w, s->version);
+	blob_put_u8(w, (uint8_t)s->pins);
+	blob_put_u8(w, s->id);
+	blob_put_u8(w, s->ioregsel);
+	blob_put_zero(w, 4);
+	blob_put_u64(w, s->ignored);
+	for (unsigned int pin = 0; pin < s->pins; pin++) {
+		blob_put_u64(w, s->entry[pin]);
+		blob_put_u8(w, s->line[pin]);
+		blob_put_zero(w, 3);
+		blob_put_u32(w, s->eoi_storm[pin]);
+		save_stats(&s->stats[pin], w);
+	}
+}
+
+static void load_stats(struct ioapic_pin_stats *st, struct blob_reader *r)
+{
+	st->asserts = blob_get_u64(r);
+	st->deliveries = blob_get_u64(r);
+	st->eois = blob_get_u64(r);
+	st->coalesced = blob_get_u64(r);
+	st->deferred = blob_get_u64(r);
+	st->masked = blob_get_u64(r);
+	st->dropped = blob_get_u64(r);
+}
+
+/*
+ * An entry this chip could hold: Delivery Status is never set (messages
+ * leave at once), and Remote IRR only on a level entry (an edge entry
+ * clears it, see ioapic_write_entry()). Reserved bits and delivery modes
+ * are the guest's to write (82093AA 3.2.4).
+ */
+static bool entry_valid(uint64_t e)
+{
+	if (e & IOAPIC_RTE_DELIVS)
+		return false;
+	return !(e & IOAPIC_RTE_REMOTE_IRR) || (e & IOAPIC_RTE_LEVEL);
+}
+
+/* One pin into t; the storm count only grows while the line is high. */
+static void load_pin(struct ioapic *t, unsigned int pin, struct blob_reader *r)
+{
+	t->entry[pin] = blob_get_u64(r);
+	t->line[pin] = blob_get_bool(r);
+	blob_get_zero(r, 3);
+	t->eoi_storm[pin] = blob_get_u32(r);
+	load_stats(&t->stats[pin], r);
+	blob_check(r, entry_valid(t->entry[pin]));
+	blob_check(r, t->eoi_storm[pin] < IOAPIC_STORM_LIMIT);
+	blob_check(r, t->line[pin] || !t->eoi_storm[pin]);
+}
+
+int ioapic_load(struct ioapic *s, struct blob_reader *r)
+{
+	struct ioapic t = *s;
+
+	blob_check(r, blob_get_u8(r) == s->version);
+	blob_check(r, blob_get_u8(r) == s->pins);
+	t.id = blob_get_u8(r);
+	t.ioregsel = blob_get_u8(r);
+	blob_get_zero(r, 4);
+	t.ignored = blob_get_u64(r);
+	blob_check(r, t.id <= 0xf); /* IOAPICID bits 27:24 (3.2.1) */
+	for (unsigned int pin = 0; pin < s->pins && !r->bad; pin++)
+		load_pin(&t, pin, r);
+	if (r->bad)
+		return -EINVAL;
+	*s = t;
+	return 0;
+}

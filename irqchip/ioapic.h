@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "blob.h"
+
 #define IOAPIC_BASE 0xfec00000ull
 #define IOAPIC_SIZE 0x1000
 #define IOAPIC_MAX_PINS 120 /* version register bits 23:16 hold pins-1 */
@@ -233,5 +235,45 @@ bool ioapic_msi(const struct ioapic *s, unsigned int pin,
  * Returns the entry, or all ones if pin is out of range.
  */
 uint64_t ioapic_entry(const struct ioapic *s, unsigned int pin);
+
+/**
+ * ioapic_owed() - whether pin is owed a message it has not been sent.
+ * @s: the chip.
+ * @pin: the pin; out of range is never owed.
+ *
+ * A level entry, unmasked, in a delivery mode that sends, whose line is
+ * asserted and whose Remote IRR is clear. The chip never leaves such a
+ * pin behind, except when the storm limiter deferred it: after a load
+ * the glue retries the pins it did not defer itself.
+ */
+bool ioapic_owed(const struct ioapic *s, unsigned int pin);
+
+/**
+ * ioapic_save() - appends the chip's state to a snapshot.
+ * @s: the chip.
+ * @w: the writer (a writer with cap 0 measures the size).
+ *
+ * Everything that decides the chip's future and its counters: version
+ * and pin count (checked on load), ID, IOREGSEL, every redirection entry
+ * with its Remote IRR, the line levels, the storm counters and the
+ * statistics. Not the ops or ctx: wiring, not state. The layout is
+ * fixed by the pin count.
+ */
+void ioapic_save(const struct ioapic *s, struct blob_writer *w);
+
+/**
+ * ioapic_load() - reads back what ioapic_save() wrote.
+ * @s: the chip, initialised with the same pins and version.
+ * @r: the reader; the bytes may be hostile.
+ *
+ * Every value is checked before the chip changes: another pin count or
+ * version, an ID over 4 bits, Delivery Status set, Remote IRR on an edge
+ * entry, a line level not 0 or 1, a storm count at the limit or on a low
+ * line, a non-zero reserved byte, a short input. No callback is made:
+ * the glue rebuilds every route from the entries itself.
+ *
+ * Returns 0, or -EINVAL (the chip unchanged, r->bad set).
+ */
+int ioapic_load(struct ioapic *s, struct blob_reader *r);
 
 #endif /* SPLITVM_IOAPIC_H */

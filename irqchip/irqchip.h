@@ -76,6 +76,24 @@ void irqchip_destroy(struct irqchip *c);
  */
 void irqchip_reset(struct irqchip *c);
 
+/*
+ * Snapshots, as struct device_ops' save and load (src/base/device.h) for
+ * the whole interrupt controller: in split mode the IOAPIC, both PICs with
+ * the ELCR, the line levels and what the router keeps (an ExtINT the PIC
+ * has acknowledged but not yet injected included); load then programs
+ * KVM's GSI routes again from the redirection entries, which makes KVM
+ * scan the EOI-exit vectors again. In kernel mode, KVM's own chips
+ * (KVM_GET_IRQCHIP, KVM_GET_PIT2). A state load refuses (-EINVAL, chip
+ * unchanged) is one save could not have written.
+ * Save returns the length, -ENOSPC, or KVM's -errno (kernel mode); load
+ * returns 0, -EINVAL (wrong length, another configuration - mode, pins,
+ * IOAPIC version, PICs - or a value out of range), -ENOMEM, or KVM's
+ * -errno (kernel mode, after putting back what it had set).
+ */
+int irqchip_save(struct irqchip *c, void *buf, size_t cap, uint64_t now);
+int irqchip_load(struct irqchip *c, const void *buf, size_t len,
+		 uint64_t now);
+
 /* Maps the chip's ports and MMIO (split mode; nothing in kernel mode). */
 int irqchip_map(struct irqchip *c, struct bus *pio, struct bus *mmio);
 

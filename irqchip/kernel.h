@@ -4,7 +4,9 @@
 #define SPLITVM_KERNEL_IRQCHIP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "blob.h"
 #include "log.h"
 #include "splitvm.h"
 
@@ -27,6 +29,20 @@ void kernel_irqchip_reset(int vm_fd, const struct logger *log);
 int kernel_irqchip_ioapic_state(int vm_fd, struct splitvm_ioapic_state *ret);
 int kernel_irqchip_pic_state(int vm_fd, struct splitvm_pic_state *ret);
 int kernel_irqchip_pit_state(int vm_fd, struct splitvm_pit_state *ret);
+
+/*
+ * Snapshots of KVM's chips: both PICs and the IOAPIC (KVM_GET_IRQCHIP)
+ * and the PIT (KVM_GET_PIT2), in a fixed layout of
+ * kernel_irqchip_state_size() bytes. Save returns 0, -ENOTSUP (IRQ0
+ * reaches the guest, and the PIT's phase cannot be put back), or KVM's
+ * -errno.
+ * Load checks every value first (-EINVAL, nothing set), then sets the
+ * chips; if KVM refuses one, it puts back those already set and returns
+ * KVM's -errno.
+ */
+size_t kernel_irqchip_state_size(void);
+int kernel_irqchip_save(int vm_fd, struct blob_writer *w);
+int kernel_irqchip_load(int vm_fd, struct blob_reader *r);
 
 /* Sets device line (GSI) to level through KVM_IRQ_LINE. */
 void kernel_irqchip_set_irq(int vm_fd, unsigned int line, bool level);

@@ -39,6 +39,7 @@
  * nothing; ELCR writes do not touch IRR.
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include "pic.h"
@@ -152,13 +153,17 @@ static void chip_set_input(struct pic_chip *c, unsigned int irq, bool level)
  * latch is set directly rather than through the edge detector, so that a
  * device line on IRQ2 (held high) cannot swallow the slave's request.
  */
-static void pic_update(struct pic *p)
+static bool pic_compute_output(struct pic *p)
 {
-	bool out;
-
 	if (chip_pending(p, SLAVE) != NO_IRQ)
 		p->chip[MASTER].irr |= BIT(PIC_CASCADE_IRQ);
-	out = chip_pending(p, MASTER) != NO_IRQ;
+	return chip_pending(p, MASTER) != NO_IRQ;
+}
+
+static void pic_update(struct pic *p)
+{
+	bool out = pic_compute_output(p);
+
 	if (out == p->output)
 		return;
 	p->output = out;
@@ -493,4 +498,119 @@ void pic_init(struct pic *p, const struct pic_ops *ops, void *ctx)
 	p->ops = ops;
 	p->ctx = ctx;
 	pic_reset(p, false);
+}
+
+/* ---- Snapshots ------------------------------------------------------- */
+
+enum {
+	SAVE_ICW4_NEEDED = 1u << 0,
+	SAVE_SINGLE_MODE = 1u << 1,
+	SAVE_AUTO_EOI = 1u << 2,
+	SAVE_SFNM = 1u << 3,
+	SAVE_ROTATE_AEOI = 1u << 4,
+	SAVE_SPECIAL_MASK = 1u << 5,
+	SAVE_POLL = 1u << 6,
+	SAVE_READ_ISR = 1u << 7,
+};
+
+static uint8_t chip_flags(const struct pic_chip *c)
+{
+	return (uint8_t)((c->icw4_needed ? SAVE_ICW4_NEEDED : 0) |
+			 (c->single_mode ? SAVE_SINGLE_MODE : 0) |
+			 (c->auto_eoi ? SAVE_AUTO_EOI : 0) |
+			 (c->special_fully_nested ? SAVE_SFNM : 0) |
+			 (c->rotate_on_auto_eoi ? SAVE_ROTATE_AEOI : 0) |
+			 (c->special_mask ? SAVE_SPECIAL_MASK : 0) |
+			 (c->poll ? SAVE_POLL : 0) |
+			 (c->read_isr ? SAVE_READ_ISR : 0));
+}
+
+/* 16 bytes: the 8 registers, the mode bits, 7 reserved bytes. */
+static void save_chip(const struct pic_chip *c, struct blob_writer *w)
+{
+	blob_put_u8(w, c->irr);
+	blob_put_u8(w, c->isr);
+	blob_put_u8(w, c->imr);
+	blob_put_u8(w, c->last_irr);
+	blob_put_u8(w, c->elcr);
+	blob_put_u8(w, c->irq_base);
+	blob_put_u8(w, c->priority_add);
+	blob_put_u8(w, c->init_state);
+	blob_put_u8(w, chip_flags(c));
+	blob_put_zero(w, 7);
+}
+
+void pic_save(const struct pic *p, struct blob_writer *w)
+{
+	save_chip(&p->chip[MASTER], w);
+	save_chip(&p->chip[SLAVE], w);
+	blob_put_u64(w, p->stats.intacks);
+	blob_put_u64(w, p->stats.spurious);
+	blob_put_u64(w, p->stats.polls);
+	for (unsigned int i = 0; i < PIC_NR_IRQS; i++)
+		blob_put_u64(w, p->stats.per_irq[i]);
+}
+
+static void set_chip_flags(struct pic_chip *c, uint8_t f)
+{
+	c->icw4_needed = f & SAVE_ICW4_NEEDED;
+	c->single_mode = f & SAVE_SINGLE_MODE;
+	c->auto_eoi = f & SAVE_AUTO_EOI;
+	c->special_fully_nested = f & SAVE_SFNM;
+	c->rotate_on_auto_eoi = f & SAVE_ROTATE_AEOI;
+	c->special_mask = f & SAVE_SPECIAL_MASK;
+	c->poll = f & SAVE_POLL;
+	c->read_isr = f & SAVE_READ_ISR;
+}
+
+/*
+ * What the registers can hold ("Initialization Command Words"): ICW2
+ * supplies T7-T3 only; ICW3 is skipped in single mode and ICW4 without
+ * IC4; without IC4, ICW1 zeroes the ICW4 functions (AEOI, SFNM). The
+ * ELCR's fixed-edge inputs never read 1.
+ */
+static bool chip_valid(const struct pic_chip *c)
+{
+	if ((c->irq_base & ~ICW2_BASE) || c->priority_add > 7 ||
+	    c->init_state > PIC_INIT_ICW4 || (c->elcr & ~c->elcr_mask))
+		return false;
+	if (c->init_state == PIC_INIT_ICW3 && c->single_mode)
+		return false;
+	if (c->init_state == PIC_INIT_ICW4 && !c->icw4_needed)
+		return false;
+	return c->icw4_needed || (!c->auto_eoi && !c->special_fully_nested);
+}
+
+/* One chip into c, whose elcr_mask (wiring, not state) is kept. */
+static void load_chip(struct pic_chip *c, struct blob_reader *r)
+{
+	c->irr = blob_get_u8(r);
+	c->isr = blob_get_u8(r);
+	c->imr = blob_get_u8(r);
+	c->last_irr = blob_get_u8(r);
+	c->elcr = blob_get_u8(r);
+	c->irq_base = blob_get_u8(r);
+	c->priority_add = blob_get_u8(r);
+	c->init_state = blob_get_u8(r);
+	set_chip_flags(c, blob_get_u8(r));
+	blob_get_zero(r, 7);
+	blob_check(r, chip_valid(c));
+}
+
+int pic_load(struct pic *p, struct blob_reader *r)
+{
+	struct pic t = *p;
+
+	load_chip(&t.chip[MASTER], r);
+	load_chip(&t.chip[SLAVE], r);
+	t.stats.intacks = blob_get_u64(r);
+	t.stats.spurious = blob_get_u64(r);
+	t.stats.polls = blob_get_u64(r);
+	for (unsigned int i = 0; i < PIC_NR_IRQS; i++)
+		t.stats.per_irq[i] = blob_get_u64(r);
+	if (r->bad)
+		return -EINVAL;
+	t.output = pic_compute_output(&t);
+	*p = t;
+	return 0;
 }

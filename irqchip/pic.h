@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "blob.h"
+
 #define PIC_NR_IRQS 16
 #define PIC_CASCADE_IRQ 2 /* master input wired to the slave's INT */
 
@@ -187,5 +189,35 @@ uint8_t pic_io_read(struct pic *p, uint16_t port);
  * @val: the byte. Any value leaves the chip consistent.
  */
 void pic_io_write(struct pic *p, uint16_t port, uint8_t val);
+
+/**
+ * pic_save() - appends both chips' state to a snapshot.
+ * @p: the PIC.
+ * @w: the writer (a writer with cap 0 measures the size, which is fixed).
+ *
+ * Per chip IRR, ISR, IMR, the edge detector's last levels, the ELCR, the
+ * vector base, the priority rotation, the initialization sequence's
+ * position and every mode bit (ICW1 IC4 and SNGL, ICW4 AEOI and SFNM,
+ * rotate in AEOI, special mask, a pending poll, the OCW3 read select);
+ * then the statistics. The INT pin is not saved: it follows from the
+ * rest and is computed again on load.
+ */
+void pic_save(const struct pic *p, struct blob_writer *w);
+
+/**
+ * pic_load() - reads back what pic_save() wrote.
+ * @p: the PIC (pic_init()ed).
+ * @r: the reader; the bytes may be hostile.
+ *
+ * Refuses, the PIC unchanged, what no sequence of operations could leave:
+ * a vector base with bits 2:0 set, a priority or an initialization step
+ * out of range, waiting for ICW3 in single mode or for ICW4 without IC4,
+ * ICW4 modes set without IC4, an ELCR bit that cannot be set, a non-zero
+ * reserved byte, a short input. The output callback is not called: the
+ * glue reads pic_output() afterwards.
+ *
+ * Returns 0, or -EINVAL (r->bad set).
+ */
+int pic_load(struct pic *p, struct blob_reader *r);
 
 #endif /* SPLITVM_PIC_H */

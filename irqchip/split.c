@@ -727,3 +727,359 @@ int irqchip_line_stats(struct irqchip *c, unsigned int line,
 	split_unlock(c);
 	return 0;
 }
+
+/* ---- Snapshots ------------------------------------------------------- */
+
+/*
+ * The blob: a 16-byte header, then the mode's state. Header: magic
+ * "SVIC", format version, mode, flags (PICs present), IOAPIC pins and
+ * version, 2 reserved bytes, the length of what follows. Split mode
+ * then has ioapic_save(), pic_save() and the router's section
+ * (split_save_router()); kernel mode kernel_irqchip_save()'s. All
+ * integers little-endian; the layout is fixed by the configuration,
+ * so a load wants exactly that length.
+ *
+ * Times are the chip's own clock, CLOCK_MONOTONIC, which is also
+ * vm_now_ns(): they are saved as distances from the caller's now.
+ */
+#define SNAP_MAGIC 0x43495653u /* "SVIC" */
+#define SNAP_FORMAT 1
+#define SNAP_HAS_PIC 0x01
+#define SNAP_HEADER_SIZE 16
+
+/* Router flags. */
+#define SNAP_IOAPIC_EXTINT 0x01 /* an IOAPIC ExtINT message is owed */
+#define SNAP_WATCH_ARMED 0x02	/* the lost-EOI watchdog has a deadline */
+#define SNAP_ROUTER_FLAGS (SNAP_IOAPIC_EXTINT | SNAP_WATCH_ARMED)
+
+/* The router's part of a snapshot, decoded and checked. */
+struct split_router_image {
+	bool ioapic_extint;
+	uint64_t deferred[2];
+	uint64_t defer_deadline, watch_deadline;
+	uint64_t line_asserts[IOAPIC_MAX_PINS];
+	uint64_t eois_recovered[IOAPIC_MAX_PINS];
+	uint64_t irr_since[IOAPIC_MAX_PINS];
+	uint64_t watch_wait[IOAPIC_MAX_PINS];
+	uint64_t vectors[256];
+};
+
+/* Everything a split-mode load decodes before the chip changes. */
+struct split_image {
+	struct ioapic ioapic;
+	struct pic pic;
+	struct split_router_image router;
+};
+
+static void snap_put_header(struct blob_writer *w, const struct irqchip *c,
+			    size_t body)
+{
+	bool kernel = c->mode == IRQCHIP_KERNEL;
+
+	blob_put_u32(w, SNAP_MAGIC);
+	blob_put_u16(w, SNAP_FORMAT);
+	blob_put_u8(w, (uint8_t)c->mode);
+	blob_put_u8(w, kernel || c->has_pic ? SNAP_HAS_PIC : 0);
+	blob_put_u8(w, (uint8_t)c->lines);
+	blob_put_u8(w, kernel ? IOAPIC_VERSION_82093AA : c->ioapic.version);
+	blob_put_zero(w, 2);
+	blob_put_u32(w, (uint32_t)body);
+}
+
+/*
+ * The header of a blob of exactly this chip's configuration: a snapshot
+ * of another mode, pin count, IOAPIC version or PIC presence is refused.
+ */
+static void snap_check_header(struct blob_reader *r, const struct irqchip *c,
+			      size_t body)
+{
+	uint8_t want[SNAP_HEADER_SIZE];
+	struct blob_writer w = {want, sizeof(want), 0};
+
+	snap_put_header(&w, c, body);
+	for (unsigned int i = 0; i < sizeof(want); i++)
+		blob_check(r, blob_get_u8(r) == want[i]);
+	blob_check(r, r->len - r->pos == body);
+}
+
+/* Nanoseconds from now until deadline (0 if passed), at most max. */
+static uint64_t until(uint64_t deadline, uint64_t now, uint64_t max)
+{
+	uint64_t d = deadline > now ? deadline - now : 0;
+
+	return d < max ? d : max;
+}
+
+/* A deadline d from now; never 0, which means none. */
+static uint64_t at(uint64_t now, uint64_t d)
+{
+	return now > UINT64_MAX - d ? UINT64_MAX : now + d ? now + d : 1;
+}
+
+/* Bitmap word i of the pins that exist (bit n: pin 64 * i + n). */
+static uint64_t pins_mask(const struct irqchip *c, unsigned int i)
+{
+	unsigned int n = c->lines > 64 * i ? c->lines - 64 * i : 0;
+
+	return n >= 64 ? ~0ull : (1ull << n) - 1;
+}
+
+/*
+ * The watchdog's look in progress (reports_due) is not saved: the vCPUs
+ * that were asked to answer are not the ones that will run on. The
+ * watchdog is saved as due now instead, and looks again.
+ */
+static void save_router_times(const struct irqchip *c, struct blob_writer *w,
+			      uint64_t now)
+{
+	uint64_t watched[2] = {0, 0};
+
+	blob_put_u64(w, c->deferred[0]);
+	blob_put_u64(w, c->deferred[1]);
+	blob_put_u64(w, until(c->defer_deadline, now, STORM_DELAY_NS));
+	blob_put_u64(w, c->reports_due ? 0
+				       : until(c->watch_deadline, now,
+					       EOI_WATCHDOG_MAX_NS));
+	for (unsigned int pin = 0; pin < c->lines; pin++)
+		if (c->irr_since[pin])
+			watched[pin / 64] |= 1ull << (pin % 64);
+	blob_put_u64(w, watched[0]);
+	blob_put_u64(w, watched[1]);
+}
+
+/*
+ * Layout: flags, 7 reserved bytes, the deferred pins (2 x 64 bits), the
+ * storm limiter's and the watchdog's remaining wait, the pins whose
+ * Remote IRR the watchdog times (2 x 64 bits); per pin the line's
+ * asserts, its recovered EOIs, the age of its Remote IRR and the
+ * watchdog's current wait for it (32 bytes); the 256 vector counters.
+ */
+static void split_save_router(const struct irqchip *c, struct blob_writer *w,
+			      uint64_t now)
+{
+	bool armed = c->watch_deadline || c->reports_due;
+
+	blob_put_u8(w, (c->ioapic_extint ? SNAP_IOAPIC_EXTINT : 0) |
+			       (armed ? SNAP_WATCH_ARMED : 0));
+	blob_put_zero(w, 7);
+	save_router_times(c, w, now);
+	for (unsigned int pin = 0; pin < c->lines; pin++) {
+		uint64_t since = c->irr_since[pin];
+
+		blob_put_u64(w, c->line_asserts[pin]);
+		blob_put_u64(w, c->eois_recovered[pin]);
+		blob_put_u64(w, since && since < now ? now - since : 0);
+		blob_put_u64(w, c->watch_wait[pin]);
+	}
+	for (unsigned int v = 0; v < 256; v++)
+		blob_put_u64(w, c->vectors[v]);
+}
+
+static void split_save_body(const struct irqchip *c, struct blob_writer *w,
+			    uint64_t now)
+{
+	ioapic_save(&c->ioapic, w);
+	pic_save(&c->pic, w);
+	split_save_router(c, w, now);
+}
+
+/* The body's length, fixed by the configuration. Under lock. */
+static size_t split_body_size(const struct irqchip *c)
+{
+	struct blob_writer w = {NULL, 0, 0};
+
+	split_save_body(c, &w, 0);
+	return w.len;
+}
+
+int irqchip_save(struct irqchip *c, void *buf, size_t cap, uint64_t now)
+{
+	struct blob_writer w = {buf, cap, 0};
+	size_t body;
+	int r;
+
+	if (c->mode == IRQCHIP_KERNEL) {
+		body = kernel_irqchip_state_size();
+		if (SNAP_HEADER_SIZE + body > cap)
+			return -ENOSPC;
+		snap_put_header(&w, c, body);
+		r = kernel_irqchip_save(c->host.vm_fd, &w);
+		if (r == -ENOTSUP)
+			log_error(c->host.log,
+				  "snapshot: IRQ0 is unmasked, and KVM's own "
+				  "PIT cannot be put back mid-period "
+				  "(KVM_SET_PIT2 restarts its count): use "
+				  "--irqchip split, or mask IRQ0 first");
+		return r ? r : (int)w.len;
+	}
+	split_lock(c);
+	body = split_body_size(c);
+	r = -ENOSPC;
+	if (SNAP_HEADER_SIZE + body <= cap) {
+		snap_put_header(&w, c, body);
+		split_save_body(c, &w, now);
+		r = (int)w.len;
+	}
+	split_unlock(c);
+	return r;
+}
+
+/*
+ * The storm limiter holds back pins until a deadline within its delay;
+ * the watchdog looks within its longest wait. Either is armed exactly
+ * when it has something to wait for.
+ */
+static void load_router_times(const struct irqchip *c,
+			      struct split_router_image *t, bool armed,
+			      uint64_t watched[2], struct blob_reader *r,
+			      uint64_t now)
+{
+	uint64_t defer_in, watch_in;
+	bool deferring;
+
+	t->deferred[0] = blob_get_u64(r);
+	t->deferred[1] = blob_get_u64(r);
+	defer_in = blob_get_u64(r);
+	watch_in = blob_get_u64(r);
+	watched[0] = blob_get_u64(r);
+	watched[1] = blob_get_u64(r);
+	for (unsigned int i = 0; i < 2; i++)
+		blob_check(r, !(t->deferred[i] & ~pins_mask(c, i)) &&
+				  !(watched[i] & ~pins_mask(c, i)));
+	deferring = t->deferred[0] || t->deferred[1];
+	blob_check(r, defer_in <= STORM_DELAY_NS && (deferring || !defer_in));
+	t->defer_deadline = deferring ? at(now, defer_in) : 0;
+	blob_check(r, watch_in <= EOI_WATCHDOG_MAX_NS && (armed || !watch_in));
+	t->watch_deadline = armed ? at(now, watch_in) : 0;
+}
+
+/*
+ * One pin's counters and watchdog. The watchdog's wait starts at
+ * EOI_WATCHDOG_NS and doubles up to EOI_WATCHDOG_MAX_NS; it is 0 only
+ * for a pin never delivered at level. A Remote IRR's age is rebased
+ * (1, the earliest time there is, if now is younger than that).
+ */
+static void load_router_pin(struct split_router_image *t, unsigned int pin,
+			    bool watched, struct blob_reader *r, uint64_t now)
+{
+	uint64_t age, wait;
+
+	t->line_asserts[pin] = blob_get_u64(r);
+	t->eois_recovered[pin] = blob_get_u64(r);
+	age = blob_get_u64(r);
+	wait = blob_get_u64(r);
+	blob_check(r, watched || !age);
+	blob_check(r, (!wait && !watched) || (wait >= EOI_WATCHDOG_NS &&
+					      wait <= EOI_WATCHDOG_MAX_NS));
+	t->watch_wait[pin] = wait;
+	t->irr_since[pin] = !watched ? 0 : age < now ? now - age : 1;
+}
+
+static void split_load_router(const struct irqchip *c,
+			      struct split_router_image *t,
+			      struct blob_reader *r, uint64_t now)
+{
+	uint64_t watched[2];
+	uint8_t flags = blob_get_u8(r);
+
+	memset(t, 0, sizeof(*t));
+	blob_check(r, !(flags & ~SNAP_ROUTER_FLAGS));
+	blob_get_zero(r, 7);
+	t->ioapic_extint = flags & SNAP_IOAPIC_EXTINT;
+	load_router_times(c, t, flags & SNAP_WATCH_ARMED, watched, r, now);
+	for (unsigned int pin = 0; pin < c->lines && !r->bad; pin++)
+		load_router_pin(t, pin, (watched[pin / 64] >> (pin % 64)) & 1,
+				r, now);
+	for (unsigned int v = 0; v < 256; v++)
+		t->vectors[v] = blob_get_u64(r);
+}
+
+static void split_commit_router(struct irqchip *c,
+				const struct split_router_image *t)
+{
+	size_t n = c->lines * sizeof(uint64_t);
+
+	c->ioapic_extint = t->ioapic_extint;
+	memcpy(c->deferred, t->deferred, sizeof(c->deferred));
+	c->defer_deadline = t->defer_deadline;
+	c->watch_deadline = t->watch_deadline;
+	memcpy(c->line_asserts, t->line_asserts, n);
+	memcpy(c->eois_recovered, t->eois_recovered, n);
+	memcpy(c->irr_since, t->irr_since, n);
+	memcpy(c->watch_wait, t->watch_wait, n);
+	memcpy(c->vectors, t->vectors, sizeof(c->vectors));
+	c->reports_due = 0;
+	memset(c->seen, 0, sizeof(c->seen));
+}
+
+/*
+ * The loaded state goes live. Every GSI route is installed again from
+ * the entries, even unchanged ones, so KVM scans the EOI-exit vectors
+ * again (a level vector in service must still exit on its EOI). A level
+ * pin with Remote IRR set waits for that EOI, as on the 82093AA
+ * (3.2.4); a pin the chip owes a message and the storm limiter did not
+ * hold back is served now. The PIC's INT pin and an owed IOAPIC ExtINT
+ * go to the ExtINT vCPU; the timer is armed for the rebased deadlines.
+ * Under lock.
+ */
+static void split_commit(struct irqchip *c, const struct split_image *img)
+{
+	bool extint;
+
+	c->ioapic = img->ioapic;
+	c->pic = img->pic;
+	split_commit_router(c, &img->router);
+	c->routing->entries[0].u.msi.data = ~0u; /* differs: reinstall */
+	c->routes_dirty = true;
+	split_flush_routes(c);
+	for (unsigned int pin = 0; pin < c->lines; pin++)
+		if (ioapic_owed(&c->ioapic, pin) &&
+		    !((c->deferred[pin / 64] >> (pin % 64)) & 1))
+			ioapic_retry(&c->ioapic, pin);
+	extint = pic_output(&c->pic) || c->ioapic_extint;
+	atomic_store(&c->extint, extint);
+	if (extint)
+		c->host.kick(c->host.vm, EXTINT_CPU);
+	split_arm_timer(c);
+}
+
+/* Decodes into a copy of the chips; only a valid blob reaches them. */
+static int split_load(struct irqchip *c, struct blob_reader *r, uint64_t now)
+{
+	struct split_image *img = malloc(sizeof(*img));
+	int ret = -EINVAL;
+
+	if (!img)
+		return -ENOMEM;
+	img->ioapic = c->ioapic;
+	img->pic = c->pic;
+	if (!ioapic_load(&img->ioapic, r) && !pic_load(&img->pic, r)) {
+		split_load_router(c, &img->router, r, now);
+		if (!r->bad && r->pos == r->len) {
+			split_commit(c, img);
+			ret = 0;
+		}
+	}
+	free(img);
+	return ret;
+}
+
+int irqchip_load(struct irqchip *c, const void *buf, size_t len,
+		 uint64_t now)
+{
+	struct blob_reader r = {buf, len, 0, false};
+	int ret;
+
+	if (!buf)
+		return -EINVAL;
+	if (c->mode == IRQCHIP_KERNEL) {
+		/* The header fixes the length: the state ends the blob. */
+		snap_check_header(&r, c, kernel_irqchip_state_size());
+		return r.bad ? -EINVAL : kernel_irqchip_load(c->host.vm_fd, &r);
+	}
+	split_lock(c);
+	snap_check_header(&r, c, split_body_size(c));
+	ret = r.bad ? -EINVAL : split_load(c, &r, now);
+	split_unlock(c);
+	return ret;
+}

@@ -28,7 +28,7 @@ static uint64_t now_ns(void)
 
 static int usage(const char *why)
 {
-	fprintf(stderr, "bench: %s\nusage: run|loop|tput|mem --kernel FILE "
+	fprintf(stderr, "bench: %s\nusage: run|loop|tput|mem|reset --kernel FILE "
 		"[--append S] [--cpus N] [--memory MIB] [--irqchip split|kernel] "
 		"[--iterations N] [--seconds S] [--threads N] [--vms N] "
 		"[--expect STATUS]\n", why);
@@ -230,5 +230,8 @@ int bench_main(int argc, char **argv, const struct bench_target *t)
 		return mode_tput(t, &o);
 	if (!strcmp(o.mode, "mem"))
 		return mode_mem(t, &o);
+	if (!strcmp(o.mode, "reset"))
+		return t->reset_loop ? t->reset_loop(&o.vm, o.iterations)
+				     : usage("no snapshots here");
 	return usage("unknown mode");
 }

@@ -31,6 +31,14 @@ struct bench_target {
 	 * its console said "bench: idle", or -1. It is never stopped.
 	 */
 	int (*start_idle)(const struct bench_vm_args *a);
+	/*
+	 * Boots guests/snap.elf, snapshots it mid-run, then iterations times
+	 * lets it run a few rounds (a few pages dirtied), pauses it and puts
+	 * it back to the snapshot, printing "T ns" of each restore. NULL where
+	 * there are no snapshots (the floor). Returns 0, or 1 after saying why.
+	 */
+	int (*reset_loop)(const struct bench_vm_args *a,
+			  unsigned long iterations);
 	bool has_kernel_irqchip;
 };
 
@@ -43,6 +51,8 @@ struct bench_target {
  *   tput ... --seconds S --threads T           "vms_per_s X"
  *   mem  ... --vms K                           K idle VMs, "ready", then
  *                                             waits for stdin to close
+ *   reset ... --iterations N                   "T ns" per restore of a
+ *                                             snapshot (reset_loop)
  * and everywhere [--memory MIB] [--irqchip split|kernel].
  */
 int bench_main(int argc, char **argv, const struct bench_target *t);

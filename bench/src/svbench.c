@@ -122,11 +122,75 @@ static int sv_start_idle(const struct bench_vm_args *a)
 	return -1;
 }
 
+/* guests/snap.c's count of rounds done, at its base (8 MiB). */
+static uint64_t snap_rounds(struct splitvm *vm)
+{
+	uint64_t n = 0;
+
+	splitvm_mem_read(vm, 8 << 20, &n, sizeof(n));
+	return n;
+}
+
+/* Lets the guest run until it has done at least n rounds, then pauses. */
+static int snap_run_to(struct splitvm *vm, uint64_t n)
+{
+	struct timespec tick = {0, 20000};
+
+	while (snap_rounds(vm) < n)
+		nanosleep(&tick, NULL);
+	return splitvm_pause(vm);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int sv_reset_loop(const struct bench_vm_args *a,
+			 unsigned long iterations)
+{
+	struct sv_vm s = {0};
+	struct splitvm_snapshot *snap = NULL;
+	uint64_t at;
+	int r = sv_create(&s, a);
+
+	if (!r)
+		r = splitvm_start(s.vm);
+	if (!r)
+		r = snap_run_to(s.vm, 100);
+	at = snap_rounds(s.vm);
+	if (!r)
+		r = splitvm_snapshot_take(s.vm, &snap);
+	for (unsigned long i = 0; i < iterations && !r; i++) {
+		uint64_t t0;
+
+		r = splitvm_resume(s.vm);
+		if (!r)
+			r = snap_run_to(s.vm, at + 20);
+		t0 = mono_ns();
+		if (!r)
+			r = splitvm_snapshot_restore(s.vm, snap);
+		if (!r)
+			printf("T %llu\n", (unsigned long long)(mono_ns() - t0));
+		if (!r && snap_rounds(s.vm) != at)
+			r = -EIO; /* the restore did not bring the guest back */
+	}
+	if (r)
+		fprintf(stderr, "svbench: reset: %s\n", strerror(-r));
+	splitvm_snapshot_free(snap);
+	splitvm_destroy(s.vm);
+	return r ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct bench_target sv_target = {
 		.run_vm = sv_run,
 		.start_idle = sv_start_idle,
+		.reset_loop = sv_reset_loop,
 		.has_kernel_irqchip = true,
 	};
 

@@ -10,6 +10,7 @@
 #include "outcome.h"
 #include "pit.h"
 #include "sandbox.h"
+#include "snapshot.h"
 #include "vm_config.h"
 #include "vm.h"
 
@@ -60,6 +61,7 @@ SPLITVM_EXPORT int splitvm_config_new(struct splitvm_config **ret)
 	cfg->memory = 64ull << 20;
 	cfg->serial_out_fd = -1;
 	cfg->serial_in_fd = -1;
+	cfg->snapshot_fd = -1;
 	cfg->log.max_level = SPLITVM_LOG_WARNING;
 	cfg->kick_signal = SIGUSR1;
 	cfg->irqchip = SPLITVM_IRQCHIP_SPLIT;
@@ -172,6 +174,15 @@ SPLITVM_EXPORT int splitvm_config_set_serial_fds(struct splitvm_config *cfg,
 		return -EINVAL;
 	cfg->serial_out_fd = out_fd;
 	cfg->serial_in_fd = in_fd;
+	return 0;
+}
+
+SPLITVM_EXPORT int splitvm_config_set_snapshot_fd(struct splitvm_config *cfg,
+						  int fd)
+{
+	if (!cfg || fd < -1)
+		return -EINVAL;
+	cfg->snapshot_fd = fd;
 	return 0;
 }
 
@@ -451,7 +462,56 @@ SPLITVM_EXPORT int splitvm_mem_write(struct splitvm *vm, uint64_t gpa,
 {
 	if (!vm || !buf)
 		return -EINVAL;
+	atomic_store(&vm->ram_host_dirty, true); /* a restore copies all */
 	return guest_mem_write(&vm->mem, gpa, buf, len);
+}
+
+SPLITVM_EXPORT int splitvm_snapshot_take(struct splitvm *vm,
+					 struct splitvm_snapshot **ret)
+{
+	if (!vm || !ret)
+		return -EINVAL;
+	return vm_on_own_thread(vm) ? -EDEADLK : snapshot_take(vm, ret);
+}
+
+SPLITVM_EXPORT int splitvm_snapshot_restore(struct splitvm *vm,
+					    const struct splitvm_snapshot *snap)
+{
+	if (!vm || !snap)
+		return -EINVAL;
+	return vm_on_own_thread(vm) ? -EDEADLK : snapshot_restore(vm, snap);
+}
+
+SPLITVM_EXPORT void splitvm_snapshot_free(struct splitvm_snapshot *snap)
+{
+	snapshot_free(snap);
+}
+
+SPLITVM_EXPORT int splitvm_snapshot_write(const struct splitvm_snapshot *snap,
+					  const char *path)
+{
+	return snap && path ? snapshot_write(snap, path) : -EINVAL;
+}
+
+SPLITVM_EXPORT int splitvm_snapshot_save(struct splitvm *vm, const char *path)
+{
+	struct splitvm_snapshot *snap;
+	int r;
+
+	if (!path)
+		return -EINVAL;
+	r = splitvm_snapshot_take(vm, &snap);
+	if (r)
+		return r;
+	r = snapshot_write(snap, path);
+	snapshot_free(snap);
+	return r;
+}
+
+SPLITVM_EXPORT int splitvm_snapshot_read(const char *path,
+					 struct splitvm_snapshot **ret)
+{
+	return path && ret ? snapshot_read(path, ret) : -EINVAL;
 }
 
 SPLITVM_EXPORT int splitvm_get_regs(struct splitvm *vm, unsigned int cpu,

@@ -34,6 +34,27 @@ struct device_ops {
 	int (*describe)(void *dev, void *fdt, int parent);
 	/* Frees the device (may be NULL when the device is not heap-owned). */
 	void (*destroy)(void *dev);
+	/*
+	 * Snapshots (src/core/snapshot.c). save writes what decides the
+	 * device's future into buf, at most cap bytes, and returns the length
+	 * (0 for a device with no state), or -ENOSPC. It saves state, not
+	 * wiring: irq lines, clocks, callbacks and locks stay the device's
+	 * own. Host-clock times are saved relative to now, the VM's clock
+	 * (vm_now_ns()) at the snapshot, so that a count in progress goes on
+	 * from where it was.
+	 *
+	 * load puts back what save wrote, with times rebased on its own now,
+	 * and re-arms the device's timer and drives its lines as the state
+	 * says. The bytes may come from a hostile file: load checks every
+	 * value first and returns -EINVAL, the device unchanged, for a length
+	 * or a value save could not have written.
+	 *
+	 * Both run with the VM paused: no vCPU runs and the I/O thread fires
+	 * no timer. A device without them cannot be snapshotted: the snapshot
+	 * is refused, naming it.
+	 */
+	int (*save)(void *dev, void *buf, size_t cap, uint64_t now);
+	int (*load)(void *dev, const void *buf, size_t len, uint64_t now);
 };
 
 /* All ones of an access's width: what an unclaimed read returns. */

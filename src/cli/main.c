@@ -84,6 +84,12 @@ static const char usage_text[] =
 	"                        sipi, pause, resume, reset, stats, state, quit\n"
 	"  --result-json FILE    write the outcome, exit status, duration and\n"
 	"                        statistics to FILE as one JSON object\n"
+	"  --restore FILE        start from the snapshot in FILE (written by\n"
+	"                        --snapshot-file or splitvm_snapshot_save() of\n"
+	"                        a VM with the same options) instead of the\n"
+	"                        kernel's entry\n"
+	"  --snapshot-file FILE  when the guest writes port 0x8910, write its\n"
+	"                        snapshot to FILE there and go on\n"
 	"  --no-sandbox          run without the seccomp allowlists (on by\n"
 	"                        default: a refused system call ends splitvm\n"
 	"                        with status 126 and says which)\n"
@@ -171,6 +177,8 @@ struct cli {
 	bool serial_given;
 	const char *control;
 	bool result_json; /* result holds --result-json's file */
+	const char *restore;
+	int snapshot_fd; /* --snapshot-file, or -1 */
 	struct result_file result;
 	const char *kernel;
 	bool qemu;	     /* run for the QEMU front end */
@@ -299,6 +307,34 @@ static FILE *fopen_output(const char *path)
 }
 
 /* Applies one option of 'run'. Returns 0 or an exit status. */
+/*
+ * --snapshot-file: opened now, as --result-json is (the sandbox allows no
+ * open once the VM runs); the I/O thread writes to it when the guest asks.
+ */
+static int cli_snapshot_file(struct cli *cli, const char *path)
+{
+	/* Non-blocking: a FIFO with no reader fails instead of hanging. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+	struct stat st;
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+			ftruncate(fd, 0) < 0)) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL; /* it is cut and rewritten: a file only */
+	}
+	if (fd < 0) {
+		fprintf(stderr, "splitvm: --snapshot-file: cannot write '%s': %s\n",
+			path, strerror(errno));
+		return EXIT_MONITOR_ERROR;
+	}
+	if (cli->snapshot_fd >= 0)
+		close(cli->snapshot_fd);
+	cli->snapshot_fd = fd;
+	return splitvm_config_set_snapshot_fd(cli->cfg, fd) ? EXIT_MONITOR_ERROR
+							   : 0;
+}
+
 static int cli_option(struct cli *cli, int opt, const char *arg)
 {
 	struct splitvm_config *cfg = cli->cfg;
@@ -429,6 +465,11 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 			return EXIT_MONITOR_ERROR;
 		}
 		break;
+	case 'X':
+		cli->restore = arg;
+		break;
+	case 'Y':
+		return cli_snapshot_file(cli, arg);
 	case 'v':
 		cli->verbose++;
 		break;
@@ -467,6 +508,8 @@ static int cli_parse_run(struct cli *cli, int argc, char **argv)
 		{"no-sandbox", no_argument, NULL, 'S'},
 		{"control", required_argument, NULL, 'C'},
 		{"result-json", required_argument, NULL, 'R'},
+		{"restore", required_argument, NULL, 'X'},
+		{"snapshot-file", required_argument, NULL, 'Y'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -689,6 +732,26 @@ static int cli_wait(struct splitvm *vm, int sfd, struct splitvm_result *res)
 	return splitvm_wait(vm, -1, res);
 }
 
+/* --restore: the VM, not yet started, put to the file's snapshot. */
+static int cli_restore(struct cli *cli, struct splitvm *vm)
+{
+	struct splitvm_snapshot *snap;
+	int r = splitvm_snapshot_read(cli->restore, &snap);
+
+	if (r) {
+		cli_fail(cli, "--restore: cannot read '%s': %s", cli->restore,
+			 r == -EINVAL ? "not a splitvm snapshot file"
+				      : strerror(-r));
+		return r;
+	}
+	r = splitvm_snapshot_restore(vm, snap);
+	splitvm_snapshot_free(snap);
+	if (r)
+		cli_fail(cli, "--restore: '%s' does not fit this VM: %s",
+			 cli->restore, strerror(-r));
+	return r;
+}
+
 static int cli_boot(struct cli *cli)
 {
 	struct splitvm *vm;
@@ -718,6 +781,8 @@ static int cli_boot(struct cli *cli)
 		goto err_sfd;
 	}
 	r = splitvm_create(cli->cfg, &vm);
+	if (!r && cli->restore && (r = cli_restore(cli, vm)))
+		splitvm_destroy(vm);
 	if (r) {
 		control_close(&ctl);
 		goto err_sfd; /* the log said why */
@@ -813,6 +878,7 @@ static int cli_run(int argc, char **argv, bool qemu, bool qemu_no_reboot)
 		.ioapic_pins = 24,
 		.ioapic_version = 0x20,
 		.sandbox = true,
+		.snapshot_fd = -1,
 		.qemu = qemu,
 		.qemu_no_reboot = qemu_no_reboot,
 	};

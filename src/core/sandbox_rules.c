@@ -55,27 +55,37 @@ static const int sanitizer_syscalls[] = {
 	SCMP_SYS(munlock),	 SCMP_SYS(mlock),	SCMP_SYS(process_vm_readv),
 };
 
-/* A vCPU thread: its own vCPU's ioctls, and the VM ioctls of interrupt
- * delivery (the IOAPIC raises GSIs and reprograms routes on its exits). */
+/* A vCPU thread: its own vCPU's ioctls (a snapshot's state included),
+ * and the VM ioctls of interrupt delivery (the IOAPIC raises GSIs and
+ * reprograms routes on its exits). */
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN,	     KVM_GET_REGS,	   KVM_SET_REGS,
 	KVM_GET_SREGS,	     KVM_SET_SREGS,	   KVM_GET_LAPIC,
 	KVM_SET_LAPIC,	     KVM_GET_MP_STATE,	   KVM_SET_MP_STATE,
 	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_NMI,
 	KVM_INTERRUPT,	     KVM_IRQ_LINE,	   KVM_SET_GSI_ROUTING,
-	KVM_SIGNAL_MSI,
+	KVM_SIGNAL_MSI,	     KVM_GET_XSAVE,	   KVM_SET_XSAVE,
+	KVM_GET_XCRS,	     KVM_SET_XCRS,	   KVM_GET_MSRS,
+	KVM_SET_MSRS,	     KVM_GET_DEBUGREGS,	   KVM_SET_DEBUGREGS,
+	KVM_GET_MSR_INDEX_LIST,
 };
 static const int vcpu_syscalls[] = {SCMP_SYS(sched_getaffinity)};
 
 /*
  * The I/O thread: timers fire the PIT and the IOAPIC's retries; a wake
- * from S3 (the RTC alarm) resets the chips, KVM's own in kernel mode.
+ * from S3 (the RTC alarm) resets the chips, KVM's own in kernel mode; the
+ * guest's snapshot point (snapshot.c) reads the VM's state and RAM and
+ * writes them to the descriptor it was given.
  */
 static const unsigned long io_ioctls[] = {
 	KVM_IRQ_LINE,	 KVM_SET_GSI_ROUTING, KVM_GET_IRQCHIP,
-	KVM_SET_IRQCHIP, KVM_SET_PIT2,
+	KVM_SET_IRQCHIP, KVM_SET_PIT2,	      KVM_GET_PIT2,
+	KVM_GET_CLOCK,	 KVM_GET_DIRTY_LOG,   KVM_SET_USER_MEMORY_REGION,
 };
-static const int io_syscalls[] = {SCMP_SYS(ppoll), SCMP_SYS(poll)};
+static const int io_syscalls[] = {
+	SCMP_SYS(ppoll),   SCMP_SYS(poll),	SCMP_SYS(mincore),
+	SCMP_SYS(pwrite64), SCMP_SYS(ftruncate),
+};
 
 /* The CLI's main and --control threads: interrupt calls, snapshots,
  * one poll() over the control socket and its clients (accepted, read and

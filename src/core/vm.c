@@ -31,6 +31,8 @@
 #include "reset.h"
 #include "sandbox.h"
 #include "shutdown.h"
+#include "snapshot.h"
+#include "snapshot_port.h"
 #include "testdev.h"
 #include "uart.h"
 #include "vm.h"
@@ -227,6 +229,7 @@ static int kvm_set_memory(struct splitvm *vm, uint32_t slot, uint64_t gpa,
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
+		.flags = vm->dirty_logging ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uint64_t)(uintptr_t)host,
@@ -261,6 +264,23 @@ static int vm_map_ram(struct splitvm *vm, uint64_t size)
 	if (r)
 		log_error(&vm->log, "KVM_SET_USER_MEMORY_REGION failed: %s",
 			  strerror(-r));
+	return r;
+}
+
+int vm_ram_dirty_logging(struct splitvm *vm)
+{
+	int r = 0;
+
+	if (vm->dirty_logging)
+		return 0;
+	vm->dirty_logging = true;
+	r = kvm_set_memory(vm, 0, 0, vm->mem.low_size, vm->mem.host);
+	if (!r && vm->mem.size > vm->mem.low_size)
+		r = kvm_set_memory(vm, 1, GUEST_HIGH_RAM_START,
+				   vm->mem.size - vm->mem.low_size,
+				   vm->mem.host + vm->mem.low_size);
+	if (r)
+		vm->dirty_logging = false; /* KVM kept the slots as they were */
 	return r;
 }
 
@@ -402,6 +422,48 @@ static int vm_testdev_flush(void *vmp, uint64_t gpa)
 
 /* QEMU's pc-testdev: latch and flush ports, one line port per IOAPIC pin,
  * 64 KiB of MMIO scratch. */
+static void vm_io_wake(struct splitvm *vm);
+
+/*
+ * The guest asked for a snapshot here (snapshot_port.c), on its vCPU's
+ * thread. That thread cannot take it (it would wait for itself to park):
+ * it pauses the VM without waiting and leaves the rest to the I/O thread
+ * (snapshot_point()).
+ */
+static void vm_snapshot_request(void *vmp, uint32_t value, int vcpu)
+{
+	struct splitvm *vm = vmp;
+
+	if (vm->snapshot_fd < 0)
+		return;
+	log_debug(&vm->log, "vCPU %d asks for a snapshot (0x%x)", vcpu, value);
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->paused && vm->result.outcome == SPLITVM_OUTCOME_RUNNING) {
+		vm->paused = true;
+		atomic_store(&vm->snapshot_wanted, true);
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			vcpu_request(&vm->vcpus[i], VCPU_REQ_PAUSE);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	vm_io_wake(vm);
+}
+
+static int vm_create_snapshot_port(struct splitvm *vm)
+{
+	const struct snapshot_hook hook = {vm_snapshot_request, vm};
+	struct snapshot_port *p;
+	int r;
+
+	if ((r = snapshot_port_new(&hook, &p)))
+		return r;
+	if ((r = vm_add_device(vm, &snapshot_port_ops, p))) {
+		snapshot_port_ops.destroy(p);
+		return r;
+	}
+	return vm_map_pio(vm, SNAPSHOT_PORT, SNAPSHOT_PORT_SIZE,
+			  &snapshot_port_ops, p);
+}
+
 static int vm_create_testdev(struct splitvm *vm)
 {
 	const struct irq_line lines = {irqchip_set_irq, vm->irqchip, 0};
@@ -672,8 +734,6 @@ static void vm_fire_acpi_pm(struct splitvm *vm)
 	acpi_pm_fire(vm->acpi_pm);
 }
 
-static void vm_io_wake(struct splitvm *vm);
-
 /*
  * ACPI S3 (16.1.3): the guest wrote SLP_EN with _S3's SLP_TYP, on vCPU
  * vcpu's thread. Every vCPU parks and stays parked, RAM kept, until a
@@ -801,7 +861,7 @@ static int vm_create_devices(struct splitvm *vm,
 	if ((vm->machine.rtc && (r = vm_create_cmos(vm, cpus))) ||
 	    (r = vm_create_acpi_pm(vm)))
 		return r;
-	if ((r = vm_create_testdev(vm)))
+	if ((r = vm_create_testdev(vm)) || (r = vm_create_snapshot_port(vm)))
 		return r;
 	return vm_map_user_devices(vm, cfg);
 }
@@ -1101,6 +1161,11 @@ static int vm_init_sync(struct splitvm *vm)
 		pthread_mutex_destroy(&vm->lock);
 		return -ENOMEM;
 	}
+	if (pthread_mutex_init(&vm->timer_lock, NULL)) {
+		pthread_mutex_destroy(&vm->console.lock);
+		pthread_mutex_destroy(&vm->lock);
+		return -ENOMEM;
+	}
 	pthread_condattr_t attr;
 
 	pthread_condattr_init(&attr);
@@ -1109,6 +1174,7 @@ static int vm_init_sync(struct splitvm *vm)
 	    pthread_cond_init(&vm->parked_cond, NULL) ||
 	    pthread_cond_init(&vm->resume_cond, NULL)) {
 		pthread_condattr_destroy(&attr);
+		pthread_mutex_destroy(&vm->timer_lock);
 		pthread_mutex_destroy(&vm->console.lock);
 		pthread_mutex_destroy(&vm->lock);
 		return -ENOMEM;
@@ -1133,6 +1199,7 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 	vm->event_fn = cfg->event_fn;
 	vm->event_data = cfg->event_data;
 	vm->serial_in_fd = cfg->serial_in_fd;
+	vm->snapshot_fd = cfg->snapshot_fd;
 	vm->nr_vcpus = cfg->cpus;
 	vm->console.fn = cfg->console_fn;
 	vm->console.userdata = cfg->console_data;
@@ -1303,6 +1370,7 @@ static uint64_t vm_run_timers(struct splitvm *vm, uint64_t now)
 {
 	uint64_t next = 0;
 
+	pthread_mutex_lock(&vm->timer_lock); /* not during a snapshot */
 	for (unsigned int i = 0; i < VM_NR_TIMERS; i++) {
 		struct vm_timer *t = &vm->timers[i];
 		uint64_t d = atomic_load(&t->deadline);
@@ -1315,6 +1383,7 @@ static uint64_t vm_run_timers(struct splitvm *vm, uint64_t now)
 		if (d && (!next || d < next))
 			next = d;
 	}
+	pthread_mutex_unlock(&vm->timer_lock);
 	return next;
 }
 
@@ -1448,8 +1517,12 @@ static void *vm_io_thread(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&vm->io_stop)) {
-		uint64_t now = vm_now_ns();
-		uint64_t next = vm_run_timers(vm, now);
+		uint64_t now, next;
+
+		if (atomic_load(&vm->snapshot_wanted))
+			snapshot_point(vm);
+		now = vm_now_ns();
+		next = vm_run_timers(vm, now);
 
 		/* A timer (the RTC alarm) or the API woke a sleeping VM. */
 		if (atomic_load(&vm->wake_pending) &&
@@ -1569,6 +1642,32 @@ int vm_call(struct splitvm *vm, unsigned int cpu,
 	return r;
 }
 
+int vm_wait_parked(struct splitvm *vm)
+{
+	int r;
+
+	pthread_mutex_lock(&vm->lock);
+	while (vm->paused && vm->parked < vm->running &&
+	       vm->result.outcome == SPLITVM_OUTCOME_RUNNING)
+		pthread_cond_wait(&vm->parked_cond, &vm->lock);
+	r = vm->result.outcome == SPLITVM_OUTCOME_RUNNING ? 0 : -ESRCH;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+int vm_quiet(struct splitvm *vm)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->result.outcome != SPLITVM_OUTCOME_RUNNING)
+		r = -ESRCH;
+	else if (vm->started && (!vm->paused || vm->parked < vm->running))
+		r = -EBUSY;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
 int vm_pause(struct splitvm *vm)
 {
 	int r = 0;
@@ -1623,6 +1722,7 @@ int vm_reset(struct splitvm *vm)
 	for (unsigned int i = 0; i < vm->nr_devices; i++)
 		if (vm->devices[i].ops->reset)
 			vm->devices[i].ops->reset(vm->devices[i].dev);
+	atomic_store(&vm->ram_host_dirty, true);
 	if (vm_write_firmware_tables(vm) || vm_load_kernel(vm) < 0)
 		vm_fail(vm, -1, -EIO, "reloading the kernel on reset failed");
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
@@ -1768,7 +1868,9 @@ void vm_destroy(struct splitvm *vm)
 	pthread_cond_destroy(&vm->ended);
 	pthread_cond_destroy(&vm->parked_cond);
 	pthread_cond_destroy(&vm->resume_cond);
+	pthread_mutex_destroy(&vm->timer_lock);
 	pthread_mutex_destroy(&vm->console.lock);
 	pthread_mutex_destroy(&vm->lock);
+	free(vm->msr_index);
 	free(vm);
 }

@@ -125,6 +125,24 @@ struct splitvm {
 	uint32_t wake_vector;
 	uint64_t wake_x_vector;
 
+	/*
+	 * Snapshots (snapshot.c). timer_lock is held by the I/O thread while
+	 * it fires timers, and by a snapshot or restore, so that no device
+	 * changes under one. Guest RAM equals the snapshot ram_base (0: none)
+	 * but for the pages KVM's dirty log holds (dirty_logging), unless the
+	 * host wrote RAM since (ram_host_dirty: a reset, splitvm_mem_write()).
+	 */
+	pthread_mutex_t timer_lock;
+	uint64_t ram_base;
+	bool dirty_logging;
+	atomic_bool ram_host_dirty;
+	uint32_t *msr_index; /* the MSRs a snapshot keeps, found once */
+	int nr_msr_index;
+	/* The guest's snapshot point (snapshot_port.c): where it is written,
+	 * and a request the I/O thread has yet to carry out. */
+	int snapshot_fd;
+	atomic_bool snapshot_wanted;
+
 	/* The I/O thread: timers, the wall-clock limit, serial input. */
 	pthread_t io_thread;
 	atomic_bool io_started; /* io_thread is set: read after this */
@@ -138,6 +156,9 @@ int vm_start(struct splitvm *vm);
 int vm_wait(struct splitvm *vm, int64_t timeout_ms,
 	    struct splitvm_result *ret);
 void vm_destroy(struct splitvm *vm);
+/* Turns on KVM's dirty log of guest RAM (KVM_MEM_LOG_DIRTY_PAGES), once;
+ * vm->dirty_logging says whether it is on. Returns 0 or a negative errno. */
+int vm_ram_dirty_logging(struct splitvm *vm);
 
 /*
  * Ends the run with an outcome, unless it has ended already, and asks
@@ -164,6 +185,12 @@ int vm_resume(struct splitvm *vm);
  * The run goes on. Returns 0 or a negative errno.
  */
 int vm_reset(struct splitvm *vm);
+/* 0 when no vCPU of vm runs (never started, or paused and all parked),
+ * -EBUSY when one may, -ESRCH when the run has ended. */
+int vm_quiet(struct splitvm *vm);
+/* Waits until every vCPU of a paused vm has parked: 0, or -ESRCH when the
+ * run ended meanwhile. */
+int vm_wait_parked(struct splitvm *vm);
 
 /*
  * Wakes a VM sleeping in ACPI S3 as its power button would (PWRBTN_STS and

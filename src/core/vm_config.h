@@ -37,6 +37,7 @@ struct splitvm_config {
 	uint64_t timeout_ms;
 	int serial_out_fd;
 	int serial_in_fd;
+	int snapshot_fd; /* where the guest's snapshot requests go, or -1 */
 	splitvm_console_fn console_fn;
 	void *console_data;
 	struct logger log;

@@ -26,7 +26,7 @@ LAYERS = {
                              'base']),
     'irqchip': (['irqchip/split.c', 'irqchip/kernel.c', 'irqchip/kernel.h',
                  'irqchip/irqchip.h'], ['chips', 'base']),
-    'chips': (['irqchip/ioapic.', 'irqchip/pic.'], []),
+    'chips': (['irqchip/ioapic.', 'irqchip/pic.', 'irqchip/blob.'], []),
     'devices': (['devices/'], ['firmware', 'base']),
     'boot': (['src/boot/boot.c'], ['protocols', 'elf', 'loading', 'base']),
     'protocols': (['src/boot/bzimage.c', 'src/boot/multiboot.c',

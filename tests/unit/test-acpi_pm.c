@@ -538,9 +538,435 @@ START_TEST(acpi_pm_new_rejects)
 }
 END_TEST
 
+/* ---- Snapshots ------------------------------------------------------------
+ */
+
+/* The blob's layout (devices/acpi_pm.c, version 1). */
+#define SNAP_SIZE 29
+#define SNAP_S5 6
+#define SNAP_S3 7
+#define SNAP_STS 8
+#define SNAP_EN 10
+#define SNAP_CNT 12
+#define SNAP_SLEEPING 14
+#define SNAP_RTC_ALARM 15
+#define SNAP_SCI 16
+#define SNAP_TICKS 17
+#define SNAP_BASE 21
+
+static int snap_save(struct rig *r, uint8_t buf[SNAP_SIZE])
+{
+	return acpi_pm_evt_ops.save(r->pm, buf, SNAP_SIZE, r->mono);
+}
+
+static int snap_load(struct rig *r, const void *buf, size_t len)
+{
+	return acpi_pm_evt_ops.load(r->pm, buf, len, r->mono);
+}
+
+static void put_field(uint8_t *b, size_t off, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * At a hard moment: TMR_EN, PWRBTN_EN, RTC_EN; bit 23 of the timer has
+ * toggled (TMR_STS pending, SCI up), the power button pressed, the RTC's
+ * alarm output up, SLP_TYP and BM_RLD written; then time passes beyond
+ * the next toggle without the timer firing.
+ */
+static void busy_pm(struct rig *r)
+{
+	out(r, EVT, 2, 2, 0x0001 | PWRBTN_STS | RTC_STS);
+	out(r, CNT, 0, 2, 3 << 10 | 0x0002);
+	r->mono = r->deadline;
+	fire(r);
+	ck_assert(r->sci.level);
+	acpi_pm_power_button(r->pm);
+	acpi_pm_rtc_alarm(r->pm, true);
+	r->mono += ns_for(3 << 22) + 12345;
+}
+
+/* Both read alike: PM1 status and enable, control, the timer. */
+static void assert_same_pm(struct rig *r, struct rig *r2)
+{
+	ck_assert_uint_eq(r->sci.level, r2->sci.level);
+	ck_assert_uint_eq(in(r, EVT, 0, 4), in(r2, EVT, 0, 4));
+	ck_assert_uint_eq(in(r, CNT, 0, 2), in(r2, CNT, 0, 2));
+	ck_assert_uint_eq(in(r, TMR, 0, 4), in(r2, TMR, 0, 4));
+	ck_assert_uint_eq(acpi_pm_sleeping(r->pm), acpi_pm_sleeping(r2->pm));
+}
+
+static void step_both(struct rig *r, struct rig *r2, uint64_t dt)
+{
+	uint64_t delta = r2->mono - r->mono;
+
+	r->mono += dt;
+	r2->mono += dt;
+	if (r->deadline && r->deadline <= r->mono)
+		fire(r);
+	if (r2->deadline && r2->deadline <= r2->mono)
+		fire(r2);
+	/* (a save works TMR_STS out up to its time: compared once fired) */
+	ck_assert_uint_eq(r2->deadline, r->deadline ? r->deadline + delta : 0);
+	assert_same_pm(r, r2);
+}
+
+START_TEST(acpi_pm_snapshot_round_trip)
+{
+	struct rig r, r2;
+	uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+
+	rig_init(&r);
+	busy_pm(&r);
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	rig_init(&r2);
+	r2.mono = r.mono + 1234 * NS + 567;
+	ck_assert_int_eq(snap_load(&r2, a, sizeof(a)), 0);
+	ck_assert(r2.sci.level);
+	ck_assert_uint_eq(r2.sci.sets, 1);
+	ck_assert_uint_eq(r2.deadline, 0); /* TMR_STS is set already */
+	ck_assert_int_eq(snap_save(&r2, b), SNAP_SIZE);
+	ck_assert_mem_eq(a, b, SNAP_SIZE);
+	assert_same_pm(&r, &r2);
+	/* the alarm output was up: no new RTC event */
+	acpi_pm_rtc_alarm(r.pm, true);
+	acpi_pm_rtc_alarm(r2.pm, true);
+	assert_same_pm(&r, &r2);
+	/* Clearing TMR_STS arms both timers for the same toggle. */
+	out(&r, EVT, 0, 2, 0x0001);
+	out(&r2, EVT, 0, 2, 0x0001);
+	ck_assert_uint_ne(r2.deadline, 0);
+	ck_assert_uint_eq(r2.deadline, r.deadline + (r2.mono - r.mono));
+	for (unsigned int i = 0; i < 40; i++) {
+		step_both(&r, &r2, ns_for(1 << 21) + 777 * i);
+		if (i % 5 == 4) {
+			out(&r, EVT, 0, 2, 0x0001);
+			out(&r2, EVT, 0, 2, 0x0001);
+		}
+	}
+	ck_assert_uint_eq(r2.sci.redundant, 0);
+	acpi_pm_evt_ops.destroy(r2.pm);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/*
+ * A VM that ran 30 days, loaded where the clock reads 1.5 s: the timer's
+ * value and its bit-23 toggles go on exactly.
+ */
+START_TEST(acpi_pm_snapshot_to_younger_clock)
+{
+	struct rig r, r2;
+	uint8_t a[SNAP_SIZE];
+
+	rig_init(&r);
+	out(&r, EVT, 2, 2, 0x0001);
+	r.mono += 30 * 86400 * NS + 999999999;
+	fire(&r);
+	out(&r, EVT, 0, 2, 0x0001);
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	rig_init(&r2);
+	r2.mono = 3 * NS / 2;
+	ck_assert_int_eq(snap_load(&r2, a, sizeof(a)), 0);
+	ck_assert_uint_eq(r2.deadline, r.deadline - (r.mono - r2.mono));
+	for (unsigned int i = 0; i < 30; i++)
+		step_both(&r, &r2, 123456789);
+	acpi_pm_evt_ops.destroy(r2.pm);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/*
+ * Saved with TMR_STS due but the timer not yet fired (the VM paused): the
+ * SCI stays low at load and the timer is armed for at once; its expiry
+ * raises the SCI, as on the VM saved.
+ */
+START_TEST(acpi_pm_snapshot_sci_due_at_save)
+{
+	struct rig r, r2;
+	uint8_t a[SNAP_SIZE];
+
+	rig_init(&r);
+	out(&r, EVT, 2, 2, 0x0001);
+	r.mono = r.deadline + 1000;
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	ck_assert_uint_eq(a[SNAP_STS], 0x01);
+	ck_assert_uint_eq(a[SNAP_SCI], 0);
+	rig_init(&r2);
+	r2.mono = r.mono + 5 * NS;
+	ck_assert_int_eq(snap_load(&r2, a, sizeof(a)), 0);
+	ck_assert(!r2.sci.level);
+	ck_assert_uint_eq(r2.deadline, r2.mono);
+	fire(&r);
+	fire(&r2);
+	ck_assert(r.sci.level && r2.sci.level);
+	assert_same_pm(&r, &r2);
+	ck_assert_uint_eq(r2.deadline, 0);
+	acpi_pm_evt_ops.destroy(r2.pm);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/*
+ * Asleep in S3: the load keeps it asleep without calling the VM's hooks;
+ * a wake event then wakes it. The blob names the configuration: one with
+ * S3 does not load where there is none, nor the other way round.
+ */
+START_TEST(acpi_pm_snapshot_asleep)
+{
+	struct rig r, r2, plain;
+	uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+
+	rig_init_s3(&r, true);
+	out(&r, CNT, 0, 2, S3 << 10 | 1 << 13);
+	ck_assert(acpi_pm_sleeping(r.pm));
+	r.mono += 5 * NS;
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	rig_init_s3(&r2, true);
+	r2.mono += 9 * NS;
+	ck_assert_int_eq(snap_load(&r2, a, sizeof(a)), 0);
+	ck_assert(acpi_pm_sleeping(r2.pm));
+	ck_assert_uint_eq(r2.sleeps + r2.wakes, 0);
+	acpi_pm_power_button(r2.pm);
+	ck_assert_uint_eq(r2.wakes, 1);
+	ck_assert_uint_eq(r2.wake_sts & ~0x0001u, WAK_STS | PWRBTN_STS);
+
+	rig_init(&plain);
+	ck_assert_int_eq(snap_load(&plain, a, sizeof(a)), -EINVAL);
+	ck_assert_int_eq(snap_save(&plain, b), SNAP_SIZE);
+	ck_assert_int_eq(snap_load(&r2, b, sizeof(b)), -EINVAL);
+	/* another _S5 */
+	b[SNAP_S5] ^= 1;
+	ck_assert_int_eq(snap_load(&plain, b, sizeof(b)), -EINVAL);
+	acpi_pm_evt_ops.destroy(plain.pm);
+	acpi_pm_evt_ops.destroy(r2.pm);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/*
+ * Random register writes, button presses, alarm levels and time; every
+ * so often a fresh device loads a snapshot: it reads as the first one.
+ */
+START_TEST(acpi_pm_snapshot_random_round_trips)
+{
+	uint64_t seed = 0x4f4d31ull;
+	struct rig r;
+
+	rig_init_s3(&r, true);
+	for (int i = 0; i < 5000; i++) {
+		uint64_t x = xorshift64(&seed);
+
+		switch (x % 6) {
+		case 0:
+			out(&r, EVT, (x >> 8) % 4, 1, x >> 16);
+			break;
+		case 1:
+			/* SLP_TYP and BM_RLD; SLP_EN for S3 now and then */
+			out(&r, CNT, 0, 2,
+			    (x >> 8) & (x & 0x100 ? 0x3c02 : 0x1c02));
+			break;
+		case 2:
+			acpi_pm_rtc_alarm(r.pm, (x >> 8) & 1);
+			break;
+		case 3:
+			acpi_pm_power_button(r.pm);
+			break;
+		case 4:
+			r.mono += (x >> 8) % (8 * NS);
+			break;
+		default:
+			if (r.deadline && r.deadline <= r.mono)
+				fire(&r);
+			break;
+		}
+		if (i % 25 == 0) {
+			uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+			struct rig r2;
+
+			ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+			rig_init_s3(&r2, true);
+			r2.mono = r.mono + (x >> 20) % (50 * NS);
+			ck_assert_msg(snap_load(&r2, a, sizeof(a)) == 0,
+				      "op %d", i);
+			ck_assert_int_eq(snap_save(&r2, b), SNAP_SIZE);
+			ck_assert_mem_eq(a, b, SNAP_SIZE);
+			for (int k = 0; k < 3; k++)
+				step_both(&r, &r2, (x >> (8 * k)) % (3 * NS));
+			acpi_pm_evt_ops.destroy(r2.pm);
+		}
+	}
+	ck_assert_uint_gt(r.sleeps, 0);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/* A refused load: -EINVAL, and the device, its SCI and timer untouched. */
+static void assert_refused(struct rig *r, const uint8_t *blob, size_t len,
+			   const char *what)
+{
+	uint8_t before[SNAP_SIZE], after[SNAP_SIZE];
+	unsigned int arms = r->arms, sets = r->sci.sets;
+
+	ck_assert_int_eq(snap_save(r, before), SNAP_SIZE);
+	ck_assert_msg(snap_load(r, blob, len) == -EINVAL, "%s accepted", what);
+	ck_assert_int_eq(snap_save(r, after), SNAP_SIZE);
+	ck_assert_msg(!memcmp(before, after, SNAP_SIZE), "%s: changed", what);
+	ck_assert_uint_eq(r->arms, arms);
+	ck_assert_uint_eq(r->sci.sets, sets);
+}
+
+START_TEST(acpi_pm_snapshot_truncated_refused)
+{
+	struct rig r, r2;
+	uint8_t a[SNAP_SIZE + 1] = { 0 };
+
+	rig_init(&r);
+	busy_pm(&r);
+	ck_assert_int_eq(acpi_pm_evt_ops.save(r.pm, a, SNAP_SIZE - 1, r.mono),
+			 -ENOSPC);
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	rig_init(&r2);
+	out(&r2, EVT, 2, 2, 0x0001);
+	for (size_t len = 0; len < SNAP_SIZE; len++)
+		assert_refused(&r2, a, len, "truncated");
+	assert_refused(&r2, a, SNAP_SIZE + 1, "too long");
+	assert_refused(&r2, NULL, SNAP_SIZE, "NULL");
+	acpi_pm_evt_ops.destroy(r2.pm);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+START_TEST(acpi_pm_snapshot_bad_fields_refused)
+{
+	static const struct {
+		const char *what;
+		size_t off;
+		unsigned int bytes;
+		uint64_t v;
+	} cases[] = {
+		{ "magic", 0, 4, 0x62314d50 },
+		{ "version", 4, 2, 2 },
+		{ "_S5 SLP_TYP", SNAP_S5, 1, S5 + 1 },
+		{ "_S3 where none", SNAP_S3, 1, S3 },
+		{ "GBL_STS", SNAP_STS, 2, 0x0020 },
+		{ "BM_STS", SNAP_STS, 2, 0x0010 },
+		{ "status bit 1", SNAP_STS, 2, 0x0002 },
+		{ "enable bit 15", SNAP_EN, 2, 0x8000 },
+		{ "enable bit 1", SNAP_EN, 2, 0x0002 },
+		{ "SCI_EN stored", SNAP_CNT, 2, 0x0001 },
+		{ "SLP_EN stored", SNAP_CNT, 2, 0x2000 },
+		{ "GBL_RLS stored", SNAP_CNT, 2, 0x0004 },
+		{ "asleep without S3", SNAP_SLEEPING, 1, 1 },
+		{ "sleeping 2", SNAP_SLEEPING, 1, 2 },
+		{ "alarm level 2", SNAP_RTC_ALARM, 1, 2 },
+		{ "SCI level 2", SNAP_SCI, 1, 2 },
+		{ "SCI up, nothing enabled", SNAP_EN, 2, 0 },
+		{ "count 2^24", SNAP_TICKS, 4, 1u << 24 },
+		{ "count ~0", SNAP_TICKS, 4, 0xffffffff },
+		{ "base in the future", SNAP_BASE, 8, 1 },
+		{ "base a second back", SNAP_BASE, 8,
+		  (uint64_t) - (int64_t)NS },
+		{ "base INT64_MIN", SNAP_BASE, 8, 1ull << 63 },
+	};
+	struct rig r, r2;
+	uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+
+	rig_init(&r);
+	busy_pm(&r);
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	rig_init(&r2);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(b, a, sizeof(b));
+		put_field(b, cases[i].off, cases[i].v, cases[i].bytes);
+		assert_refused(&r2, b, sizeof(b), cases[i].what);
+	}
+	/* the edges of the ranges load */
+	memcpy(b, a, sizeof(b));
+	put_field(b, SNAP_TICKS, 0xffffff, 4);
+	put_field(b, SNAP_BASE, (uint64_t) - (int64_t)(NS - 1), 8);
+	put_field(b, SNAP_STS, 0x8501, 2);
+	put_field(b, SNAP_EN, 0x4721, 2);
+	put_field(b, SNAP_CNT, 0x1c02, 2);
+	ck_assert_int_eq(snap_load(&r2, b, sizeof(b)), 0);
+	ck_assert_uint_eq(in(&r2, EVT, 0, 4), 0x47218501);
+	ck_assert_uint_eq(in(&r2, CNT, 0, 2), 0x1c03);
+	acpi_pm_evt_ops.destroy(r2.pm);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
+/*
+ * Thousands of mutated blobs: never a crash (ASan/UBSan builds); refused
+ * ones change nothing; accepted ones save back byte for byte and the
+ * device runs on from them, the SCI changing only when it changes.
+ */
+START_TEST(acpi_pm_snapshot_fuzz)
+{
+	uint64_t seed = 0xacb1ull;
+	uint8_t valid[SNAP_SIZE];
+	unsigned int accepted = 0;
+	struct rig r, r2;
+
+	rig_init(&r);
+	busy_pm(&r);
+	ck_assert_int_eq(snap_save(&r, valid), SNAP_SIZE);
+	rig_init(&r2);
+	r2.mono = r.mono;
+	for (unsigned int iter = 0; iter < 6000; iter++) {
+		uint8_t b[SNAP_SIZE], o[SNAP_SIZE];
+		uint64_t x = xorshift64(&seed);
+
+		memcpy(b, valid, sizeof(b));
+		if (x % 3 == 0) {
+			for (unsigned int n = 1 + (x >> 8) % 3; n; n--) {
+				uint64_t y = xorshift64(&seed);
+
+				b[y % SNAP_SIZE] ^=
+					(uint8_t)(1u << (y >> 32) % 8);
+			}
+		} else if (x % 3 == 1) {
+			b[8 + (x >> 8) % (SNAP_SIZE - 8)] = (uint8_t)(x >> 32);
+		} else {
+			for (size_t k = 8; k < SNAP_SIZE; k++)
+				b[k] = (uint8_t)xorshift64(&seed);
+		}
+		if (snap_load(&r2, b, sizeof(b)) != 0) {
+			assert_refused(&r2, b, sizeof(b), "mutated");
+			continue;
+		}
+		accepted++;
+		ck_assert_int_eq(snap_save(&r2, o), SNAP_SIZE);
+		ck_assert_msg(!memcmp(b, o, SNAP_SIZE), "iteration %u", iter);
+		for (unsigned int k = 0; k < 4; k++) {
+			uint64_t y = xorshift64(&seed);
+
+			out(&r2, EVT, (y >> 8) % 4, 1, y >> 16);
+			ck_assert_uint_le(in(&r2, TMR, 0, 4), 0xffffff);
+			r2.mono += (y >> 24) % (6 * NS);
+			if (r2.deadline && r2.deadline <= r2.mono)
+				fire(&r2);
+		}
+		r2.mono = r.mono;
+		ck_assert_int_eq(snap_load(&r2, valid, sizeof(valid)), 0);
+	}
+	ck_assert_uint_gt(accepted, 300);
+	ck_assert_uint_eq(r2.sci.redundant, 0);
+	acpi_pm_evt_ops.destroy(r2.pm);
+	acpi_pm_evt_ops.destroy(r.pm);
+}
+END_TEST
+
 UNIT_SUITE("acpi_pm", acpi_pm_timer_counts_and_wraps, acpi_pm_tmr_sts_and_sci,
 	   acpi_pm_enable_bits, acpi_pm_control_bits, acpi_pm_slp_en_powers_off,
 	   acpi_pm_reset, acpi_pm_hostile_accesses, acpi_pm_describe,
 	   acpi_pm_s3_sleeps_until_the_rtc_alarm,
 	   acpi_pm_rtc_alarm_needs_rtc_en_to_wake, acpi_pm_power_button_wakes,
-	   acpi_pm_s3_without_hooks_and_reset, acpi_pm_new_rejects)
+	   acpi_pm_s3_without_hooks_and_reset, acpi_pm_new_rejects,
+	   acpi_pm_snapshot_round_trip, acpi_pm_snapshot_to_younger_clock,
+	   acpi_pm_snapshot_sci_due_at_save, acpi_pm_snapshot_asleep,
+	   acpi_pm_snapshot_truncated_refused,
+	   acpi_pm_snapshot_bad_fields_refused, acpi_pm_snapshot_fuzz,
+	   acpi_pm_snapshot_random_round_trips)

@@ -749,12 +749,442 @@ START_TEST(cmos_new_rejects)
 }
 END_TEST
 
+/* ---- Snapshots ------------------------------------------------------------
+ */
+
+/* The blob's layout (devices/cmos.c, version 1). */
+#define SNAP_SIZE 152
+#define SNAP_RAM 8
+#define SNAP_INDEX 136
+#define SNAP_NMI 137
+#define SNAP_FLAGS 138
+#define SNAP_LINES 139
+#define SNAP_SECS 140
+#define SNAP_FRAC 148
+/* 2030-06-01 00:00:00 UTC: another host's wall clock. */
+#define WALL_2030 1906502400ll
+
+static int snap_save(struct rig *r, uint8_t buf[SNAP_SIZE])
+{
+	return cmos_ops.save(r->c, buf, SNAP_SIZE, r->time.mono);
+}
+
+static int snap_load(struct rig *r, const void *buf, size_t len)
+{
+	return cmos_ops.load(r->c, buf, len, r->time.mono);
+}
+
+static void put_field(uint8_t *b, size_t off, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * The RTC at a hard moment: the alarm set for 13:46:00 with AIE, the
+ * periodic interrupt at 2 Hz with PIE and its flag up (IRQ 8 asserted),
+ * UIE on, and the clock inside the update cycle (UIP reads 1); the index
+ * left at register A with NMIs masked.
+ */
+static void busy_rtc(struct rig *r)
+{
+	rig_init(r, WALL_2024, 500 * MS); /* 13:45:56.5 */
+	wr(r->c, CMOS_REG_A, 0x2f);	  /* RS 15: 2 Hz */
+	wr(r->c, 1, 0x00);
+	wr(r->c, 3, 0x46);
+	wr(r->c, 5, 0x13);
+	wr(r->c, CMOS_REG_B, 0x02 | 0x40 | 0x20 | 0x10);
+	r->time.mono += 400 * MS;
+	fire(r);
+	rd(r->c, CMOS_REG_C);
+	r->time.mono = r->time.deadline; /* 13:45:57.0: PF and UF */
+	fire(r);
+	ck_assert(r->irq.level);
+	r->time.mono += NS - 100000; /* 13:45:57.9999: UIP */
+	out(r->c, 0x70, 0x80 | CMOS_REG_A);
+}
+
+/* r and r2 read alike: register A (UIP), the time, the NMI mask. */
+static void assert_same_rtc(struct rig *r, struct rig *r2)
+{
+	uint8_t a[8], b[8];
+
+	ck_assert_uint_eq(r->irq.level, r2->irq.level);
+	ck_assert_uint_eq(r->alarm.level, r2->alarm.level);
+	ck_assert_uint_eq(cmos_nmi_masked(r->c), cmos_nmi_masked(r2->c));
+	ck_assert_uint_eq(in(r->c, 0x71, 1), in(r2->c, 0x71, 1));
+	read_time(r->c, a);
+	read_time(r2->c, b);
+	ck_assert_mem_eq(a, b, sizeof(a));
+	out(r->c, 0x70, 0x80 | CMOS_REG_A);
+	out(r2->c, 0x70, 0x80 | CMOS_REG_A);
+}
+
+/* Time passes for both; the timers fire when due; flags compared. */
+static void step_both(struct rig *r, struct rig *r2, uint64_t dt)
+{
+	uint64_t delta = r2->time.mono - r->time.mono;
+
+	r->time.mono += dt;
+	r2->time.mono += dt;
+	if (r->time.deadline && r->time.deadline <= r->time.mono)
+		fire(r);
+	if (r2->time.deadline && r2->time.deadline <= r2->time.mono)
+		fire(r2);
+	/* (a save works the flags out up to its time: compared once fired) */
+	ck_assert_uint_eq(r2->time.deadline,
+			  r->time.deadline ? r->time.deadline + delta : 0);
+	ck_assert_uint_eq(r->irq.level, r2->irq.level);
+	ck_assert_uint_eq(r->alarm.level, r2->alarm.level);
+}
+
+START_TEST(cmos_snapshot_round_trip)
+{
+	struct rig r, r2;
+	uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+
+	busy_rtc(&r);
+	ck_assert_uint_eq(in(r.c, 0x71, 1), 0xaf); /* UIP */
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	/* Elsewhere, later, with another wall clock. */
+	rig_init(&r2, WALL_2030, 0);
+	r2.time.mono = r.time.mono + 3600 * NS + 12345;
+	ck_assert_int_eq(snap_load(&r2, a, sizeof(a)), 0);
+	ck_assert(r2.irq.level); /* PF with PIE: IRQ 8 up at once */
+	ck_assert_uint_eq(r2.irq.sets, 1);
+	ck_assert_uint_eq(r2.time.deadline, 0); /* nothing to wait for */
+	ck_assert_int_eq(snap_save(&r2, b), SNAP_SIZE);
+	ck_assert_mem_eq(a, b, SNAP_SIZE);
+	assert_same_rtc(&r, &r2);
+	ck_assert_uint_eq(rd(r.c, CMOS_REG_C), rd(r2.c, CMOS_REG_C));
+	ck_assert(!r2.irq.level);
+	/* Timer armed for the same instant of guest time. */
+	ck_assert_uint_ne(r2.time.deadline, 0);
+	ck_assert_uint_eq(r2.time.deadline,
+			  r.time.deadline + (r2.time.mono - r.time.mono));
+	/* On through the alarm (13:46:00), reading C as a driver would. */
+	for (unsigned int i = 0; i < 60; i++) {
+		step_both(&r, &r2, 70 * MS + i * MS);
+		if (i % 3 == 0)
+			ck_assert_uint_eq(rd(r.c, CMOS_REG_C),
+					  rd(r2.c, CMOS_REG_C));
+		if (i % 7 == 0)
+			assert_same_rtc(&r, &r2);
+	}
+	ck_assert_uint_eq(r2.alarm.rises, 1);
+	ck_assert_uint_eq(r.irq.redundant + r2.irq.redundant, 0);
+	rig_free(&r2);
+	rig_free(&r);
+}
+END_TEST
+
+/*
+ * Saved while an interrupt was due but its timer had not fired (the VM
+ * paused): the load leaves IRQ 8 and the alarm output where they were and
+ * arms the timer for at once; its expiry raises them, as on the VM saved.
+ * A blob whose lines were up drives IRQ 8 at load, never the alarm wire.
+ */
+START_TEST(cmos_snapshot_interrupt_due_at_save)
+{
+	struct rig r, r2, r3;
+	uint8_t a[SNAP_SIZE];
+
+	rig_init(&r, WALL_2024, 0); /* 13:45:56 */
+	wr(r.c, 1, 0x57);
+	wr(r.c, 3, 0x45);
+	wr(r.c, 5, 0x13);
+	wr(r.c, CMOS_REG_B, 0x22); /* AIE */
+	ck_assert_uint_ne(r.time.deadline, 0);
+	r.time.mono = r.time.deadline + 1500 * MS; /* past 13:45:57, unfired */
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	ck_assert_uint_eq(a[SNAP_FLAGS] & 0x30, 0x30); /* AF, UF worked out */
+	ck_assert_uint_eq(a[SNAP_LINES], 0); /* the lines as they were */
+	rig_init(&r2, WALL_2030, 0);
+	r2.time.mono = r.time.mono + 10 * NS;
+	ck_assert_int_eq(snap_load(&r2, a, sizeof(a)), 0);
+	ck_assert(!r2.irq.level);
+	ck_assert_uint_eq(r2.alarm.sets + r2.irq.sets, 0);
+	ck_assert_uint_eq(r2.time.deadline, r2.time.mono);
+	fire(&r);
+	fire(&r2);
+	ck_assert(r.irq.level && r2.irq.level);
+	ck_assert(r.alarm.level && r2.alarm.level);
+	ck_assert_uint_eq(rd(r.c, CMOS_REG_C), rd(r2.c, CMOS_REG_C));
+	assert_same_rtc(&r, &r2);
+
+	wr(r.c, 1, 0xc0); /* every second */
+	r.time.mono += 3 * NS;
+	fire(&r);
+	ck_assert(r.irq.level && r.alarm.level);
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	ck_assert_uint_eq(a[SNAP_LINES], 0x03);
+	rig_init(&r3, WALL_2030, 0);
+	r3.time.mono = r.time.mono;
+	ck_assert_int_eq(snap_load(&r3, a, sizeof(a)), 0);
+	ck_assert(r3.irq.level);
+	ck_assert_uint_eq(r3.alarm.sets, 0);
+	ck_assert_uint_eq(r3.time.deadline, 0);
+	rd(r3.c, CMOS_REG_C);
+	ck_assert(!r3.irq.level);
+	/* it falls: the PM's end, loaded from its own blob, was up */
+	ck_assert_uint_eq(r3.alarm.sets, 1);
+	ck_assert_uint_eq(r3.irq.redundant, 0);
+	rig_free(&r3);
+	rig_free(&r2);
+	rig_free(&r);
+}
+END_TEST
+
+/* The clock held by SET, or stopped by the divider, goes on when let go. */
+START_TEST(cmos_snapshot_held_clock)
+{
+	static const uint8_t hold[2][2] = {
+		{ CMOS_REG_B, 0x82 }, /* SET */
+		{ CMOS_REG_A, 0x76 }, /* divider in reset */
+	};
+
+	for (unsigned int k = 0; k < 2; k++) {
+		struct rig r, r2;
+		uint8_t a[SNAP_SIZE];
+
+		rig_init(&r, WALL_2024, 250 * MS);
+		wr(r.c, hold[k][0], hold[k][1]);
+		wr(r.c, 0, 0x30);
+		wr(r.c, 2, 0x59);
+		r.time.mono += 5 * NS;
+		ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+		rig_init(&r2, WALL_2030, 0);
+		r2.time.mono = r.time.mono + 77 * NS + 5;
+		ck_assert_int_eq(snap_load(&r2, a, sizeof(a)), 0);
+		assert_same_rtc(&r, &r2);
+		wr(r.c, hold[k][0], k ? 0x26 : 0x02);
+		wr(r2.c, hold[k][0], k ? 0x26 : 0x02);
+		for (unsigned int i = 0; i < 10; i++) {
+			step_both(&r, &r2, 300 * MS);
+			assert_same_rtc(&r, &r2);
+		}
+		rig_free(&r2);
+		rig_free(&r);
+	}
+}
+END_TEST
+
+/*
+ * Random guest accesses and time (cmos_random_accesses' mix); every so
+ * often a fresh RTC loads a snapshot: every state a guest can reach
+ * loads, and saves back the same.
+ */
+START_TEST(cmos_snapshot_random_round_trips)
+{
+	uint64_t seed = 0x6818abcdull;
+	struct rig r;
+
+	rig_init(&r, WALL_2024, 0);
+	for (int i = 0; i < 20000; i++) {
+		uint64_t x = xorshift64(&seed);
+
+		switch (x % 5) {
+		case 0:
+			out(r.c, 0x70, (uint8_t)(x >> 8));
+			break;
+		case 1:
+			out(r.c, 0x71, (uint8_t)(x >> 8));
+			break;
+		case 2:
+			in(r.c, 0x71, 1);
+			break;
+		case 3:
+			r.time.mono += (x >> 8) %
+				       ((x >> 40) & 1 ? 3 * NS : 40000ull * NS);
+			break;
+		default:
+			if (r.time.deadline && r.time.deadline <= r.time.mono)
+				fire(&r);
+			break;
+		}
+		if (i % 50 == 0) {
+			uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+			struct rig r2;
+
+			ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+			rig_init(&r2, WALL_2030, 0);
+			r2.time.mono = r.time.mono + (x >> 20) % (50 * NS);
+			ck_assert_msg(snap_load(&r2, a, sizeof(a)) == 0,
+				      "op %d", i);
+			ck_assert_int_eq(snap_save(&r2, b), SNAP_SIZE);
+			ck_assert_mem_eq(a, b, SNAP_SIZE);
+			r2.time.mono += NS / 3;
+			r.time.mono += NS / 3;
+			ck_assert_uint_eq(rd(r.c, CMOS_REG_C),
+					  rd(r2.c, CMOS_REG_C));
+			ck_assert_uint_eq(r.irq.level, r2.irq.level);
+			rig_free(&r2);
+		}
+	}
+	rig_free(&r);
+}
+END_TEST
+
+/* A refused load: -EINVAL, and the RTC, its lines and timer untouched. */
+static void assert_refused(struct rig *r, const uint8_t *blob, size_t len,
+			   const char *what)
+{
+	uint8_t before[SNAP_SIZE], after[SNAP_SIZE];
+	unsigned int arms = r->time.arms, sets = r->irq.sets;
+	unsigned int alarm_sets = r->alarm.sets;
+
+	ck_assert_int_eq(snap_save(r, before), SNAP_SIZE);
+	ck_assert_msg(snap_load(r, blob, len) == -EINVAL, "%s accepted", what);
+	ck_assert_int_eq(snap_save(r, after), SNAP_SIZE);
+	ck_assert_msg(!memcmp(before, after, SNAP_SIZE), "%s: changed", what);
+	ck_assert_uint_eq(r->time.arms, arms);
+	ck_assert_uint_eq(r->irq.sets, sets);
+	ck_assert_uint_eq(r->alarm.sets, alarm_sets);
+}
+
+START_TEST(cmos_snapshot_truncated_refused)
+{
+	struct rig r, r2;
+	uint8_t a[SNAP_SIZE + 1] = { 0 };
+
+	busy_rtc(&r);
+	ck_assert_int_eq(cmos_ops.save(r.c, a, SNAP_SIZE - 1, r.time.mono),
+			 -ENOSPC);
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	rig_init(&r2, WALL_2030, 0);
+	wr(r2.c, CMOS_REG_B, 0x42);
+	for (size_t len = 0; len < SNAP_SIZE; len++)
+		assert_refused(&r2, a, len, "truncated");
+	assert_refused(&r2, a, SNAP_SIZE + 1, "too long");
+	assert_refused(&r2, NULL, SNAP_SIZE, "NULL");
+	rig_free(&r2);
+	rig_free(&r);
+}
+END_TEST
+
+START_TEST(cmos_snapshot_bad_fields_refused)
+{
+	static const struct {
+		const char *what;
+		size_t off;
+		unsigned int bytes;
+		uint64_t v;
+	} cases[] = {
+		{ "magic", 0, 4, 0x38313837 },
+		{ "version", 4, 2, 2 },
+		{ "RAM size 256", 6, 2, 256 },
+		{ "RAM size 64", 6, 2, 64 },
+		{ "UIP stored", SNAP_RAM + CMOS_REG_A, 1, 0xa6 },
+		{ "SET with UIE", SNAP_RAM + CMOS_REG_B, 1, 0x92 },
+		{ "register C stored", SNAP_RAM + CMOS_REG_C, 1, 0x80 },
+		{ "register D stored", SNAP_RAM + CMOS_REG_D, 1, 0x80 },
+		{ "index 128", SNAP_INDEX, 1, 0x80 },
+		{ "index 255", SNAP_INDEX, 1, 0xff },
+		{ "NMI mask 2", SNAP_NMI, 1, 2 },
+		{ "flag bit 3", SNAP_FLAGS, 1, 0x08 },
+		{ "IRQF stored", SNAP_FLAGS, 1, 0x80 | 0x40 },
+		{ "IRQ 8 up, no flag", SNAP_FLAGS, 1, 0 },
+		{ "line bit 2", SNAP_LINES, 1, 0x05 },
+		{ "alarm output up, AF clear", SNAP_LINES, 1, 0x03 },
+		{ "second 10^9 ns long", SNAP_FRAC, 4, NS },
+		{ "ns ~0", SNAP_FRAC, 4, 0xffffffff },
+		{ "year 35000", SNAP_SECS, 8, 1000000000001ull },
+		{ "INT64_MIN seconds", SNAP_SECS, 8, 1ull << 63 },
+		{ "INT64_MAX seconds", SNAP_SECS, 8, ~0ull >> 1 },
+	};
+	struct rig r, r2;
+	uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+
+	busy_rtc(&r);
+	ck_assert_int_eq(snap_save(&r, a), SNAP_SIZE);
+	rig_init(&r2, WALL_2030, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(b, a, sizeof(b));
+		put_field(b, cases[i].off, cases[i].v, cases[i].bytes);
+		assert_refused(&r2, b, sizeof(b), cases[i].what);
+	}
+	/* the limits themselves load */
+	memcpy(b, a, sizeof(b));
+	put_field(b, SNAP_SECS, (uint64_t)-1000000000000ll, 8);
+	put_field(b, SNAP_FRAC, NS - 1, 4);
+	ck_assert_int_eq(snap_load(&r2, b, sizeof(b)), 0);
+	ck_assert_int_eq(snap_load(&r2, a, sizeof(a)), 0);
+	rig_free(&r2);
+	rig_free(&r);
+}
+END_TEST
+
+/*
+ * Thousands of mutated blobs: never a crash (ASan/UBSan builds); refused
+ * ones change nothing; accepted ones save back byte for byte and the RTC
+ * runs on from them, its IRQ line changing only when it changes.
+ */
+START_TEST(cmos_snapshot_fuzz)
+{
+	uint64_t seed = 0xc0ffee6818ull;
+	uint8_t valid[SNAP_SIZE];
+	unsigned int accepted = 0;
+	struct rig r, r2;
+
+	busy_rtc(&r);
+	ck_assert_int_eq(snap_save(&r, valid), SNAP_SIZE);
+	rig_init(&r2, WALL_2030, 0);
+	r2.time.mono = r.time.mono;
+	for (unsigned int iter = 0; iter < 6000; iter++) {
+		uint8_t b[SNAP_SIZE], o[SNAP_SIZE];
+		uint64_t x = xorshift64(&seed);
+
+		memcpy(b, valid, sizeof(b));
+		if (x % 3 == 0) {
+			for (unsigned int n = 1 + (x >> 8) % 3; n; n--) {
+				uint64_t y = xorshift64(&seed);
+
+				b[y % SNAP_SIZE] ^=
+					(uint8_t)(1u << (y >> 32) % 8);
+			}
+		} else if (x % 3 == 1) {
+			b[8 + (x >> 8) % (SNAP_SIZE - 8)] = (uint8_t)(x >> 32);
+		} else {
+			for (size_t k = 8; k < SNAP_SIZE; k++)
+				b[k] = (uint8_t)xorshift64(&seed);
+		}
+		if (snap_load(&r2, b, sizeof(b)) != 0) {
+			assert_refused(&r2, b, sizeof(b), "mutated");
+			continue;
+		}
+		accepted++;
+		ck_assert_int_eq(snap_save(&r2, o), SNAP_SIZE);
+		ck_assert_msg(!memcmp(b, o, SNAP_SIZE), "iteration %u", iter);
+		for (unsigned int k = 0; k < 4; k++) {
+			uint64_t y = xorshift64(&seed);
+
+			out(r2.c, 0x70, (uint8_t)y);
+			in(r2.c, 0x71, 1);
+			r2.time.mono += (y >> 8) % (2 * NS);
+			if (r2.time.deadline &&
+			    r2.time.deadline <= r2.time.mono)
+				fire(&r2);
+		}
+		r2.time.mono = r.time.mono;
+		ck_assert_int_eq(snap_load(&r2, valid, sizeof(valid)), 0);
+	}
+	ck_assert_uint_gt(accepted, 1000);
+	/* (the alarm wire's far end is the PM's to load: not compared) */
+	ck_assert_uint_eq(r2.irq.redundant, 0);
+	rig_free(&r2);
+	rig_free(&r);
+}
+END_TEST
+
 UNIT_SUITE("cmos", cmos_time_bcd_24h, cmos_time_binary_and_12h, cmos_set_time,
 	   cmos_set_time_binary_12h, cmos_write_while_running,
 	   cmos_invalid_time_clamped, cmos_update_flag_read_to_clear,
 	   cmos_alarm, cmos_alarm_output, cmos_periodic_rates,
-	   cmos_periodic_flag_without_pie,
-	   cmos_uip, cmos_divider_reset, cmos_register_d_and_c_read_only,
-	   cmos_nvram_layout, cmos_nvram_and_index, cmos_reset_keeps_time,
-	   cmos_odd_widths_ignored, cmos_random_accesses, cmos_describe,
-	   cmos_new_rejects)
+	   cmos_periodic_flag_without_pie, cmos_uip, cmos_divider_reset,
+	   cmos_register_d_and_c_read_only, cmos_nvram_layout,
+	   cmos_nvram_and_index, cmos_reset_keeps_time, cmos_odd_widths_ignored,
+	   cmos_random_accesses, cmos_describe, cmos_new_rejects,
+	   cmos_snapshot_round_trip, cmos_snapshot_interrupt_due_at_save,
+	   cmos_snapshot_held_clock, cmos_snapshot_truncated_refused,
+	   cmos_snapshot_bad_fields_refused, cmos_snapshot_fuzz,
+	   cmos_snapshot_random_round_trips)

@@ -117,6 +117,34 @@ START_TEST(debug_exit_random_accesses)
 }
 END_TEST
 
+START_TEST(debug_exit_snapshot_is_empty)
+{
+	uint64_t seed = 0x5a5a5a5a5a5aull;
+	struct fake_vm vm = {0};
+	struct debug_exit *d = mk(&vm), *fresh = mk(&vm);
+	const struct io_access a = {DEBUG_EXIT_BASE, 0, 1, 0};
+	uint8_t buf[64];
+
+	/* No state: 0 bytes, even with no room at all. */
+	ck_assert_int_eq(debug_exit_ops.save(d, buf, sizeof(buf), 1), 0);
+	ck_assert_int_eq(debug_exit_ops.save(d, NULL, 0, 1), 0);
+	ck_assert_int_eq(debug_exit_ops.load(fresh, buf, 0, 2), 0);
+	/* Anything else is not a blob save wrote. */
+	for (size_t len = 1; len <= sizeof(buf); len++) {
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)xorshift64(&seed);
+		ck_assert_int_eq(debug_exit_ops.load(fresh, buf, len, 2),
+				 -EINVAL);
+	}
+	debug_exit_ops.write(fresh, &a, 7);
+	ck_assert_uint_eq(vm.ends, 1);
+	ck_assert_last_end(&vm, SPLITVM_OUTCOME_EXIT, 7, 0, 0);
+	debug_exit_ops.destroy(d);
+	debug_exit_ops.destroy(fresh);
+}
+END_TEST
+
 UNIT_SUITE("debug_exit", debug_exit_write_ends_with_value,
 	   debug_exit_wrong_width_ignored, debug_exit_reads_all_ones,
-	   debug_exit_new_errors, debug_exit_random_accesses)
+	   debug_exit_new_errors, debug_exit_random_accesses,
+	   debug_exit_snapshot_is_empty)

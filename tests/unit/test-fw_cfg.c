@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of fw_cfg: items, the selector, the data stream, the files. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fw_cfg.h"
@@ -385,6 +386,302 @@ START_TEST(fw_cfg_random_accesses_keep_items)
 }
 END_TEST
 
+/* ---- Snapshots ------------------------------------------------------ */
+
+#define SNAP_NOW 123456789ull /* any clock: the device keeps no time */
+#define SNAP_CAP (1u << 17)
+
+/* The device's save output, in a buffer of its own; *n gets the length. */
+static uint8_t *snap_save(const struct device_ops *ops, void *dev, size_t *n)
+{
+	uint8_t *buf = malloc(SNAP_CAP);
+	int r;
+
+	ck_assert_ptr_nonnull(buf);
+	r = ops->save(dev, buf, SNAP_CAP, SNAP_NOW);
+	ck_assert_int_ge(r, 0);
+	*n = (size_t)r;
+	return buf;
+}
+
+/*
+ * Loads blob from a copy of exactly len bytes (so that ASan sees any read
+ * past it). Either the load fails with -EINVAL and the device saves as
+ * before, or it succeeds and the device saves the blob back byte for
+ * byte. Returns the load's result.
+ */
+static int snap_try(const struct device_ops *ops, void *dev,
+		    const uint8_t *blob, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1), *before, *after;
+	size_t n0, n1;
+	int r;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, blob, len);
+	before = snap_save(ops, dev, &n0);
+	r = ops->load(dev, copy, len, SNAP_NOW);
+	after = snap_save(ops, dev, &n1);
+	if (r == 0) {
+		ck_assert_uint_eq(n1, len);
+		ck_assert(!memcmp(after, blob, len));
+	} else {
+		ck_assert_int_eq(r, -EINVAL);
+		ck_assert_uint_eq(n1, n0);
+		ck_assert(!memcmp(after, before, n0));
+	}
+	free(copy);
+	free(before);
+	free(after);
+	return r;
+}
+
+/* Every shorter length of a valid blob, and one byte more, are refused. */
+static void snap_check_lengths(const struct device_ops *ops, void *dev,
+			       const uint8_t *blob, size_t len)
+{
+	uint8_t *longer = calloc(1, len + 1);
+
+	ck_assert_ptr_nonnull(longer);
+	memcpy(longer, blob, len);
+	for (size_t n = 0; n < len; n++)
+		ck_assert_msg(snap_try(ops, dev, blob, n) == -EINVAL,
+			      "length %zu of %zu taken", n, len);
+	ck_assert_int_eq(snap_try(ops, dev, longer, len + 1), -EINVAL);
+	free(longer);
+}
+
+/* blob with byte off set to v must be refused; case_no names the case. */
+static void snap_check_refused(const struct device_ops *ops, void *dev,
+			       const uint8_t *blob, size_t len, size_t off,
+			       uint8_t v, size_t case_no)
+{
+	uint8_t *bad = malloc(len);
+
+	ck_assert_ptr_nonnull(bad);
+	memcpy(bad, blob, len);
+	bad[off] = v;
+	ck_assert_msg(snap_try(ops, dev, bad, len) == -EINVAL,
+		      "case %zu: byte %zu = %#x taken", case_no, off, v);
+	free(bad);
+}
+
+/*
+ * rounds hostile variants of a valid blob: a few bytes set or bits
+ * flipped, now and then a length changed or every byte random. None may
+ * crash; each is refused cleanly or taken in full (snap_try()). Returns
+ * how many were taken.
+ */
+static unsigned int snap_fuzz(const struct device_ops *ops, void *dev,
+			      const uint8_t *blob, size_t len,
+			      unsigned int rounds, uint64_t seed)
+{
+	size_t cap = len + 16;
+	uint8_t *m = malloc(cap);
+	unsigned int taken = 0;
+
+	ck_assert_ptr_nonnull(m);
+	for (unsigned int i = 0; i < rounds; i++) {
+		uint64_t x = xorshift64(&seed);
+		size_t n = len;
+
+		memcpy(m, blob, len);
+		memset(m + len, 0, cap - len);
+		if ((x & 15) == 0)
+			n = (size_t)(xorshift64(&seed) % cap);
+		if ((x & 63) == 1)
+			for (size_t j = 0; j < n; j++)
+				m[j] = (uint8_t)xorshift64(&seed);
+		for (unsigned int k = 0; n && k <= ((x >> 8) & 3); k++) {
+			uint64_t y = xorshift64(&seed);
+			size_t at = (size_t)(y >> 16) % n;
+
+			if (y & 1)
+				m[at] ^= (uint8_t)(1u << ((y >> 1) & 7));
+			else
+				m[at] = (uint8_t)(y >> 8);
+		}
+		taken += snap_try(ops, dev, m, n) == 0;
+	}
+	free(m);
+	return taken;
+}
+
+/* The blob's layout (fw_cfg.c). */
+enum { S_SELECTED = 8, S_RESERVED = 9, S_KEY = 10, S_OFFSET = 12,
+       S_ITEM_LEN = 16, S_HASH = 20, S_LEN = 28 };
+
+#define KERNEL_LEN 1000
+
+/* mk()'s device with a kernel-like file whose bytes depend on salt. */
+static struct fw_cfg *mk_with_kernel(uint8_t salt, size_t len)
+{
+	struct fw_cfg *f = mk();
+	uint8_t *k = malloc(len);
+
+	ck_assert_ptr_nonnull(k);
+	for (size_t i = 0; i < len; i++)
+		k[i] = (uint8_t)(i * 7 + salt);
+	ck_assert_int_eq(fw_cfg_add_file(f, "etc/cmdline", "console=ttyS0",
+					 13), 0);
+	ck_assert_int_eq(fw_cfg_add_file(f, "etc/kernel", k, len), 0);
+	free(k);
+	return f;
+}
+
+/* f and g give the same next n data bytes. */
+static void ck_assert_same_stream(struct fw_cfg *f, struct fw_cfg *g,
+				  size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(data(f) == data(g), "byte %zu", i);
+}
+
+START_TEST(fw_cfg_snapshot_mid_read_round_trip)
+{
+	struct fw_cfg *f = mk_with_kernel(3, KERNEL_LEN), *g;
+	uint8_t buf[300], *blob;
+	size_t n;
+
+	sel(f, FW_CFG_FILE_FIRST + 1);
+	read_n(f, buf, sizeof(buf));
+	blob = snap_save(&fw_cfg_ops, f, &n);
+	ck_assert_uint_eq(n, S_LEN);
+	g = mk_with_kernel(3, KERNEL_LEN);
+	ck_assert_int_eq(fw_cfg_ops.load(g, blob, n, SNAP_NOW), 0);
+	/* The rest of the file, then zeros past its end, on both. */
+	ck_assert_same_stream(f, g, KERNEL_LEN - sizeof(buf) + 10);
+	ck_assert_uint_eq(data(g), 0);
+	free(blob);
+	/* At the end of an item: still there, nothing left to read. */
+	blob = snap_save(&fw_cfg_ops, f, &n);
+	ck_assert_int_eq(snap_try(&fw_cfg_ops, g, blob, n), 0);
+	ck_assert_uint_eq(data(g), 0);
+	free(blob);
+	/* Mid-way through a fixed item. */
+	sel(f, FW_CFG_SIGNATURE);
+	ck_assert_uint_eq(data(f), 'Q');
+	blob = snap_save(&fw_cfg_ops, f, &n);
+	ck_assert_int_eq(snap_try(&fw_cfg_ops, g, blob, n), 0);
+	ck_assert_same_stream(f, g, 5);
+	free(blob);
+	/* Nothing selected (an unknown key). */
+	sel(f, 0x1234);
+	blob = snap_save(&fw_cfg_ops, f, &n);
+	ck_assert_uint_eq(blob[S_SELECTED], 0);
+	ck_assert_int_eq(snap_try(&fw_cfg_ops, g, blob, n), 0);
+	ck_assert_same_stream(f, g, 5);
+	free(blob);
+	fw_cfg_ops.destroy(f);
+	fw_cfg_ops.destroy(g);
+}
+END_TEST
+
+START_TEST(fw_cfg_snapshot_refuses_another_item)
+{
+	struct fw_cfg *f = mk_with_kernel(3, KERNEL_LEN), *other[3];
+	uint8_t *blob;
+	size_t n;
+
+	sel(f, FW_CFG_FILE_FIRST + 1);
+	data(f);
+	blob = snap_save(&fw_cfg_ops, f, &n);
+	other[0] = mk_with_kernel(4, KERNEL_LEN);     /* other bytes */
+	other[1] = mk_with_kernel(3, KERNEL_LEN + 1); /* other length */
+	other[2] = mk();			      /* no such file */
+	for (unsigned int i = 0; i < 3; i++) {
+		sel(other[i], FW_CFG_SIGNATURE);
+		data(other[i]);
+		ck_assert_msg(snap_try(&fw_cfg_ops, other[i], blob, n) ==
+				      -EINVAL,
+			      "VM %u", i);
+		/* Unchanged: still one byte into the signature. */
+		ck_assert_uint_eq(data(other[i]), 'E');
+		fw_cfg_ops.destroy(other[i]);
+	}
+	free(blob);
+	fw_cfg_ops.destroy(f);
+}
+END_TEST
+
+START_TEST(fw_cfg_snapshot_refuses_bad_blobs)
+{
+	static const struct {
+		size_t off;
+		uint8_t v;
+	} cases[] = {
+		{1, 'w'},	   {4, 0},	       {7, 1},
+		{S_SELECTED, 2},   {S_RESERVED, 1},    {S_KEY, 0x22},
+		{S_KEY + 1, 0x80}, {S_OFFSET + 1, 4},  {S_OFFSET + 3, 0x80},
+		{S_ITEM_LEN, 0},   {S_ITEM_LEN + 2, 1}, {S_HASH, 0},
+		{S_HASH + 7, 0},
+	};
+	struct fw_cfg *f = mk_with_kernel(3, KERNEL_LEN),
+		      *g = mk_with_kernel(3, KERNEL_LEN);
+	uint8_t *blob;
+	size_t n;
+
+	sel(f, FW_CFG_FILE_FIRST + 1);
+	data(f);
+	blob = snap_save(&fw_cfg_ops, f, &n);
+	snap_check_lengths(&fw_cfg_ops, g, blob, n);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		snap_check_refused(&fw_cfg_ops, g, blob, n, cases[i].off,
+				   cases[i].v, i);
+	/* Just past the end is no offset a read could have left. */
+	blob[S_OFFSET] = (uint8_t)(KERNEL_LEN + 1);
+	blob[S_OFFSET + 1] = (uint8_t)((KERNEL_LEN + 1) >> 8);
+	ck_assert_int_eq(snap_try(&fw_cfg_ops, g, blob, n), -EINVAL);
+	blob[S_OFFSET] = (uint8_t)KERNEL_LEN;
+	ck_assert_int_eq(snap_try(&fw_cfg_ops, g, blob, n), 0);
+	/* With nothing selected, the item fields must be zero. */
+	free(blob);
+	sel(f, 0x1234);
+	blob = snap_save(&fw_cfg_ops, f, &n);
+	for (size_t off = S_KEY; off < S_LEN; off++)
+		snap_check_refused(&fw_cfg_ops, g, blob, n, off, 1, 100 + off);
+	free(blob);
+	fw_cfg_ops.destroy(f);
+	fw_cfg_ops.destroy(g);
+}
+END_TEST
+
+START_TEST(fw_cfg_snapshot_save_needs_room)
+{
+	struct fw_cfg *f = mk();
+	uint8_t buf[S_LEN];
+
+	for (size_t cap = 0; cap < S_LEN; cap++)
+		ck_assert_int_eq(fw_cfg_ops.save(f, buf, cap, 0), -ENOSPC);
+	ck_assert_int_eq(fw_cfg_ops.save(f, buf, S_LEN, 0), S_LEN);
+	fw_cfg_ops.destroy(f);
+}
+END_TEST
+
+START_TEST(fw_cfg_snapshot_hostile_blobs_never_crash)
+{
+	static const uint16_t keys[] = {FW_CFG_SIGNATURE, FW_CFG_RAM_SIZE,
+					FW_CFG_FILE_DIR, FW_CFG_FILE_FIRST + 1};
+	uint64_t seed = 0xabcdef0123456789ull;
+	struct fw_cfg *f = mk_with_kernel(3, KERNEL_LEN),
+		      *g = mk_with_kernel(3, KERNEL_LEN);
+	uint8_t *blob;
+	size_t n;
+
+	for (unsigned int i = 0; i < 4; i++) {
+		sel(f, keys[i]);
+		data(f);
+		blob = snap_save(&fw_cfg_ops, f, &n);
+		ck_assert_uint_gt(snap_fuzz(&fw_cfg_ops, g, blob, n, 1000,
+					    seed + i),
+				  0);
+		free(blob);
+	}
+	fw_cfg_ops.destroy(f);
+	fw_cfg_ops.destroy(g);
+}
+END_TEST
+
 UNIT_SUITE("fw_cfg", fw_cfg_fixed_items_read_fully, fw_cfg_select_resets_offset,
 	   fw_cfg_nothing_selected_reads_zero, fw_cfg_unknown_keys_read_zero,
 	   fw_cfg_write_channel_bit_selects_same_item,
@@ -393,4 +690,8 @@ UNIT_SUITE("fw_cfg", fw_cfg_fixed_items_read_fully, fw_cfg_select_resets_offset,
 	   fw_cfg_add_bytes_readable, fw_cfg_add_bytes_errors,
 	   fw_cfg_file_dir_format, fw_cfg_add_file_errors, fw_cfg_new_errors,
 	   fw_cfg_describe_adds_isa_node,
-	   fw_cfg_random_accesses_keep_items)
+	   fw_cfg_random_accesses_keep_items,
+	   fw_cfg_snapshot_mid_read_round_trip,
+	   fw_cfg_snapshot_refuses_another_item,
+	   fw_cfg_snapshot_refuses_bad_blobs, fw_cfg_snapshot_save_needs_room,
+	   fw_cfg_snapshot_hostile_blobs_never_crash)

@@ -1274,6 +1274,302 @@ START_TEST(ioapic_random_invariants)
 }
 END_TEST
 
+/* ---- Snapshots ---- */
+
+#define SNAP_MAX (16 + 72 * IOAPIC_MAX_PINS)
+
+static size_t snap_save(const struct ioapic *s, uint8_t *buf)
+{
+	struct blob_writer w = {buf, SNAP_MAX, 0};
+
+	ioapic_save(s, &w);
+	ck_assert_uint_le(w.len, SNAP_MAX);
+	return w.len;
+}
+
+/* Every field that is state, not wiring, is the same in a and b. */
+static bool same_state(const struct ioapic *a, const struct ioapic *b)
+{
+	size_t n = a->pins;
+
+	return a->pins == b->pins && a->version == b->version &&
+	       a->id == b->id && a->ioregsel == b->ioregsel &&
+	       a->ignored == b->ignored &&
+	       !memcmp(a->entry, b->entry, n * sizeof(a->entry[0])) &&
+	       !memcmp(a->line, b->line, n * sizeof(a->line[0])) &&
+	       !memcmp(a->eoi_storm, b->eoi_storm,
+		       n * sizeof(a->eoi_storm[0])) &&
+	       !memcmp(a->stats, b->stats, n * sizeof(a->stats[0]));
+}
+
+/*
+ * Loads a whole blob: bytes left over are refused too, as the glue does
+ * (it checks the length first, here last, on a copy of the chip).
+ */
+static int snap_load(struct ioapic *s, const uint8_t *buf, size_t len)
+{
+	static struct ioapic t;
+	struct blob_reader r = {buf, len, 0, false};
+	int ret;
+
+	t = *s;
+	ret = ioapic_load(&t, &r);
+	ck_assert_int_eq(ret ? 1 : 0, r.bad ? 1 : 0);
+	if (ret)
+		ck_assert(same_state(&t, s));
+	else if (r.pos != len)
+		ret = -EMSGSIZE;
+	else
+		*s = t;
+	return ret;
+}
+
+/*
+ * Pin 3: level, line high, delivered, Remote IRR set, no EOI yet. Pin 5:
+ * edge, delivered. Pin 7: level, masked, line high. Pin 9: level, line
+ * high, deferred by the storm limiter. ID 5, IOREGSEL on pin 7's high
+ * dword.
+ */
+static void snap_scene(struct fix *f)
+{
+	fix_init(f, 24, 0x20);
+	reg_write(&f->s, IOAPIC_INDEX_ID, 5u << 24);
+	rte_write(&f->s, 3, RTE(0x33, IOAPIC_DM_FIXED, LEVEL, 1));
+	rte_write(&f->s, 5, RTE(0x35, IOAPIC_DM_LOWEST, 0, 0xff));
+	rte_write(&f->s, 7, RTE(0x37, IOAPIC_DM_FIXED, LEVEL | MASK, 2));
+	rte_write(&f->s, 9, RTE(0x39, IOAPIC_DM_FIXED, LEVEL, 0));
+	ioapic_set_irq(&f->s, 3, true);
+	ioapic_set_irq(&f->s, 5, true);
+	ioapic_set_irq(&f->s, 7, true);
+	ioapic_set_irq(&f->s, 9, true);
+	for (unsigned int i = 0; i < IOAPIC_STORM_LIMIT; i++)
+		ioapic_eoi(&f->s, 0x39);
+	ck_assert_uint_eq(deferred(f, 9), 1);
+	ioapic_mmio_write(&f->s, IOAPIC_REG_SELECT, 1, redtbl(7, true));
+	ck_assert(ioapic_entry(&f->s, 3) & RIRR);
+	rec_clear(&f->r);
+}
+
+/* The same guest-visible registers, IOREGSEL left as it was. */
+static void assert_same_registers(struct fix *a, struct fix *b)
+{
+	uint32_t sel = ioapic_mmio_read(&a->s, IOAPIC_REG_SELECT, 4);
+
+	ck_assert_uint_eq(ioapic_mmio_read(&b->s, IOAPIC_REG_SELECT, 4), sel);
+	for (uint32_t index = 0; index < 0x100; index++)
+		ck_assert_uint_eq(reg_read(&a->s, index), reg_read(&b->s, index));
+	ioapic_mmio_write(&a->s, IOAPIC_REG_SELECT, 4, sel);
+	ioapic_mmio_write(&b->s, IOAPIC_REG_SELECT, 4, sel);
+}
+
+static void assert_same_calls(const struct fix *a, const struct fix *b)
+{
+	ck_assert_uint_eq(a->r.n, b->r.n);
+	ck_assert(!memcmp(a->r.count, b->r.count, sizeof(a->r.count)));
+	for (unsigned int i = 0; i < a->r.n && i < LOG_MAX; i++) {
+		ck_assert_int_eq(a->r.log[i].kind, b->r.log[i].kind);
+		ck_assert_uint_eq(a->r.log[i].pin, b->r.log[i].pin);
+		ck_assert_uint_eq(a->r.log[i].entry, b->r.log[i].entry);
+	}
+}
+
+START_TEST(ioapic_snapshot_round_trip_remote_irr)
+{
+	static uint8_t buf[SNAP_MAX];
+	struct fix a, b;
+	size_t len;
+
+	snap_scene(&a);
+	len = snap_save(&a.s, buf);
+	ck_assert_uint_eq(len, 16 + 72 * 24);
+	fix_init(&b, 24, 0x20);
+	ck_assert_int_eq(snap_load(&b.s, buf, len), 0);
+	ck_assert_uint_eq(b.r.n, 0); /* no callback from a load */
+	ck_assert(same_state(&a.s, &b.s));
+	assert_same_registers(&a, &b);
+
+	/* Asserted again under Remote IRR: merged, not re-delivered. */
+	ioapic_set_irq(&a.s, 3, true);
+	ioapic_set_irq(&b.s, 3, true);
+	ck_assert_uint_eq(delivered(&b, 3), 0);
+	/* The EOI re-delivers the line that is still high, once. */
+	ioapic_eoi(&a.s, 0x33);
+	ioapic_eoi(&b.s, 0x33);
+	ck_assert_uint_eq(eoied(&b, 3), 1);
+	ck_assert_uint_eq(delivered(&b, 3), 1);
+	/* The masked level is served on unmask; the deferred one on retry. */
+	rte_write(&a.s, 7, RTE(0x37, IOAPIC_DM_FIXED, LEVEL, 2));
+	rte_write(&b.s, 7, RTE(0x37, IOAPIC_DM_FIXED, LEVEL, 2));
+	ioapic_retry(&a.s, 9);
+	ioapic_retry(&b.s, 9);
+	ck_assert_uint_eq(delivered(&b, 7), 1);
+	ck_assert_uint_eq(delivered(&b, 9), 1);
+	assert_same_calls(&a, &b);
+	ck_assert(same_state(&a.s, &b.s));
+}
+END_TEST
+
+START_TEST(ioapic_snapshot_refuses_truncated)
+{
+	static uint8_t buf[SNAP_MAX];
+	struct fix a, b, before;
+	size_t len;
+
+	snap_scene(&a);
+	len = snap_save(&a.s, buf);
+	fix_init(&b, 24, 0x20);
+	rte_write(&b.s, 1, RTE(0x41, IOAPIC_DM_FIXED, 0, 3));
+	before = b;
+	for (size_t n = 0; n < len; n++) {
+		ck_assert_msg(snap_load(&b.s, buf, n) == -EINVAL, "len %zu", n);
+		ck_assert_msg(same_state(&b.s, &before.s), "len %zu", n);
+	}
+	ck_assert_int_eq(snap_load(&b.s, buf, len), 0);
+}
+END_TEST
+
+/* Byte offsets in the blob (see ioapic_save()). */
+#define SNAP_PIN(pin) (16 + 72 * (pin))
+
+START_TEST(ioapic_snapshot_refuses_out_of_range)
+{
+	static const struct {
+		size_t offset;
+		uint8_t or_mask; /* ORed into the byte; 0: set it to value */
+		uint8_t value;
+	} cases[] = {
+		{0, 0, 0x11},			/* another version */
+		{1, 0, 23},			/* another pin count */
+		{2, 0, 0x10},			/* ID over 4 bits */
+		{4, 0x01, 0}, {7, 0x80, 0},	/* reserved bytes */
+		{SNAP_PIN(3) + 1, 0x10, 0},	/* Delivery Status */
+		{SNAP_PIN(5) + 1, 0x40, 0},	/* Remote IRR, edge entry */
+		{SNAP_PIN(3) + 8, 0, 2},	/* line level 2 */
+		{SNAP_PIN(3) + 9, 0, 1},	/* reserved */
+		{SNAP_PIN(23) + 11, 0, 1},	/* reserved */
+		{SNAP_PIN(0) + 12, 0, 1},	/* storm count, line low */
+		{SNAP_PIN(3) + 14, 0, 1},	/* storm count over the limit */
+	};
+	static uint8_t buf[SNAP_MAX], bad[SNAP_MAX];
+	struct fix a, b;
+	size_t len;
+
+	snap_scene(&a);
+	len = snap_save(&a.s, buf);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		memcpy(bad, buf, len);
+		if (cases[i].or_mask)
+			bad[cases[i].offset] |= cases[i].or_mask;
+		else
+			bad[cases[i].offset] = cases[i].value;
+		fix_init(&b, 24, 0x20);
+		ck_assert_msg(snap_load(&b.s, bad, len) == -EINVAL, "case %zu",
+			      i);
+		ck_assert_msg(ioapic_entry(&b.s, 3) == IOAPIC_RTE_RESET &&
+				      b.s.id == 0,
+			      "case %zu", i);
+	}
+	/* The storm count's limit itself: 10000 = 0x2710. */
+	memcpy(bad, buf, len);
+	bad[SNAP_PIN(3) + 12] = 0x10;
+	bad[SNAP_PIN(3) + 13] = 0x27;
+	ck_assert_int_eq(snap_load(&b.s, bad, len), -EINVAL);
+	bad[SNAP_PIN(3) + 12] = 0x0f;
+	ck_assert_int_eq(snap_load(&b.s, bad, len), 0);
+}
+END_TEST
+
+START_TEST(ioapic_snapshot_refuses_other_configuration)
+{
+	static uint8_t buf[SNAP_MAX];
+	struct fix a, b;
+	size_t len;
+
+	snap_scene(&a);
+	len = snap_save(&a.s, buf);
+	fix_init(&b, 24, 0x11);
+	ck_assert_int_eq(snap_load(&b.s, buf, len), -EINVAL);
+	fix_init(&b, 48, 0x20);
+	ck_assert_int_eq(snap_load(&b.s, buf, len), -EINVAL);
+	len = snap_save(&b.s, buf);
+	fix_init(&a, 24, 0x20);
+	ck_assert_int_eq(snap_load(&a.s, buf, len), -EINVAL);
+	ck_assert_int_eq(snap_load(&a.s, buf, 16 + 72 * 24), -EINVAL);
+}
+END_TEST
+
+/*
+ * Random corruptions of a valid blob: a refused one leaves the chip as it
+ * was; an accepted one is a state the chip saves back byte for byte.
+ */
+START_TEST(ioapic_snapshot_random_blobs)
+{
+	static uint8_t buf[SNAP_MAX], bad[SNAP_MAX], again[SNAP_MAX];
+	struct fix a, b, before;
+	uint64_t x = 0x5a17c0ffeeull;
+	unsigned int accepted = 0;
+	size_t len;
+
+	snap_scene(&a);
+	len = snap_save(&a.s, buf);
+	fix_init(&b, 24, 0x20);
+	before = b;
+	for (unsigned int i = 0; i < 5000; i++) {
+		size_t n = rnd_below(&x, 8) ? len : rnd_below(&x, SNAP_MAX);
+		unsigned int flips = 1 + rnd_below(&x, 4);
+
+		memcpy(bad, buf, len);
+		memset(bad + len, 0, SNAP_MAX - len);
+		for (unsigned int k = 0; k < flips; k++)
+			bad[rnd_below(&x, (unsigned int)len)] ^=
+			    (uint8_t)(1u << rnd_below(&x, 8));
+		if (snap_load(&b.s, bad, n)) {
+			ck_assert_msg(same_state(&b.s, &before.s), "try %u", i);
+			continue;
+		}
+		accepted++;
+		ck_assert_uint_eq(snap_save(&b.s, again), n);
+		ck_assert_msg(!memcmp(again, bad, n), "try %u", i);
+		before = b;
+	}
+	ck_assert_uint_gt(accepted, 100); /* counters and entries take any */
+	ck_assert_uint_eq(b.r.bad, 0);
+}
+END_TEST
+
+/*
+ * Along a random run, the chip is copied through a snapshot into a fresh
+ * one every so often; the copy answers the rest of the run exactly as
+ * the original does. Every state the run reaches must load.
+ */
+START_TEST(ioapic_snapshot_twin_random_run)
+{
+	static uint8_t buf[SNAP_MAX];
+	static struct fix a, b;
+	bool line_a[IOAPIC_MAX_PINS] = {false}, line_b[IOAPIC_MAX_PINS];
+	uint64_t xa = 0xfeedbeef1234ull, xb;
+	struct step st;
+
+	fix_init(&a, 48, 0x20);
+	for (uint32_t step = 0; step < 60000; step++) {
+		if (step % 997 == 0) {
+			fix_init(&b, 48, 0x20);
+			ck_assert_int_eq(snap_load(&b.s, buf, snap_save(&a.s, buf)),
+					 0);
+			memcpy(line_b, line_a, sizeof(line_b));
+			xb = xa;
+		}
+		rec_clear(&a.r);
+		rec_clear(&b.r);
+		random_step(&a, &xa, line_a, &st);
+		random_step(&b, &xb, line_b, &st);
+		if (a.r.n != b.r.n || !same_state(&a.s, &b.s))
+			ck_abort_msg("step %u: the copy went its own way", step);
+		assert_same_calls(&a, &b);
+	}
+}
+END_TEST
+
 UNIT_SUITE("ioapic", ioapic_init_validates_pins_and_version,
 	   ioapic_version_register_is_read_only, ioapic_id_keeps_bits_27_24,
 	   ioapic_arbitration_mirrors_id, ioapic_ioregsel_keeps_8_bits,
@@ -1299,4 +1595,9 @@ UNIT_SUITE("ioapic", ioapic_init_validates_pins_and_version,
 	   ioapic_route_changed_only_on_route_fields,
 	   ioapic_mmio_bad_sizes_and_offsets_ignored,
 	   ioapic_polarity_does_not_invert, ioapic_stats_count_per_pin,
-	   ioapic_works_without_ops, ioapic_random_invariants)
+	   ioapic_works_without_ops, ioapic_random_invariants,
+	   ioapic_snapshot_round_trip_remote_irr,
+	   ioapic_snapshot_refuses_truncated,
+	   ioapic_snapshot_refuses_out_of_range,
+	   ioapic_snapshot_refuses_other_configuration,
+	   ioapic_snapshot_random_blobs, ioapic_snapshot_twin_random_run)

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* The PCI bus through its ports and windows, with pci-testdev and edu. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "edu.h"
 #include "pci.h"
 #include "pci_testdev.h"
+#include "rng.h"
 #include "unit.h"
 
 #define MAX_CALLS 64
@@ -556,10 +558,631 @@ START_TEST(pci_edu_raises_intx_then_msi)
 }
 END_TEST
 
+/* ---- Snapshots ------------------------------------------------------ */
+
+#define SNAP_NOW 123456789ull /* any clock: the device keeps no time */
+#define SNAP_CAP (1u << 17)
+
+/* The device's save output, in a buffer of its own; *n gets the length. */
+static uint8_t *snap_save(const struct device_ops *ops, void *dev, size_t *n)
+{
+	uint8_t *buf = malloc(SNAP_CAP);
+	int r;
+
+	ck_assert_ptr_nonnull(buf);
+	r = ops->save(dev, buf, SNAP_CAP, SNAP_NOW);
+	ck_assert_int_ge(r, 0);
+	*n = (size_t)r;
+	return buf;
+}
+
+/*
+ * Loads blob from a copy of exactly len bytes (so that ASan sees any read
+ * past it). Either the load fails with -EINVAL and the device saves as
+ * before, or it succeeds and the device saves the blob back byte for
+ * byte. Returns the load's result.
+ */
+static int snap_try(const struct device_ops *ops, void *dev,
+		    const uint8_t *blob, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1), *before, *after;
+	size_t n0, n1;
+	int r;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, blob, len);
+	before = snap_save(ops, dev, &n0);
+	r = ops->load(dev, copy, len, SNAP_NOW);
+	after = snap_save(ops, dev, &n1);
+	if (r == 0) {
+		ck_assert_uint_eq(n1, len);
+		ck_assert(!memcmp(after, blob, len));
+	} else {
+		ck_assert_int_eq(r, -EINVAL);
+		ck_assert_uint_eq(n1, n0);
+		ck_assert(!memcmp(after, before, n0));
+	}
+	free(copy);
+	free(before);
+	free(after);
+	return r;
+}
+
+/* Every shorter length of a valid blob, and one byte more, are refused. */
+static void snap_check_lengths(const struct device_ops *ops, void *dev,
+			       const uint8_t *blob, size_t len)
+{
+	uint8_t *longer = calloc(1, len + 1);
+
+	ck_assert_ptr_nonnull(longer);
+	memcpy(longer, blob, len);
+	for (size_t n = 0; n < len; n++)
+		ck_assert_msg(snap_try(ops, dev, blob, n) == -EINVAL,
+			      "length %zu of %zu taken", n, len);
+	ck_assert_int_eq(snap_try(ops, dev, longer, len + 1), -EINVAL);
+	free(longer);
+}
+
+/* blob with byte off set to v must be refused; case_no names the case. */
+static void snap_check_refused(const struct device_ops *ops, void *dev,
+			       const uint8_t *blob, size_t len, size_t off,
+			       uint8_t v, size_t case_no)
+{
+	uint8_t *bad = malloc(len);
+
+	ck_assert_ptr_nonnull(bad);
+	memcpy(bad, blob, len);
+	bad[off] = v;
+	ck_assert_msg(snap_try(ops, dev, bad, len) == -EINVAL,
+		      "case %zu: byte %zu = %#x taken", case_no, off, v);
+	free(bad);
+}
+
+/*
+ * rounds hostile variants of a valid blob: a few bytes set or bits
+ * flipped, now and then a length changed or every byte random. None may
+ * crash; each is refused cleanly or taken in full (snap_try()). Returns
+ * how many were taken.
+ */
+static unsigned int snap_fuzz(const struct device_ops *ops, void *dev,
+			      const uint8_t *blob, size_t len,
+			      unsigned int rounds, uint64_t seed)
+{
+	size_t cap = len + 16;
+	uint8_t *m = malloc(cap);
+	unsigned int taken = 0;
+
+	ck_assert_ptr_nonnull(m);
+	for (unsigned int i = 0; i < rounds; i++) {
+		uint64_t x = xorshift64(&seed);
+		size_t n = len;
+
+		memcpy(m, blob, len);
+		memset(m + len, 0, cap - len);
+		if ((x & 15) == 0)
+			n = (size_t)(xorshift64(&seed) % cap);
+		if ((x & 63) == 1)
+			for (size_t j = 0; j < n; j++)
+				m[j] = (uint8_t)xorshift64(&seed);
+		for (unsigned int k = 0; n && k <= ((x >> 8) & 3); k++) {
+			uint64_t y = xorshift64(&seed);
+			size_t at = (size_t)(y >> 16) % n;
+
+			if (y & 1)
+				m[at] ^= (uint8_t)(1u << ((y >> 1) & 7));
+			else
+				m[at] = (uint8_t)(y >> 8);
+		}
+		taken += snap_try(ops, dev, m, n) == 0;
+	}
+	free(m);
+	return taken;
+}
+
+/* The blobs' layouts (pci.c, pci_testdev.c, edu.c). */
+enum { S_SLOTS = 8, S_WIRED = 12, S_ADDRESS = 16, S_FN = 68,
+       FN_SIZES = 256, FN_INTX = 262, FN_PENDING = 263, FN_LEN = 271 };
+enum { T_CURRENT = 8, T_COUNT = 9, T_LEN = 13 };
+enum { E_FACT = 12, E_STATUS = 16, E_IRQ_STATUS = 20, E_INTX = 56,
+       E_LEN = 57 };
+
+/*
+ * The VM's PCI devices: pci-testdev in slot 1, edu in 2, a probe with
+ * MSI in 3 and one with 8 MSI-X vectors in BAR 1 in 4.
+ */
+struct machine {
+	struct fake f;
+	struct pci_bus *bus;
+	struct probe p;
+	struct pci_testdev *td;
+	struct edu *edu;
+	struct pci_function *fn[5];
+};
+
+/* Where slot s's part starts in the bus's blob (slot 4 is the last). */
+static size_t fn_off(unsigned int s)
+{
+	return S_FN + FN_LEN * s;
+}
+
+static void machine_init(struct machine *m)
+{
+	struct pci_function_desc d;
+
+	memset(&m->p, 0, sizeof(m->p));
+	m->bus = mk(&m->f, true);
+	ck_assert_int_eq(pci_testdev_new(&m->td), 0);
+	pci_testdev_desc(m->td, &d);
+	ck_assert_int_eq(pci_bus_add(m->bus, 1, &d, &m->fn[1]), 0);
+	ck_assert_int_eq(edu_new(&m->edu), 0);
+	edu_desc(m->edu, &d);
+	ck_assert_int_eq(pci_bus_add(m->bus, 2, &d, &m->fn[2]), 0);
+	edu_attach(m->edu, m->fn[2]);
+	d = probe_desc(&m->p);
+	ck_assert_int_eq(pci_bus_add(m->bus, 3, &d, &m->fn[3]), 0);
+	d.msi_vectors = 0;
+	d.msix_vectors = 8;
+	d.msix_bar = 1;
+	ck_assert_int_eq(pci_bus_add(m->bus, 4, &d, &m->fn[4]), 0);
+}
+
+static void machine_fini(struct machine *m)
+{
+	pci_testdev_mem_ops.destroy(m->td);
+	edu_ops.destroy(m->edu);
+	done(m->bus);
+}
+
+/* The three blobs, in the order the VM lists the devices. */
+struct blobs {
+	uint8_t *bus, *td, *edu;
+	size_t bus_len, td_len, edu_len;
+};
+
+static void machine_save(struct machine *m, struct blobs *b)
+{
+	b->bus = snap_save(&pci_config_ops, m->bus, &b->bus_len);
+	b->td = snap_save(&pci_testdev_mem_ops, m->td, &b->td_len);
+	b->edu = snap_save(&edu_ops, m->edu, &b->edu_len);
+}
+
+static void machine_load(struct machine *m, const struct blobs *b)
+{
+	ck_assert_int_eq(pci_config_ops.load(m->bus, b->bus, b->bus_len,
+					     SNAP_NOW), 0);
+	ck_assert_int_eq(pci_testdev_mem_ops.load(m->td, b->td, b->td_len,
+						  SNAP_NOW), 0);
+	ck_assert_int_eq(edu_ops.load(m->edu, b->edu, b->edu_len, SNAP_NOW),
+			 0);
+}
+
+static void blobs_free(struct blobs *b)
+{
+	free(b->bus);
+	free(b->td);
+	free(b->edu);
+}
+
+/* a and b save the same three blobs. */
+static void ck_assert_same_machine(struct machine *a, struct machine *b)
+{
+	struct blobs x, y;
+
+	machine_save(a, &x);
+	machine_save(b, &y);
+	ck_assert_uint_eq(x.bus_len, y.bus_len);
+	for (size_t i = 0; i < x.bus_len; i++)
+		ck_assert_msg(x.bus[i] == y.bus[i], "bus blob byte %zu", i);
+	ck_assert(!memcmp(x.td, y.td, T_LEN));
+	ck_assert(!memcmp(x.edu, y.edu, E_LEN));
+	blobs_free(&x);
+	blobs_free(&y);
+}
+
+/* One access to both machines, which must answer alike. */
+static uint64_t both_win(struct machine *a, struct machine *b, bool io,
+			 uint64_t addr, unsigned int len, bool write,
+			 uint64_t v)
+{
+	uint64_t ra, rb;
+
+	if (write) {
+		win_write(a->bus, io, addr, len, v);
+		win_write(b->bus, io, addr, len, v);
+		return 0;
+	}
+	ra = win_read(a->bus, io, addr, len);
+	rb = win_read(b->bus, io, addr, len);
+	ck_assert_uint_eq(ra, rb);
+	return ra;
+}
+
+static uint64_t both_cfg(struct machine *a, struct machine *b,
+			 unsigned int slot, unsigned int reg, unsigned int len,
+			 bool write, uint64_t v)
+{
+	uint64_t ra, rb;
+
+	if (write) {
+		cfg_write(a->bus, slot, reg, len, v);
+		cfg_write(b->bus, slot, reg, len, v);
+		return 0;
+	}
+	ra = cfg_read(a->bus, slot, reg, len);
+	rb = cfg_read(b->bus, slot, reg, len);
+	ck_assert_uint_eq(ra, rb);
+	return ra;
+}
+
+/*
+ * A busy machine: the probe's memory BAR moved and its INTx high, a
+ * pending MSI-X vector, edu's interrupt raised on INTx with a factorial
+ * done, a pci-testdev test under way, and CONFIG_ADDRESS left selecting
+ * a register.
+ */
+static void machine_busy(struct machine *m)
+{
+	uint64_t edu_bar = pci_bar_address(m->fn[2], 0);
+	uint64_t td_bar = pci_bar_address(m->fn[1], 0);
+	uint32_t mem4 = (uint32_t)cfg_read(m->bus, 4, 0x14, 4);
+
+	cfg_write(m->bus, 3, 0x14, 4, 0xf0000000);
+	cfg_write(m->bus, 3, 0x04, 2, 0x0007);
+	pci_set_intx(m->fn[3], true);
+	win_write(m->bus, false, mem4 + 2 * 16, 4, 0xfee00000);
+	win_write(m->bus, false, mem4 + 2 * 16 + 8, 4, 0x41);
+	cfg_write(m->bus, 4, 0x52, 2, 0x8000); /* MSI-X on, entry masked */
+	cfg_write(m->bus, 4, 0x04, 2, 0x0007);
+	pci_msi_notify(m->fn[4], 2);
+	win_write(m->bus, false, edu_bar + 4, 4, 0x12345678);
+	win_write(m->bus, false, edu_bar + 8, 4, 6);
+	win_write(m->bus, false, edu_bar + 0x60, 4, 0x10);
+	win_write(m->bus, false, td_bar, 1, 1); /* mmio-wildcard-eventfd */
+	win_write(m->bus, false, td_bar + 4096 / 2 + 1, 1, 0x33);
+	win_write(m->bus, false, td_bar + 4096 / 2 + 1, 1, 0x34);
+	port_out(m->bus, 0xcf8, 4, cfg_addr(3, 0x14));
+	ck_assert(m->f.up[18] && m->f.up[19]);
+	ck_assert_uint_eq(m->f.msis, 0);
+}
+
+START_TEST(pci_snapshot_round_trip)
+{
+	struct machine a, b;
+	struct blobs x;
+	uint64_t td_bar, edu_bar;
+	uint32_t mem4;
+
+	machine_init(&a);
+	machine_init(&b);
+	machine_busy(&a);
+	machine_save(&a, &x);
+	ck_assert_uint_eq(x.bus_len, fn_off(4) + FN_LEN + 8 * 16);
+	b.f.lines = 0;
+	machine_load(&b, &x);
+	/* GSIs 18 (edu) and 19 (probe) raised, once each; no MSI sent. */
+	ck_assert_uint_eq(b.f.lines, 2);
+	ck_assert(b.f.up[18] && b.f.up[19]);
+	ck_assert_uint_eq(b.f.msis, 0);
+	ck_assert_same_machine(&a, &b);
+	/* The latch, then every register of every slot. */
+	ck_assert_uint_eq(port_in(b.bus, 0xcf8, 4), cfg_addr(3, 0x14));
+	ck_assert_uint_eq(port_in(a.bus, 0xcfc, 4), 0xf0000000);
+	ck_assert_uint_eq(port_in(b.bus, 0xcfc, 4), 0xf0000000);
+	for (unsigned int s = 0; s < 6; s++)
+		for (unsigned int reg = 0; reg < 256; reg += 4)
+			both_cfg(&a, &b, s, reg, 4, false, 0);
+	/* The moved BAR answers at its new place. */
+	ck_assert_uint_eq(both_win(&a, &b, false, 0xf0000008, 4, false, 0),
+			  0x5a5a0008);
+	/* pci-testdev's count goes on from 2. */
+	td_bar = pci_bar_address(b.fn[1], 0);
+	ck_assert_uint_eq(both_win(&a, &b, false, td_bar + 12, 4, false, 0),
+			  2);
+	both_win(&a, &b, false, td_bar + 4096 / 2 + 1, 1, true, 0);
+	ck_assert_uint_eq(both_win(&a, &b, false, td_bar + 12, 4, false, 0),
+			  3);
+	/* edu's registers; acknowledging lowers GSI 18 on both. */
+	edu_bar = pci_bar_address(b.fn[2], 0);
+	ck_assert_uint_eq(both_win(&a, &b, false, edu_bar + 4, 4, false, 0),
+			  0xedcba987);
+	ck_assert_uint_eq(both_win(&a, &b, false, edu_bar + 8, 4, false, 0),
+			  720);
+	both_win(&a, &b, false, edu_bar + 0x64, 4, true, 0x10);
+	ck_assert(!a.f.up[18] && !b.f.up[18]);
+	/* The pending MSI-X vector goes out on unmask, on both. */
+	mem4 = (uint32_t)both_cfg(&a, &b, 4, 0x14, 4, false, 0);
+	ck_assert_uint_eq(both_win(&a, &b, false, mem4 + 0x800, 8, false, 0),
+			  1u << 2);
+	both_win(&a, &b, false, mem4 + 2 * 16 + 12, 4, true, 0);
+	ck_assert_uint_eq(a.f.msis, 1);
+	ck_assert_uint_eq(b.f.msis, 1);
+	ck_assert_uint_eq(b.f.msi_data, 0x41);
+	/* The probe's INTx goes down on both. */
+	pci_set_intx(a.fn[3], false);
+	pci_set_intx(b.fn[3], false);
+	ck_assert(!b.f.up[19]);
+	ck_assert_same_machine(&a, &b);
+	blobs_free(&x);
+	machine_fini(&a);
+	machine_fini(&b);
+}
+END_TEST
+
+START_TEST(pci_snapshot_edu_msi_state)
+{
+	struct machine a, b;
+	struct blobs x;
+	uint64_t bar;
+
+	machine_init(&a);
+	machine_init(&b);
+	bar = pci_bar_address(a.fn[2], 0);
+	/* INTx raised, then MSI turned on: the pin stays as it was. */
+	win_write(a.bus, false, bar + 0x60, 4, 1);
+	cfg_write(a.bus, 2, 0x44, 4, 0xfee00000);
+	cfg_write(a.bus, 2, 0x4c, 2, 0x45);
+	cfg_write(a.bus, 2, 0x42, 2, 1);
+	cfg_write(a.bus, 2, 0x04, 2, 0x0006);
+	ck_assert(a.f.up[18]);
+	machine_save(&a, &x);
+	machine_load(&b, &x);
+	ck_assert(b.f.up[18]);
+	ck_assert_uint_eq(b.f.msis, 0);
+	ck_assert(pci_msi_enabled(b.fn[2]));
+	/* A raise now goes by MSI, and drops the pin, on both. */
+	both_win(&a, &b, false, bar + 0x60, 4, true, 2);
+	ck_assert_uint_eq(a.f.msis, 1);
+	ck_assert_uint_eq(b.f.msis, 1);
+	ck_assert_uint_eq(b.f.msi_data, 0x45);
+	ck_assert(!a.f.up[18] && !b.f.up[18]);
+	ck_assert_same_machine(&a, &b);
+	/* Going back to the older state raises the pin again, and sends
+	 * nothing. */
+	machine_load(&b, &x);
+	ck_assert(b.f.up[18]);
+	ck_assert_uint_eq(b.f.msis, 1);
+	ck_assert_uint_eq(win_read(b.bus, false, bar + 0x24, 4), 1);
+	blobs_free(&x);
+	machine_fini(&a);
+	machine_fini(&b);
+}
+END_TEST
+
+/*
+ * A bus like machine_init()'s but for one thing: whether INTx is wired,
+ * the size of the probe's BAR 1 in slot 3, edu's device ID. The
+ * functions' devices are m's, the bus's record is f.
+ */
+static struct pci_bus *bus_variant(struct machine *m, struct fake *f,
+				   bool wired, uint64_t bar1, uint16_t edu)
+{
+	struct pci_bus *bus = mk(f, wired);
+	struct pci_function_desc d;
+
+	pci_testdev_desc(m->td, &d);
+	ck_assert_int_eq(pci_bus_add(bus, 1, &d, NULL), 0);
+	edu_desc(m->edu, &d);
+	d.device = edu;
+	ck_assert_int_eq(pci_bus_add(bus, 2, &d, NULL), 0);
+	d = probe_desc(&m->p);
+	d.bars[1].size = bar1;
+	ck_assert_int_eq(pci_bus_add(bus, 3, &d, NULL), 0);
+	d = probe_desc(&m->p);
+	d.msi_vectors = 0;
+	d.msix_vectors = 8;
+	d.msix_bar = 1;
+	ck_assert_int_eq(pci_bus_add(bus, 4, &d, NULL), 0);
+	return bus;
+}
+
+START_TEST(pci_snapshot_refuses_other_configurations)
+{
+	static const struct {
+		bool wired;
+		uint64_t bar1;
+		uint16_t edu;
+	} cases[] = {
+		{true, 0x1000, EDU_DEVICE},  /* the same: taken */
+		{false, 0x1000, EDU_DEVICE}, /* INTx not wired */
+		{true, 0x2000, EDU_DEVICE},  /* BAR 1 twice the size */
+		{true, 0x1000, 0x11e9},	     /* another device ID */
+	};
+	struct machine a;
+	struct pci_bus *bus;
+	struct fake f;
+	struct blobs x;
+
+	machine_init(&a);
+	machine_busy(&a);
+	machine_save(&a, &x);
+	/* Fewer functions. */
+	bus = mk(&f, true);
+	ck_assert_int_eq(snap_try(&pci_config_ops, bus, x.bus, x.bus_len),
+			 -EINVAL);
+	done(bus);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bus = bus_variant(&a, &f, cases[i].wired, cases[i].bar1,
+				  cases[i].edu);
+		f.lines = 0;
+		ck_assert_msg(snap_try(&pci_config_ops, bus, x.bus,
+				       x.bus_len) == (i ? -EINVAL : 0),
+			      "case %zu", i);
+		ck_assert_uint_eq(f.lines, i ? 0 : 2);
+		done(bus);
+	}
+	blobs_free(&x);
+	machine_fini(&a);
+}
+END_TEST
+
+START_TEST(pci_snapshot_refuses_bad_blobs)
+{
+	const struct {
+		size_t off;
+		uint8_t v;
+	} cases[] = {
+		{0, 'p'},
+		{4, 3},
+		{S_SLOTS, 0x3f},		/* a slot more */
+		{S_SLOTS + 3, 0x80},
+		{S_WIRED, 0},
+		{S_WIRED, 3},
+		{S_WIRED + 3, 0x80},
+		{S_ADDRESS + 3, 0x81},		/* reserved bits 24-30 */
+		{fn_off(0), 0x87},		/* vendor ID */
+		{fn_off(2) + 0x02, 0xe9},	/* device ID */
+		{fn_off(2) + 0x08, 0x11},	/* revision */
+		{fn_off(3) + 0x0e, 0x80},	/* header type */
+		{fn_off(3) + 0x10, 0x00},	/* I/O BAR's space bit */
+		{fn_off(3) + 0x10, 0x11},	/* I/O BAR's size bits */
+		{fn_off(3) + 0x14, 0x08},	/* prefetchable */
+		{fn_off(3) + 0x15, 0x08},	/* memory BAR's size bits */
+		{fn_off(3) + 0x18, 0x04},	/* 64-bit type */
+		{fn_off(3) + 0x05, 0x08},	/* command: reserved bit */
+		{fn_off(3) + 0x06, 0x10},	/* status: INTx low */
+		{fn_off(2) + 0x06, 0x10},	/* edu: INTx low */
+		{fn_off(1) + 0x06, 0x08},	/* testdev: INTx high */
+		{fn_off(3) + 0x34, 0x50},	/* capability pointer */
+		{fn_off(3) + 0x42, 0x80},	/* MSI: 64-bit dropped */
+		{fn_off(3) + 0x40, 0x11},	/* MSI: cap ID */
+		{fn_off(3) + 0x3d, 2},		/* interrupt pin */
+		{fn_off(3) + 0x80, 1},		/* past the capabilities */
+		{fn_off(3) + FN_SIZES + 1, 13},	/* BAR 1: 8 KiB */
+		{fn_off(3) + FN_SIZES + 3, 4},	/* BAR 3: unused */
+		{fn_off(0) + FN_SIZES, 2},
+		{fn_off(3) + 0xff, 1},
+		{fn_off(3) + FN_INTX, 0},	/* status still says high */
+		{fn_off(3) + FN_INTX, 2},
+		{fn_off(1) + FN_INTX, 1},
+		{fn_off(4) + 0x52, 0x08},	/* MSI-X table size */
+		{fn_off(4) + 0x54, 0x02},	/* MSI-X BIR */
+		{fn_off(4) + FN_PENDING + 1, 1}, /* vector 8 of 8 */
+		{fn_off(4) + FN_PENDING + 7, 0x80},
+		{fn_off(1) + FN_PENDING, 1},	/* no MSI-X at all */
+		{fn_off(4) + FN_LEN + 2 * 16 + 12, 3}, /* reserved ctl bit */
+		{fn_off(4) + FN_LEN + 7 * 16 + 15, 0x80},
+	};
+	struct machine a, b;
+	struct blobs x;
+	unsigned int lines;
+
+	machine_init(&a);
+	machine_init(&b);
+	machine_busy(&a);
+	machine_save(&a, &x);
+	lines = b.f.lines;
+	snap_check_lengths(&pci_config_ops, b.bus, x.bus, x.bus_len);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		snap_check_refused(&pci_config_ops, b.bus, x.bus, x.bus_len,
+				   cases[i].off, cases[i].v, i);
+	ck_assert_uint_eq(b.f.lines, lines); /* nothing driven */
+	/* What software may write, it may have written. */
+	x.bus[fn_off(3) + 0x3c] = 0x0a;
+	x.bus[fn_off(3) + 0x05] = 0x04;	/* INTx disabled: GSI 19 low */
+	x.bus[fn_off(4) + FN_PENDING] = 0xff;
+	ck_assert_int_eq(snap_try(&pci_config_ops, b.bus, x.bus, x.bus_len),
+			 0);
+	ck_assert(!b.f.up[19]);
+	blobs_free(&x);
+	machine_fini(&a);
+	machine_fini(&b);
+}
+END_TEST
+
+START_TEST(pci_snapshot_refuses_bad_device_blobs)
+{
+	static const struct {
+		size_t off;
+		uint8_t v;
+	} td_cases[] = {
+		{0, 'p'}, {4, 0}, {T_CURRENT, 6}, {T_CURRENT, 0xfe},
+	}, edu_cases[] = {
+		{0, 'e'},	       {3, 0},		   {E_STATUS, 0x81},
+		{E_STATUS + 3, 1},     {E_FACT, 7},	   {E_FACT + 3, 0x80},
+		{E_INTX, 2},	       {E_INTX, 0xff},
+	};
+	struct machine a, b;
+	struct blobs x;
+	struct edu *loose;
+
+	machine_init(&a);
+	machine_init(&b);
+	machine_busy(&a);
+	machine_save(&a, &x);
+	snap_check_lengths(&pci_testdev_mem_ops, b.td, x.td, x.td_len);
+	for (size_t i = 0; i < sizeof(td_cases) / sizeof(td_cases[0]); i++)
+		snap_check_refused(&pci_testdev_mem_ops, b.td, x.td, x.td_len,
+				   td_cases[i].off, td_cases[i].v, i);
+	snap_check_lengths(&edu_ops, b.edu, x.edu, x.edu_len);
+	for (size_t i = 0; i < sizeof(edu_cases) / sizeof(edu_cases[0]); i++)
+		snap_check_refused(&edu_ops, b.edu, x.edu, x.edu_len,
+				   edu_cases[i].off, edu_cases[i].v, 100 + i);
+	/* INTx high with nothing pending, or on no function. */
+	memset(x.edu + E_IRQ_STATUS, 0, 4);
+	ck_assert_int_eq(snap_try(&edu_ops, b.edu, x.edu, x.edu_len),
+			 -EINVAL);
+	x.edu[E_IRQ_STATUS] = 1;
+	ck_assert_int_eq(edu_new(&loose), 0);
+	ck_assert_int_eq(snap_try(&edu_ops, loose, x.edu, x.edu_len),
+			 -EINVAL);
+	x.edu[E_INTX] = 0;
+	ck_assert_int_eq(snap_try(&edu_ops, loose, x.edu, x.edu_len), 0);
+	edu_ops.destroy(loose);
+	/* No test running, yet a count. */
+	x.td[T_CURRENT] = 0xff;
+	ck_assert_int_eq(snap_try(&pci_testdev_mem_ops, b.td, x.td, x.td_len),
+			 -EINVAL);
+	memset(x.td + T_COUNT, 0, 4);
+	ck_assert_int_eq(snap_try(&pci_testdev_mem_ops, b.td, x.td, x.td_len),
+			 0);
+	/* The second tables hold nothing. */
+	ck_assert_int_eq(pci_io_window_ops.save(a.bus, x.bus, 1, 0), 0);
+	ck_assert_int_eq(pci_mem_window_ops.save(a.bus, x.bus, 1, 0), 0);
+	ck_assert_int_eq(pci_testdev_io_ops.save(a.td, x.td, 1, 0), 0);
+	ck_assert_int_eq(pci_io_window_ops.load(b.bus, x.bus, 0, 0), 0);
+	ck_assert_int_eq(pci_mem_window_ops.load(b.bus, x.bus, 1, 0), -EINVAL);
+	ck_assert_int_eq(pci_testdev_io_ops.load(b.td, x.td, 1, 0), -EINVAL);
+	/* Too little room. */
+	ck_assert_int_eq(pci_config_ops.save(a.bus, x.bus, x.bus_len - 1, 0),
+			 -ENOSPC);
+	ck_assert_int_eq(edu_ops.save(a.edu, x.edu, E_LEN - 1, 0), -ENOSPC);
+	ck_assert_int_eq(pci_testdev_mem_ops.save(a.td, x.td, T_LEN - 1, 0),
+			 -ENOSPC);
+	blobs_free(&x);
+	machine_fini(&a);
+	machine_fini(&b);
+}
+END_TEST
+
+START_TEST(pci_snapshot_hostile_blobs_never_crash)
+{
+	struct machine a, b;
+	struct blobs x;
+
+	machine_init(&a);
+	machine_init(&b);
+	machine_busy(&a);
+	machine_save(&a, &x);
+	ck_assert_uint_gt(snap_fuzz(&pci_config_ops, b.bus, x.bus, x.bus_len,
+				    4000, 21),
+			  0);
+	snap_fuzz(&pci_testdev_mem_ops, b.td, x.td, x.td_len, 2000, 22);
+	snap_fuzz(&edu_ops, b.edu, x.edu, x.edu_len, 2000, 23);
+	blobs_free(&x);
+	machine_fini(&a);
+	machine_fini(&b);
+}
+END_TEST
+
 UNIT_SUITE("pci", pci_host_bridge_answers_mechanism_one,
 	   pci_cf9_is_the_reset_register,
 	   pci_bars_are_sized_assigned_and_decoded,
 	   pci_intx_reaches_its_swizzled_gsi,
 	   pci_msi_sends_the_programmed_message,
 	   pci_msix_masks_and_leaves_pending, pci_refuses_malformed_functions,
-	   pci_testdev_counts_writes_as_qemus, pci_edu_raises_intx_then_msi)
+	   pci_testdev_counts_writes_as_qemus, pci_edu_raises_intx_then_msi,
+	   pci_snapshot_round_trip, pci_snapshot_edu_msi_state,
+	   pci_snapshot_refuses_other_configurations,
+	   pci_snapshot_refuses_bad_blobs,
+	   pci_snapshot_refuses_bad_device_blobs,
+	   pci_snapshot_hostile_blobs_never_crash)

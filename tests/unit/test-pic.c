@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of the dual 8259A + ELCR model, driven through its ports. */
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -1142,6 +1143,267 @@ START_TEST(pic_random_invariants)
 }
 END_TEST
 
+/* ---- Snapshots ---- */
+
+#define SNAP_LEN (2 * 16 + 19 * 8)
+
+static size_t snap_save(const struct pic *p, uint8_t *buf, size_t cap)
+{
+	struct blob_writer w = {buf, cap, 0};
+
+	pic_save(p, &w);
+	ck_assert_uint_le(w.len, cap);
+	return w.len;
+}
+
+static bool same_pic(const struct pic *a, const struct pic *b)
+{
+	return !memcmp(a->chip, b->chip, sizeof(a->chip)) &&
+	       !memcmp(&a->stats, &b->stats, sizeof(a->stats)) &&
+	       a->output == b->output;
+}
+
+/* A whole blob, as the glue loads it: bytes left over are refused. */
+static int snap_load(struct pic *p, const uint8_t *buf, size_t len)
+{
+	struct blob_reader r = {buf, len, 0, false};
+	struct pic t = *p;
+	int ret = pic_load(&t, &r);
+
+	ck_assert_int_eq(ret ? 1 : 0, r.bad ? 1 : 0);
+	if (ret)
+		ck_assert(same_pic(&t, p));
+	else if (r.pos != len)
+		ret = -EMSGSIZE;
+	else
+		*p = t;
+	return ret;
+}
+
+/*
+ * The master: IRQ1 in service, IRQ3 and IRQ4 requested behind it, ISR
+ * selected for reading, IRQ6 masked; a level IRQ10 waiting on the slave
+ * - which the guest is initializing again, ICW1 and ICW2 written, ICW3
+ * and ICW4 still due.
+ */
+static void snap_scene(struct pic *p, struct rec *r)
+{
+	setup_linux(p, r);
+	pic_io_write(p, PIC_ELCR_SLAVE, 0x04);
+	pic_io_write(p, M_DATA, 0x40);
+	pulse(p, 1);
+	ck_assert_int_eq(pic_intack(p), 0x21);
+	pulse(p, 3);
+	pulse(p, 4);
+	pulse(p, 6);
+	pic_io_write(p, M_CMD, OCW3_READ_ISR);
+	pic_io_write(p, S_CMD, 0x11);
+	pic_io_write(p, S_DATA, 0x30);
+	pic_set_irq(p, 10, true);
+	ck_assert_uint_eq(p->chip[1].init_state, PIC_INIT_ICW3);
+	ck_assert(!pic_output(p)); /* all of them rank below IRQ1 */
+}
+
+/* What a guest sees from here on: the same reads, the same vectors. */
+static void snap_continue(struct pic *p, int ret_vectors[3])
+{
+	ck_assert_uint_eq(pic_io_read(p, M_CMD), 0x02); /* ISR selected */
+	ck_assert_uint_eq(pic_io_read(p, M_DATA), 0x40);
+	ck_assert_uint_eq(pic_io_read(p, PIC_ELCR_SLAVE), 0x04);
+	ck_assert_uint_eq(irr(p, M_CMD), 0x5c); /* IR2 (the slave), 3, 4, 6 */
+	/* The slave's initialization goes on where it was: ICW3, ICW4. */
+	pic_io_write(p, S_DATA, 0x02);
+	pic_io_write(p, S_DATA, 0x01);
+	ck_assert_uint_eq(p->chip[1].init_state, PIC_INIT_DONE);
+	ck_assert(!pic_output(p));
+	eoi(p, 1);
+	ck_assert(pic_output(p));
+	ret_vectors[0] = pic_intack(p); /* the slave's level IRQ10 */
+	pic_set_irq(p, 10, false); /* the handler quiets the device */
+	eoi(p, 10);
+	ret_vectors[1] = pic_intack(p); /* IRQ3 */
+	eoi(p, 3);
+	ret_vectors[2] = pic_intack(p); /* IRQ4 */
+}
+
+START_TEST(pic_snapshot_round_trip_in_service)
+{
+	uint8_t buf[512];
+	struct pic a, b;
+	struct rec ra, rb;
+	int va[3], vb[3];
+	size_t len;
+
+	snap_scene(&a, &ra);
+	len = snap_save(&a, buf, sizeof(buf));
+	ck_assert_uint_eq(len, SNAP_LEN);
+	setup(&b, &rb);
+	ck_assert_int_eq(snap_load(&b, buf, len), 0);
+	ck_assert_uint_eq(rb.calls, 0); /* the glue reads pic_output() */
+	ck_assert(same_pic(&a, &b));
+	snap_continue(&a, va);
+	snap_continue(&b, vb);
+	ck_assert_int_eq(va[0], 0x32);
+	ck_assert_int_eq(va[1], 0x23);
+	ck_assert_int_eq(va[2], 0x24);
+	ck_assert(!memcmp(va, vb, sizeof(va)));
+	ck_assert(same_pic(&a, &b));
+	ck_assert(ra.level == rb.level && !rb.repeated);
+}
+END_TEST
+
+START_TEST(pic_snapshot_refuses_truncated)
+{
+	uint8_t buf[512];
+	struct pic a, b, before;
+	struct rec ra, rb;
+	size_t len;
+
+	snap_scene(&a, &ra);
+	len = snap_save(&a, buf, sizeof(buf));
+	setup_linux(&b, &rb);
+	pulse(&b, 5);
+	before = b;
+	for (size_t n = 0; n < len; n++) {
+		ck_assert_msg(snap_load(&b, buf, n) == -EINVAL, "len %zu", n);
+		ck_assert_msg(same_pic(&b, &before), "len %zu", n);
+	}
+	ck_assert_int_eq(snap_load(&b, buf, len), 0);
+}
+END_TEST
+
+/* Chip i's byte at offset off of its 16 (see pic.c, save_chip()). */
+#define SNAP_BYTE(chip, off) ((chip) * 16 + (off))
+#define SNAP_IRQ_BASE 5
+#define SNAP_PRIORITY 6
+#define SNAP_INIT 7
+#define SNAP_FLAGS 8
+#define FLAG_IC4 0x01
+#define FLAG_SNGL 0x02
+#define FLAG_AEOI 0x04
+#define FLAG_SFNM 0x08
+
+START_TEST(pic_snapshot_refuses_out_of_range)
+{
+	static const struct {
+		size_t offset[2];
+		uint8_t value[2];
+	} cases[] = {
+		{{SNAP_BYTE(0, SNAP_IRQ_BASE)}, {0x21}},
+		{{SNAP_BYTE(1, SNAP_IRQ_BASE)}, {0x34}},
+		{{SNAP_BYTE(0, SNAP_PRIORITY)}, {8}},
+		{{SNAP_BYTE(1, SNAP_PRIORITY)}, {0xff}},
+		{{SNAP_BYTE(0, SNAP_INIT)}, {4}},
+		{{SNAP_BYTE(0, 4)}, {0x01}},	    /* ELCR: IRQ0 is edge */
+		{{SNAP_BYTE(1, 4)}, {0x21}},	    /* ELCR: IRQ13 is edge */
+		{{SNAP_BYTE(0, 9)}, {1}},	    /* reserved */
+		{{SNAP_BYTE(1, 15)}, {0x80}},	    /* reserved */
+		/* ICW3 is skipped in single mode, ICW4 without IC4. */
+		{{SNAP_BYTE(1, SNAP_FLAGS)}, {FLAG_IC4 | FLAG_SNGL}},
+		{{SNAP_BYTE(0, SNAP_INIT), SNAP_BYTE(0, SNAP_FLAGS)},
+		 {PIC_INIT_ICW4, 0}},
+		/* Without IC4, ICW1 zeroes the ICW4 modes. */
+		{{SNAP_BYTE(0, SNAP_FLAGS)}, {FLAG_AEOI}},
+		{{SNAP_BYTE(0, SNAP_FLAGS)}, {FLAG_SFNM}},
+	};
+	uint8_t buf[512], bad[512];
+	struct pic a, b;
+	struct rec ra, rb;
+	size_t len;
+
+	snap_scene(&a, &ra);
+	len = snap_save(&a, buf, sizeof(buf));
+	setup(&b, &rb);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(bad, buf, len);
+		for (unsigned int k = 0; k < 2; k++)
+			if (cases[i].offset[k] || !k)
+				bad[cases[i].offset[k]] = cases[i].value[k];
+		ck_assert_msg(snap_load(&b, bad, len) == -EINVAL, "case %zu",
+			      i);
+		ck_assert_uint_eq(b.chip[0].irq_base, 0);
+	}
+	/* The same blob with the fields in range loads. */
+	ck_assert_int_eq(snap_load(&b, buf, len), 0);
+}
+END_TEST
+
+/*
+ * Random corruptions: a refused blob leaves the PIC as it was; an
+ * accepted one gives the state back when saved again (the slave's
+ * request may latch the master's IR2, as after any operation).
+ */
+START_TEST(pic_snapshot_random_blobs)
+{
+	uint8_t buf[512], bad[512], again[512];
+	struct pic a, b, before;
+	struct rec ra, rb;
+	uint64_t x = 0x8259a5eedull;
+	unsigned int accepted = 0;
+	size_t len;
+
+	snap_scene(&a, &ra);
+	len = snap_save(&a, buf, sizeof(buf));
+	setup(&b, &rb);
+	before = b;
+	for (unsigned int i = 0; i < 5000; i++) {
+		size_t n = rnd(&x) % 8 ? len : rnd(&x) % sizeof(bad);
+		unsigned int flips = 1 + rnd(&x) % 4;
+
+		memcpy(bad, buf, len);
+		memset(bad + len, 0, sizeof(bad) - len);
+		for (unsigned int k = 0; k < flips; k++)
+			bad[rnd(&x) % len] ^= (uint8_t)(1u << rnd(&x) % 8);
+		if (snap_load(&b, bad, n)) {
+			ck_assert_msg(same_pic(&b, &before), "try %u", i);
+			continue;
+		}
+		accepted++;
+		ck_assert_uint_eq(snap_save(&b, again, sizeof(again)), n);
+		again[SNAP_BYTE(0, 0)] = bad[SNAP_BYTE(0, 0)];
+		ck_assert_msg(!memcmp(again, bad, n), "try %u", i);
+		ck_assert(pic_output(&b) ==
+			  (ref_pending(&b.chip[0], true) >= 0));
+		before = b;
+	}
+	ck_assert_uint_gt(accepted, 100);
+}
+END_TEST
+
+/*
+ * Along a random run the PIC is copied through a snapshot into a fresh
+ * one now and then; the copy answers the rest of the run exactly as the
+ * original. Every state the run reaches must load.
+ */
+START_TEST(pic_snapshot_twin_random_run)
+{
+	static struct fuzz a, b;
+	uint8_t buf[512];
+
+	memset(&a, 0, sizeof(a));
+	a.seed = 0x5eed8259ull;
+	pic_init(&a.p, &rec_ops, &a.r);
+	linux_init(&a.p, 0x01, 0x01);
+	for (a.step = 0; a.step < 60000; a.step++) {
+		if (a.step % 991 == 0) {
+			b = a;
+			pic_init(&b.p, &rec_ops, &b.r);
+			ck_assert_int_eq(snap_load(&b.p, buf,
+						   snap_save(&a.p, buf,
+							     sizeof(buf))),
+					 0);
+			b.r = a.r;
+		}
+		fuzz_step(&a);
+		fuzz_step(&b);
+		if (!same_pic(&a.p, &b.p) || a.r.level != b.r.level ||
+		    a.r.calls != b.r.calls)
+			ck_abort_msg("step %u: the copy went its own way",
+				     a.step);
+	}
+}
+END_TEST
+
 UNIT_SUITE("pic", pic_linux_init_sequence_vectors, pic_firmware_state_defaults,
 	   pic_power_on_state_is_kvm_zero_state, pic_imr_masks_requests,
 	   pic_priority_order_fully_nested, pic_nested_higher_preempts_lower,
@@ -1160,4 +1422,7 @@ UNIT_SUITE("pic", pic_linux_init_sequence_vectors, pic_firmware_state_defaults,
 	   pic_icw1_single_mode_skips_icw3,
 	   pic_icw1_without_icw4_clears_icw4_modes,
 	   pic_ignores_foreign_ports_and_lines,
-	   pic_reset_forgets_lines_and_reports_fall, pic_random_invariants)
+	   pic_reset_forgets_lines_and_reports_fall, pic_random_invariants,
+	   pic_snapshot_round_trip_in_service, pic_snapshot_refuses_truncated,
+	   pic_snapshot_refuses_out_of_range, pic_snapshot_random_blobs,
+	   pic_snapshot_twin_random_run)

@@ -1623,6 +1623,473 @@ START_TEST(pit_new_rejects_bad_arguments)
 }
 END_TEST
 
+/* ---- Snapshots ------------------------------------------------------------
+ */
+
+/*
+ * The blob's layout (devices/pit.c, version 1), for the tests that break
+ * one field at a time.
+ */
+#define SNAP_SIZE 183
+#define SNAP_CH(i) (8 + 46 * (i))
+#define SNAP_CW 0
+#define SNAP_STATE 1
+#define SNAP_FLAGS 2
+#define SNAP_LATCH 4
+#define SNAP_STATUS 5
+#define SNAP_CR 10
+#define SNAP_COUNT 14
+#define SNAP_BASE 22
+#define SNAP_TICK_OFF 30
+#define SNAP_RELOAD_AT 38
+#define SNAP_SPEAKER 146
+#define SNAP_IRQ_EDGE 151
+#define SNAP_F_GATE 0x01
+#define SNAP_F_WRITE_MSB 0x02
+#define SNAP_F_READ_MSB 0x04
+#define SNAP_F_PAUSED 0x20
+#define SNAP_F_RELOAD 0x40
+
+static int snap_save(struct fake *f, uint8_t buf[SNAP_SIZE])
+{
+	return pit_ops.save(f->pit, buf, SNAP_SIZE, f->now);
+}
+
+static int snap_load(struct fake *f, const void *buf, size_t len)
+{
+	return pit_ops.load(f->pit, buf, len, f->now);
+}
+
+static void put_field(uint8_t *b, size_t off, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_field(const uint8_t *b, size_t off, unsigned int bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v |= (uint64_t)b[off + i] << (8 * i);
+	return v;
+}
+
+/*
+ * A PIT at hard moments: counter 0 in mode 2 (IRQ0 every 1193 ticks)
+ * mid-count with an edge due but not delivered, a latched status and
+ * count unread; counter 1 counting in mode 2 with half of a new 16-bit
+ * count written; counter 2 in mode 3 with a latched count half read.
+ */
+static void busy_pit(struct fake *f)
+{
+	program(f, 0, 2, 1193, false);
+	fx_at(f, T0, 1193 * 3 + 100);
+	fire_if_due(f);
+	program(f, 1, 2, 5000, false);
+	pio_out(f, PIT_PORT61, P61_GATE2 | P61_SPEAKER);
+	program(f, 2, 3, 777, false);
+	fx_at(f, T0, 1193 * 4 + 700);
+	pio_out(f, 0x41, 0x34);	     /* LSB of a new count */
+	pio_out(f, 0x43, 0xc2);	     /* read-back: count and status of 0 */
+	pio_out(f, 0x43, 0x80);	     /* latch counter 2 */
+	pio_in(f, 0x42);	     /* its LSB */
+	fx_at(f, T0, 1193 * 5 + 50); /* past an edge, not yet fired */
+}
+
+/*
+ * g, loaded from f at g->now, behaves as f does, shifted in time: the
+ * same accesses give the same values, IRQ0 pulses and statistics; the
+ * timer deadlines are f's plus g->now - f->now.
+ */
+static void assert_same_pit(struct fake *f, struct fake *g,
+			    unsigned int f_rises)
+{
+	int64_t delta = (int64_t)(g->now - f->now);
+	struct pit_stats fs = stats(f), gs = stats(g);
+
+	ck_assert_uint_eq(f->rises - f_rises, g->rises);
+	ck_assert_uint_eq(g->deadline,
+			  f->deadline ? f->deadline + (uint64_t)delta : 0);
+	ck_assert_mem_eq(&fs, &gs, sizeof(fs));
+	for (unsigned int ch = 0; ch < 3; ch++) {
+		struct pit_channel_info a, b;
+
+		ck_assert_int_eq(pit_get_channel(f->pit, ch, &a), 0);
+		ck_assert_int_eq(pit_get_channel(g->pit, ch, &b), 0);
+		ck_assert_mem_eq(&a, &b, sizeof(a));
+	}
+}
+
+/* The same accesses on f and g, time passing, reads compared. */
+static void step_both(struct fake *f, struct fake *g, uint64_t dt)
+{
+	static const uint16_t ports[] = { 0x40, 0x40, 0x40, 0x41, 0x42, 0x42 };
+
+	f->now += dt;
+	g->now += dt;
+	fire_if_due(f);
+	fire_if_due(g);
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		ck_assert_uint_eq(pio_in(f, ports[i]), pio_in(g, ports[i]));
+	/* the refresh toggle follows the host's clock, not the PIT */
+	ck_assert_uint_eq(pio_in(f, PIT_PORT61) & ~P61_REFRESH,
+			  pio_in(g, PIT_PORT61) & ~P61_REFRESH);
+}
+
+START_TEST(pit_snapshot_round_trip_mid_count)
+{
+	struct fake f, g;
+	uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+	unsigned int f_rises;
+
+	fx_init(&f);
+	busy_pit(&f);
+	f_rises = f.rises;
+	ck_assert_int_eq(snap_save(&f, a), SNAP_SIZE);
+	fx_init(&g);
+	g.now = f.now + 7 * NS_PER_SEC + 123457; /* later, off the tick grid */
+	ck_assert_int_eq(snap_load(&g, a, sizeof(a)), 0);
+	ck_assert_uint_ne(g.deadline, 0);
+	ck_assert_uint_eq(g.deadline, f.deadline + (g.now - f.now));
+	/* the due edge arms the timer in the past; no pulse at load */
+	ck_assert_uint_lt(g.deadline, g.now);
+	ck_assert_uint_eq(g.nr_levels, 0);
+	ck_assert_int_eq(snap_save(&g, b), SNAP_SIZE);
+	ck_assert_mem_eq(a, b, SNAP_SIZE);
+	assert_same_pit(&f, &g, f_rises);
+
+	/* status, latched count LSB and MSB; the rest of the latch */
+	ck_assert_uint_eq(pio_in(&g, 0x40), pio_in(&f, 0x40));
+	ck_assert_uint_eq(pio_in(&g, 0x40), pio_in(&f, 0x40));
+	ck_assert_uint_eq(pio_in(&g, 0x40), pio_in(&f, 0x40));
+	ck_assert_uint_eq(pio_in(&g, 0x42), pio_in(&f, 0x42));
+	/* the MSB completes counter 1's count: it loads at the period end */
+	pio_out(&f, 0x41, 0x12);
+	pio_out(&g, 0x41, 0x12);
+	for (unsigned int i = 0; i < 40; i++) {
+		step_both(&f, &g, 37 * 1000 * (uint64_t)(i + 1));
+		assert_same_pit(&f, &g, f_rises);
+	}
+	ck_assert_uint_gt(g.rises, 5);
+	assert_pulses_only(&g);
+	fx_fini(&g);
+	fx_fini(&f);
+}
+END_TEST
+
+/*
+ * A VM that ran ten days restored on a host whose clock reads less: the
+ * counts go on exactly, though the monotonic times cannot be moved back.
+ */
+START_TEST(pit_snapshot_to_younger_clock)
+{
+	struct fake f, g;
+	uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+	unsigned int f_rises;
+
+	fx_init(&f);
+	program(&f, 0, 2, 1193, false);
+	pio_out(&f, PIT_PORT61, 0);
+	program(&f, 2, 4, 40000, false); /* gate low: paused */
+	pio_out(&f, PIT_PORT61, P61_GATE2);
+	f.now += 10 * 86400 * NS_PER_SEC + 987654321;
+	fire_if_due(&f);
+	fx_at(&f, f.now, 500);
+	f_rises = f.rises;
+	ck_assert_int_eq(snap_save(&f, a), SNAP_SIZE);
+	fx_init(&g);
+	g.now = 2 * NS_PER_SEC + 424242;
+	ck_assert_int_eq(snap_load(&g, a, sizeof(a)), 0);
+	ck_assert_int_eq(snap_save(&g, b), SNAP_SIZE);
+	ck_assert_mem_eq(a, b, SNAP_SIZE);
+	ck_assert_uint_eq(g.deadline, f.deadline - (f.now - g.now));
+	for (unsigned int i = 0; i < 30; i++) {
+		step_both(&f, &g, 333333 * (uint64_t)(i + 1));
+		ck_assert_uint_eq(read_latched(&f, 0), read_latched(&g, 0));
+		ck_assert_uint_eq(read_latched(&f, 2), read_latched(&g, 2));
+		ck_assert_uint_eq(g.deadline, f.deadline - (f.now - g.now));
+		ck_assert_uint_eq(f.rises - f_rises, g.rises);
+	}
+	fx_fini(&g);
+	fx_fini(&f);
+}
+END_TEST
+
+/* Gate 2 low pausing mode 0, and a mode-3 count waiting for the half
+ * period, go on after a load too. */
+START_TEST(pit_snapshot_paused_and_deferred)
+{
+	struct fake f, g;
+	uint8_t a[SNAP_SIZE];
+
+	fx_init(&f);
+	pio_out(&f, PIT_PORT61, P61_GATE2);
+	program(&f, 2, 0, 30000, false);
+	fx_at(&f, f.now, 1000);
+	pio_out(&f, PIT_PORT61, 0);
+	program(&f, 0, 3, 2000, false);
+	fx_at(&f, f.now, 300);
+	pio_out(&f, 0x40, 0x00);
+	pio_out(&f, 0x40, 0x10); /* 4096, at the end of the half-period */
+	ck_assert_int_eq(snap_save(&f, a), SNAP_SIZE);
+	fx_init(&g);
+	g.now = f.now + 3 * NS_PER_SEC + 5;
+	ck_assert_int_eq(snap_load(&g, a, sizeof(a)), 0);
+	for (unsigned int i = 0; i < 20; i++) {
+		step_both(&f, &g, 100000);
+		if (i == 10) {
+			pio_out(&f, PIT_PORT61, P61_GATE2);
+			pio_out(&g, PIT_PORT61, P61_GATE2);
+		}
+		assert_same_pit(&f, &g, 0);
+	}
+	fx_fini(&g);
+	fx_fini(&f);
+}
+END_TEST
+
+/*
+ * Random programming and time (pit_random_ops' mix); every so often a
+ * fresh PIT is loaded from a snapshot, later, and both take the same
+ * random accesses for a while, compared after each.
+ */
+START_TEST(pit_snapshot_random_round_trips)
+{
+	uint64_t seed = 0x5a4e5ull;
+	struct fake f;
+
+	fx_init(&f);
+	pit_reset(f.pit, true);
+	for (unsigned int round = 0; round < 150; round++) {
+		uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+		uint64_t gseed;
+		unsigned int f_rises;
+		struct fake g;
+
+		for (unsigned int i = 0; i < 40; i++)
+			random_op(&f, &seed);
+		f_rises = f.rises;
+		ck_assert_int_eq(snap_save(&f, a), SNAP_SIZE);
+		fx_init(&g);
+		g.now = f.now + rnd(&seed) % (100 * NS_PER_SEC);
+		ck_assert_msg(snap_load(&g, a, sizeof(a)) == 0, "round %u",
+			      round);
+		ck_assert_int_eq(snap_save(&g, b), SNAP_SIZE);
+		ck_assert_mem_eq(a, b, SNAP_SIZE);
+		gseed = seed;
+		for (unsigned int i = 0; i < 30; i++) {
+			uint64_t s2 = gseed;
+
+			random_op(&f, &gseed);
+			random_op(&g, &s2);
+			assert_same_pit(&f, &g, f_rises);
+		}
+		fx_fini(&g);
+	}
+	fx_fini(&f);
+}
+END_TEST
+
+/* A load refused: -EINVAL and the PIT as it was, timer and line too. */
+static void assert_refused(struct fake *g, const uint8_t *blob, size_t len,
+			   const char *what)
+{
+	uint8_t before[SNAP_SIZE], after[SNAP_SIZE];
+	unsigned int arms = g->nr_arms, levels = g->nr_levels;
+
+	ck_assert_int_eq(snap_save(g, before), SNAP_SIZE);
+	ck_assert_msg(snap_load(g, blob, len) == -EINVAL, "%s accepted", what);
+	ck_assert_int_eq(snap_save(g, after), SNAP_SIZE);
+	ck_assert_msg(!memcmp(before, after, SNAP_SIZE), "%s: changed", what);
+	ck_assert_uint_eq(g->nr_arms, arms);
+	ck_assert_uint_eq(g->nr_levels, levels);
+}
+
+START_TEST(pit_snapshot_truncated_refused)
+{
+	struct fake f, g;
+	uint8_t a[SNAP_SIZE + 1] = { 0 };
+
+	fx_init(&f);
+	busy_pit(&f);
+	ck_assert_int_eq(pit_ops.save(f.pit, a, SNAP_SIZE - 1, f.now), -ENOSPC);
+	ck_assert_int_eq(snap_save(&f, a), SNAP_SIZE);
+	fx_init(&g);
+	program(&g, 0, 3, 999, false);
+	g.now += 5000;
+	for (size_t len = 0; len < SNAP_SIZE; len++)
+		assert_refused(&g, a, len, "truncated");
+	assert_refused(&g, a, SNAP_SIZE + 1, "too long");
+	assert_refused(&g, NULL, SNAP_SIZE, "NULL");
+	fx_fini(&g);
+	fx_fini(&f);
+}
+END_TEST
+
+/* Each field out of its range, or disagreeing with another, is refused. */
+START_TEST(pit_snapshot_bad_fields_refused)
+{
+	static const struct {
+		const char *what;
+		size_t off;
+		unsigned int bytes;
+		uint64_t xor, set; /* value ^ xor, or set if xor is 0 */
+	} cases[] = {
+		{ "magic", 0, 1, 1, 0 },
+		{ "version", 4, 2, 0, 2 },
+		{ "counters", 6, 2, 0, 2 },
+		{ "RW 00 (latch) as a format", SNAP_CH(0) + SNAP_CW, 1, 0,
+		  0x04 },
+		{ "control word bit 6", SNAP_CH(0) + SNAP_CW, 1, 0x40, 0 },
+		{ "state 3", SNAP_CH(0) + SNAP_STATE, 1, 0, 3 },
+		{ "state 255", SNAP_CH(1) + SNAP_STATE, 1, 0, 255 },
+		{ "unknown flag", SNAP_CH(0) + SNAP_FLAGS, 1, 0x80, 0 },
+		{ "gate 0 low", SNAP_CH(0) + SNAP_FLAGS, 1, SNAP_F_GATE, 0 },
+		{ "gate 1 low", SNAP_CH(1) + SNAP_FLAGS, 1, SNAP_F_GATE, 0 },
+		{ "paused, gate high", SNAP_CH(0) + SNAP_FLAGS, 1,
+		  SNAP_F_PAUSED, 0 },
+		{ "latch LSB of RW 11", SNAP_CH(2) + SNAP_LATCH, 1, 0, 1 },
+		{ "latch 4", SNAP_CH(2) + SNAP_LATCH, 1, 0, 4 },
+		{ "status not the control word", SNAP_CH(0) + SNAP_STATUS, 1, 2,
+		  0 },
+		{ "count 0", SNAP_CH(0) + SNAP_COUNT, 4, 0, 0 },
+		{ "count 65537", SNAP_CH(0) + SNAP_COUNT, 4, 0, 0x10001 },
+		{ "count ~0", SNAP_CH(2) + SNAP_COUNT, 4, 0, 0xffffffff },
+		{ "CR 0", SNAP_CH(0) + SNAP_CR, 4, 0, 0 },
+		{ "armed in mode 2", SNAP_CH(1) + SNAP_STATE, 1, 0, 1 },
+		{ "base in the future", SNAP_CH(0) + SNAP_BASE, 8, 0, 1 },
+		{ "base a second back", SNAP_CH(0) + SNAP_BASE, 8, 0,
+		  (uint64_t) - (int64_t)NS_PER_SEC },
+		{ "tick offset huge", SNAP_CH(0) + SNAP_TICK_OFF, 8, 0,
+		  1ull << 62 },
+		{ "tick offset INT64_MIN", SNAP_CH(0) + SNAP_TICK_OFF, 8, 0,
+		  1ull << 63 },
+		{ "reload pending at 0", SNAP_CH(0) + SNAP_FLAGS, 1,
+		  SNAP_F_RELOAD, 0 },
+		{ "reload far ahead", SNAP_CH(1) + SNAP_RELOAD_AT, 8, 0,
+		  1ull << 40 },
+		{ "speaker 2", SNAP_SPEAKER, 1, 0, 2 },
+		{ "no IRQ0 edge, periodic", SNAP_IRQ_EDGE, 8, 0, ~0ull },
+		{ "IRQ0 edge off the period", SNAP_IRQ_EDGE, 8, 1, 0 },
+		{ "IRQ0 edge far ahead", SNAP_IRQ_EDGE, 8, 0, 1193ull << 30 },
+		{ "IRQ0 edge 0", SNAP_IRQ_EDGE, 8, 0, 0 },
+	};
+	struct fake f, g;
+	uint8_t a[SNAP_SIZE], b[SNAP_SIZE];
+
+	fx_init(&f);
+	busy_pit(&f);
+	/* counter 1: the count's MSB written, loaded at the period's end */
+	pio_out(&f, 0x41, 0x12);
+	ck_assert_int_eq(snap_save(&f, a), SNAP_SIZE);
+	ck_assert_uint_eq(a[SNAP_CH(1) + SNAP_FLAGS] & SNAP_F_RELOAD,
+			  SNAP_F_RELOAD);
+	fx_init(&g);
+	g.now = f.now;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = get_field(a, cases[i].off, cases[i].bytes);
+
+		memcpy(b, a, sizeof(b));
+		v = cases[i].xor ? v ^ cases[i].xor : cases[i].set;
+		put_field(b, cases[i].off, v, cases[i].bytes);
+		assert_refused(&g, b, sizeof(b), cases[i].what);
+	}
+	/* the flip-flops move only with RW = 11 */
+	memcpy(b, a, sizeof(b));
+	b[SNAP_CH(1) + SNAP_CW] = 0x14;
+	ck_assert_int_eq(snap_load(&g, b, sizeof(b)), 0);
+	b[SNAP_CH(1) + SNAP_FLAGS] |= SNAP_F_WRITE_MSB;
+	assert_refused(&g, b, sizeof(b), "write flip-flop, RW LSB");
+	b[SNAP_CH(1) + SNAP_FLAGS] ^= SNAP_F_WRITE_MSB | SNAP_F_READ_MSB;
+	assert_refused(&g, b, sizeof(b), "read flip-flop, RW LSB");
+	/* a BCD counter counts at most 10^4 */
+	memcpy(b, a, sizeof(b));
+	put_field(b, SNAP_CH(2) + SNAP_COUNT, 20000, 4);
+	ck_assert_int_eq(snap_load(&g, b, sizeof(b)), 0);
+	b[SNAP_CH(2) + SNAP_CW] |= 1;
+	assert_refused(&g, b, sizeof(b), "BCD count over 10000");
+	/* the unbroken blob loads */
+	ck_assert_int_eq(snap_load(&g, a, sizeof(a)), 0);
+	fx_fini(&g);
+	fx_fini(&f);
+}
+END_TEST
+
+/*
+ * Thousands of mutated blobs (bit flips, random bytes, random fields):
+ * never a crash (run it under ASan/UBSan); a refused one leaves the PIT
+ * unchanged; an accepted one is a state save writes back byte for byte,
+ * and the PIT runs on from it with counts in range.
+ */
+START_TEST(pit_snapshot_fuzz)
+{
+	uint64_t seed = 0xf00d8254ull;
+	uint8_t valid[8][SNAP_SIZE];
+	unsigned int accepted = 0;
+	struct fake f, g;
+
+	fx_init(&f);
+	for (unsigned int i = 0; i < 8; i++) {
+		for (unsigned int k = 0; k < 60; k++)
+			random_op(&f, &seed);
+		if (i == 0)
+			busy_pit(&f);
+		ck_assert_int_eq(snap_save(&f, valid[i]), SNAP_SIZE);
+	}
+	fx_init(&g);
+	g.now = f.now;
+	for (unsigned int iter = 0; iter < 6000; iter++) {
+		uint8_t b[SNAP_SIZE], out[SNAP_SIZE];
+		unsigned int kind = (unsigned int)(rnd(&seed) % 4);
+
+		memcpy(b, valid[rnd(&seed) % 8], sizeof(b));
+		if (kind == 0) {
+			for (unsigned int n = 1 + rnd(&seed) % 3; n; n--)
+				b[rnd(&seed) % SNAP_SIZE] ^=
+					(uint8_t)(1u << (rnd(&seed) % 8));
+		} else if (kind == 1) {
+			b[8 + rnd(&seed) % (SNAP_SIZE - 8)] =
+				(uint8_t)rnd(&seed);
+		} else if (kind == 2) {
+			for (size_t k = 8; k < SNAP_SIZE; k++)
+				b[k] = (uint8_t)rnd(&seed);
+		} else {
+			size_t off = 8 + rnd(&seed) % (SNAP_SIZE - 16);
+
+			put_field(b, off, rnd(&seed) % 70000, 4);
+		}
+		if (snap_load(&g, b, sizeof(b)) != 0) {
+			assert_refused(&g, b, sizeof(b), "mutated");
+			continue;
+		}
+		accepted++;
+		ck_assert_int_eq(snap_save(&g, out), SNAP_SIZE);
+		for (size_t k = 0; k < SNAP_SIZE; k++)
+			ck_assert_msg(b[k] == out[k],
+				      "iteration %u: byte %zu saved as %#x, "
+				      "not %#x",
+				      iter, k, out[k], b[k]);
+		for (unsigned int k = 0; k < 3; k++) {
+			struct pit_channel_info ci;
+
+			random_op(&g, &seed);
+			for (unsigned int ch = 0; ch < 3; ch++) {
+				ck_assert_int_eq(
+					pit_get_channel(g.pit, ch, &ci), 0);
+				assert_value_in_range(&ci);
+			}
+		}
+		g.now = f.now;
+		/* back to a known state for the next blob */
+		ck_assert_int_eq(snap_load(&g, valid[0], SNAP_SIZE), 0);
+	}
+	ck_assert_uint_gt(accepted, 100);
+	fx_fini(&g);
+	fx_fini(&f);
+}
+END_TEST
+
 UNIT_SUITE("pit", pit_mode_waveforms, pit_counting_starts_at_count_write,
 	   pit_rw_lsb_only, pit_rw_msb_only, pit_rw_word_flip_flop,
 	   pit_rw_interleaved_read_write, pit_mode0_first_byte_stops_counting,
@@ -1645,4 +2112,8 @@ UNIT_SUITE("pit", pit_mode_waveforms, pit_counting_starts_at_count_write,
 	   pit_mode3_new_count_at_half_cycle, pit_power_on_state,
 	   pit_firmware_reset, pit_control_port_reads_float,
 	   pit_wide_accesses_ignored, pit_garbage_writes, pit_random_ops,
-	   pit_concurrent_access, pit_new_rejects_bad_arguments)
+	   pit_concurrent_access, pit_new_rejects_bad_arguments,
+	   pit_snapshot_round_trip_mid_count, pit_snapshot_to_younger_clock,
+	   pit_snapshot_paused_and_deferred, pit_snapshot_random_round_trips,
+	   pit_snapshot_truncated_refused, pit_snapshot_bad_fields_refused,
+	   pit_snapshot_fuzz)

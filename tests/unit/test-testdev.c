@@ -2,10 +2,12 @@
 /* Unit tests of pc-testdev: latch, flush hook, line ports, MMIO scratch. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libfdt.h>
 
+#include "rng.h"
 #include "testdev.h"
 #include "unit.h"
 
@@ -744,6 +746,313 @@ START_TEST(testdev_concurrent_vcpus)
 }
 END_TEST
 
+/* ---- Snapshots ------------------------------------------------------ */
+
+#define SNAP_NOW 123456789ull /* any clock: the device keeps no time */
+#define SNAP_CAP (1u << 17)
+
+/* The device's save output, in a buffer of its own; *n gets the length. */
+static uint8_t *snap_save(const struct device_ops *ops, void *dev, size_t *n)
+{
+	uint8_t *buf = malloc(SNAP_CAP);
+	int r;
+
+	ck_assert_ptr_nonnull(buf);
+	r = ops->save(dev, buf, SNAP_CAP, SNAP_NOW);
+	ck_assert_int_ge(r, 0);
+	*n = (size_t)r;
+	return buf;
+}
+
+/*
+ * Loads blob from a copy of exactly len bytes (so that ASan sees any read
+ * past it). Either the load fails with -EINVAL and the device saves as
+ * before, or it succeeds and the device saves the blob back byte for
+ * byte. Returns the load's result.
+ */
+static int snap_try(const struct device_ops *ops, void *dev,
+		    const uint8_t *blob, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1), *before, *after;
+	size_t n0, n1;
+	int r;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, blob, len);
+	before = snap_save(ops, dev, &n0);
+	r = ops->load(dev, copy, len, SNAP_NOW);
+	after = snap_save(ops, dev, &n1);
+	if (r == 0) {
+		ck_assert_uint_eq(n1, len);
+		ck_assert(!memcmp(after, blob, len));
+	} else {
+		ck_assert_int_eq(r, -EINVAL);
+		ck_assert_uint_eq(n1, n0);
+		ck_assert(!memcmp(after, before, n0));
+	}
+	free(copy);
+	free(before);
+	free(after);
+	return r;
+}
+
+/* Every shorter length of a valid blob, and one byte more, are refused. */
+static void snap_check_lengths(const struct device_ops *ops, void *dev,
+			       const uint8_t *blob, size_t len)
+{
+	uint8_t *longer = calloc(1, len + 1);
+
+	ck_assert_ptr_nonnull(longer);
+	memcpy(longer, blob, len);
+	for (size_t n = 0; n < len; n++)
+		ck_assert_msg(snap_try(ops, dev, blob, n) == -EINVAL,
+			      "length %zu of %zu taken", n, len);
+	ck_assert_int_eq(snap_try(ops, dev, longer, len + 1), -EINVAL);
+	free(longer);
+}
+
+/* blob with byte off set to v must be refused; case_no names the case. */
+static void snap_check_refused(const struct device_ops *ops, void *dev,
+			       const uint8_t *blob, size_t len, size_t off,
+			       uint8_t v, size_t case_no)
+{
+	uint8_t *bad = malloc(len);
+
+	ck_assert_ptr_nonnull(bad);
+	memcpy(bad, blob, len);
+	bad[off] = v;
+	ck_assert_msg(snap_try(ops, dev, bad, len) == -EINVAL,
+		      "case %zu: byte %zu = %#x taken", case_no, off, v);
+	free(bad);
+}
+
+/*
+ * rounds hostile variants of a valid blob: a few bytes set or bits
+ * flipped, now and then a length changed or every byte random. None may
+ * crash; each is refused cleanly or taken in full (snap_try()). Returns
+ * how many were taken.
+ */
+static unsigned int snap_fuzz(const struct device_ops *ops, void *dev,
+			      const uint8_t *blob, size_t len,
+			      unsigned int rounds, uint64_t seed)
+{
+	size_t cap = len + 16;
+	uint8_t *m = malloc(cap);
+	unsigned int taken = 0;
+
+	ck_assert_ptr_nonnull(m);
+	for (unsigned int i = 0; i < rounds; i++) {
+		uint64_t x = xorshift64(&seed);
+		size_t n = len;
+
+		memcpy(m, blob, len);
+		memset(m + len, 0, cap - len);
+		if ((x & 15) == 0)
+			n = (size_t)(xorshift64(&seed) % cap);
+		if ((x & 63) == 1)
+			for (size_t j = 0; j < n; j++)
+				m[j] = (uint8_t)xorshift64(&seed);
+		for (unsigned int k = 0; n && k <= ((x >> 8) & 3); k++) {
+			uint64_t y = xorshift64(&seed);
+			size_t at = (size_t)(y >> 16) % n;
+
+			if (y & 1)
+				m[at] ^= (uint8_t)(1u << ((y >> 1) & 7));
+			else
+				m[at] = (uint8_t)(y >> 8);
+		}
+		taken += snap_try(ops, dev, m, n) == 0;
+	}
+	free(m);
+	return taken;
+}
+
+/* The blob's layout (testdev.c), for 24 lines. */
+enum { S_NR_LINES = 8, S_LATCH = 12, S_FLUSHES = 24, S_FLUSH_ERRORS = 32,
+       S_LINE_WRITES = 40, S_PAGES = 56, S_LEVELS = 60,
+       S_WRITES = S_LEVELS + TESTDEV_DEFAULT_LINES,
+       S_DATA = S_LEVELS + 9 * TESTDEV_DEFAULT_LINES };
+
+/*
+ * A device some way into a test: latch set, lines 3 and 7 high and 5
+ * written low, two scratch pages written, a flush that failed and an
+ * ignored access.
+ */
+static struct testdev *mk_busy(struct fake *f)
+{
+	struct testdev *t = mk(f);
+
+	port_out(t, 0xe0, 4, 0x12345678);
+	line_out(t, 3, 1, 1);
+	line_out(t, 5, 1, 0);
+	line_out(t, 7, 1, 1);
+	line_out(t, 7, 1, 1);
+	mem_out(t, 0x10, 8, 0x0123456789abcdefull);
+	mem_out(t, 0xfff8, 8, 0xfeedfacecafebeefull);
+	f->flush_ret = -EFAULT;
+	port_out(t, 0xe4, 4, 0x5000);
+	port_out(t, 0xe0, 8, 0);
+	f->calls = 0;
+	return t;
+}
+
+/* a and b look the same through every window and counter. */
+static void ck_assert_same_testdev(struct testdev *a, struct testdev *b)
+{
+	struct testdev_stats sa = stats(a), sb = stats(b);
+
+	ck_assert(!memcmp(&sa, &sb, sizeof(sa)));
+	ck_assert_uint_eq(port_in(a, 0xe0, 4), port_in(b, 0xe0, 4));
+	for (unsigned int n = 0; n < TESTDEV_DEFAULT_LINES; n++) {
+		ck_assert_uint_eq(line_in(a, n, 1), line_in(b, n, 1));
+		ck_assert_uint_eq(testdev_line_writes(a, n),
+				  testdev_line_writes(b, n));
+	}
+	for (uint64_t off = 0; off < TESTDEV_IOMEM_SIZE; off += 8)
+		ck_assert_uint_eq(mem_in(a, off, 8), mem_in(b, off, 8));
+}
+
+START_TEST(testdev_snapshot_round_trip)
+{
+	struct fake fa = {0}, fb = {0};
+	struct testdev *a = mk_busy(&fa), *b = mk(&fb);
+	uint8_t *blob;
+	size_t n;
+
+	blob = snap_save(&testdev_port_ops, a, &n);
+	/* Two scratch pages of sixteen are in it. */
+	ck_assert_uint_eq(n, S_DATA + 2 * 4096);
+	ck_assert_int_eq(testdev_port_ops.load(b, blob, n, SNAP_NOW), 0);
+	/* The lines left high are raised, once each, and only they. */
+	ck_assert_uint_eq(fb.calls, 2);
+	ck_assert_uint_eq(fb.line[0], 3);
+	ck_assert_uint_eq(fb.line[1], 7);
+	ck_assert(fb.level[0] && fb.level[1]);
+	ck_assert_same_testdev(a, b);
+	/* Both go on alike. */
+	line_out(a, 3, 1, 0);
+	line_out(b, 3, 1, 0);
+	mem_out(a, 0x8000, 4, 0xa5a5a5a5);
+	mem_out(b, 0x8000, 4, 0xa5a5a5a5);
+	port_out(a, 0xe9, 1, 0x77);
+	port_out(b, 0xe9, 1, 0x77);
+	ck_assert_same_testdev(a, b);
+	free(blob);
+	testdev_port_ops.destroy(a);
+	testdev_port_ops.destroy(b);
+}
+END_TEST
+
+START_TEST(testdev_snapshot_load_over_used_device)
+{
+	struct fake fa = {0}, fb = {0};
+	struct testdev *a = mk_busy(&fa), *b = mk(&fb);
+	uint8_t *blob;
+	size_t n;
+
+	/* b has line 3 high already, line 9 high and page 2 written. */
+	line_out(b, 3, 1, 1);
+	line_out(b, 9, 1, 1);
+	mem_out(b, 0x2000, 1, 0x99);
+	fb.calls = 0;
+	blob = snap_save(&testdev_port_ops, a, &n);
+	ck_assert_int_eq(testdev_port_ops.load(b, blob, n, SNAP_NOW), 0);
+	/* Only what changes is driven: 7 up, 9 down. */
+	ck_assert_uint_eq(fb.calls, 2);
+	ck_assert_uint_eq(fb.line[0], 7);
+	ck_assert(fb.level[0]);
+	ck_assert_uint_eq(fb.line[1], 9);
+	ck_assert(!fb.level[1]);
+	ck_assert_uint_eq(mem_in(b, 0x2000, 1), 0);
+	ck_assert_same_testdev(a, b);
+	/* The other tables hold nothing of their own. */
+	ck_assert_int_eq(testdev_irq_ops.save(a, blob, n, 0), 0);
+	ck_assert_int_eq(testdev_mmio_ops.save(a, blob, n, 0), 0);
+	ck_assert_int_eq(testdev_irq_ops.load(b, blob, 0, 0), 0);
+	ck_assert_int_eq(testdev_mmio_ops.load(b, blob, 0, 0), 0);
+	ck_assert_int_eq(testdev_irq_ops.load(b, blob, 1, 0), -EINVAL);
+	ck_assert_int_eq(testdev_mmio_ops.load(b, blob, n, 0), -EINVAL);
+	ck_assert_same_testdev(a, b);
+	free(blob);
+	testdev_port_ops.destroy(a);
+	testdev_port_ops.destroy(b);
+}
+END_TEST
+
+START_TEST(testdev_snapshot_save_needs_room)
+{
+	struct fake f = {0};
+	struct testdev *t = mk_busy(&f);
+	uint8_t *buf = malloc(S_DATA + 2 * 4096);
+
+	ck_assert_ptr_nonnull(buf);
+	for (size_t cap = 0; cap < S_DATA + 2 * 4096; cap += 97)
+		ck_assert_int_eq(testdev_port_ops.save(t, buf, cap, 0),
+				 -ENOSPC);
+	ck_assert_int_eq(testdev_port_ops.save(t, buf, S_DATA + 2 * 4096, 0),
+			 S_DATA + 2 * 4096);
+	free(buf);
+	testdev_port_ops.destroy(t);
+}
+END_TEST
+
+START_TEST(testdev_snapshot_refuses_bad_blobs)
+{
+	static const struct {
+		size_t off;
+		uint8_t v;
+	} cases[] = {
+		{0, 't'},		{4, 7},
+		{S_NR_LINES, 23},	{S_NR_LINES + 1, 1},
+		{S_FLUSH_ERRORS, 2},	{S_LINE_WRITES, 0},
+		{S_LINE_WRITES + 7, 1}, {S_LEVELS + 3, 2},
+		{S_LEVELS + 4, 1},	{S_LEVELS + 23, 0xff},
+		{S_WRITES + 8 * 3, 0},	{S_WRITES + 8 * 7 + 2, 1},
+		{S_PAGES, 0x03},	{S_PAGES + 2, 1},
+		{S_PAGES + 3, 0x80},
+	};
+	struct fake fa = {0}, fb = {0}, fc = {0};
+	struct testdev *a = mk_busy(&fa), *b = mk(&fb),
+		       *c = mk_lines(&fc, 16);
+	uint8_t *blob;
+	size_t n;
+
+	blob = snap_save(&testdev_port_ops, a, &n);
+	/* Another line count is another configuration. */
+	ck_assert_int_eq(snap_try(&testdev_port_ops, c, blob, n), -EINVAL);
+	snap_check_lengths(&testdev_port_ops, b, blob, n);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		snap_check_refused(&testdev_port_ops, b, blob, n,
+				   cases[i].off, cases[i].v, i);
+	/* A page of zeros is never saved, so never loaded. */
+	memset(blob + S_DATA + 4096, 0, 4096);
+	ck_assert_int_eq(snap_try(&testdev_port_ops, b, blob, n), -EINVAL);
+	/* None of that drove a line. */
+	ck_assert_uint_eq(fb.calls, 0);
+	free(blob);
+	testdev_port_ops.destroy(a);
+	testdev_port_ops.destroy(b);
+	testdev_port_ops.destroy(c);
+}
+END_TEST
+
+START_TEST(testdev_snapshot_hostile_blobs_never_crash)
+{
+	struct fake fa = {0}, fb = {0};
+	struct testdev *a = mk_busy(&fa), *b = mk(&fb);
+	uint8_t *blob;
+	size_t n;
+
+	blob = snap_save(&testdev_port_ops, a, &n);
+	/* The scratch's bytes are any: many variants are taken. */
+	ck_assert_uint_gt(snap_fuzz(&testdev_port_ops, b, blob, n, 3000, 11),
+			  0);
+	free(blob);
+	testdev_port_ops.destroy(a);
+	testdev_port_ops.destroy(b);
+}
+END_TEST
+
 UNIT_SUITE("testdev", testdev_latch_widths,
 	   testdev_latch_byte_window_shares_latch, testdev_latch_string_io,
 	   testdev_latch_straddling_flush_port, testdev_flush_calls_hook,
@@ -756,4 +1065,7 @@ UNIT_SUITE("testdev", testdev_latch_widths,
 	   testdev_mmio_outside_window_ignored,
 	   testdev_reset_lowers_lines_keeps_latch, testdev_describe_adds_node,
 	   testdev_new_errors, testdev_random_accesses,
-	   testdev_concurrent_vcpus)
+	   testdev_concurrent_vcpus, testdev_snapshot_round_trip,
+	   testdev_snapshot_load_over_used_device,
+	   testdev_snapshot_save_needs_room, testdev_snapshot_refuses_bad_blobs,
+	   testdev_snapshot_hostile_blobs_never_crash)

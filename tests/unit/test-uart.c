@@ -2,6 +2,7 @@
 /* Unit tests of the 16550A UART, driven through its register interface. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fakes.h"
@@ -825,6 +826,377 @@ START_TEST(uart_concurrent_accesses_are_serialized)
 }
 END_TEST
 
+/* ---- Snapshots ------------------------------------------------------ */
+
+#define SNAP_NOW 123456789ull /* any clock: the device keeps no time */
+#define SNAP_CAP (1u << 17)
+
+/* The device's save output, in a buffer of its own; *n gets the length. */
+static uint8_t *snap_save(const struct device_ops *ops, void *dev, size_t *n)
+{
+	uint8_t *buf = malloc(SNAP_CAP);
+	int r;
+
+	ck_assert_ptr_nonnull(buf);
+	r = ops->save(dev, buf, SNAP_CAP, SNAP_NOW);
+	ck_assert_int_ge(r, 0);
+	*n = (size_t)r;
+	return buf;
+}
+
+/*
+ * Loads blob from a copy of exactly len bytes (so that ASan sees any read
+ * past it). Either the load fails with -EINVAL and the device saves as
+ * before, or it succeeds and the device saves the blob back byte for
+ * byte. Returns the load's result.
+ */
+static int snap_try(const struct device_ops *ops, void *dev,
+		    const uint8_t *blob, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1), *before, *after;
+	size_t n0, n1;
+	int r;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, blob, len);
+	before = snap_save(ops, dev, &n0);
+	r = ops->load(dev, copy, len, SNAP_NOW);
+	after = snap_save(ops, dev, &n1);
+	if (r == 0) {
+		ck_assert_uint_eq(n1, len);
+		ck_assert(!memcmp(after, blob, len));
+	} else {
+		ck_assert_int_eq(r, -EINVAL);
+		ck_assert_uint_eq(n1, n0);
+		ck_assert(!memcmp(after, before, n0));
+	}
+	free(copy);
+	free(before);
+	free(after);
+	return r;
+}
+
+/* Every shorter length of a valid blob, and one byte more, are refused. */
+static void snap_check_lengths(const struct device_ops *ops, void *dev,
+			       const uint8_t *blob, size_t len)
+{
+	uint8_t *longer = calloc(1, len + 1);
+
+	ck_assert_ptr_nonnull(longer);
+	memcpy(longer, blob, len);
+	for (size_t n = 0; n < len; n++)
+		ck_assert_msg(snap_try(ops, dev, blob, n) == -EINVAL,
+			      "length %zu of %zu taken", n, len);
+	ck_assert_int_eq(snap_try(ops, dev, longer, len + 1), -EINVAL);
+	free(longer);
+}
+
+/* blob with byte off set to v must be refused; case_no names the case. */
+static void snap_check_refused(const struct device_ops *ops, void *dev,
+			       const uint8_t *blob, size_t len, size_t off,
+			       uint8_t v, size_t case_no)
+{
+	uint8_t *bad = malloc(len);
+
+	ck_assert_ptr_nonnull(bad);
+	memcpy(bad, blob, len);
+	bad[off] = v;
+	ck_assert_msg(snap_try(ops, dev, bad, len) == -EINVAL,
+		      "case %zu: byte %zu = %#x taken", case_no, off, v);
+	free(bad);
+}
+
+/*
+ * rounds hostile variants of a valid blob: a few bytes set or bits
+ * flipped, now and then a length changed or every byte random. None may
+ * crash; each is refused cleanly or taken in full (snap_try()). Returns
+ * how many were taken.
+ */
+static unsigned int snap_fuzz(const struct device_ops *ops, void *dev,
+			      const uint8_t *blob, size_t len,
+			      unsigned int rounds, uint64_t seed)
+{
+	size_t cap = len + 16;
+	uint8_t *m = malloc(cap);
+	unsigned int taken = 0;
+
+	ck_assert_ptr_nonnull(m);
+	for (unsigned int i = 0; i < rounds; i++) {
+		uint64_t x = xorshift64(&seed);
+		size_t n = len;
+
+		memcpy(m, blob, len);
+		memset(m + len, 0, cap - len);
+		if ((x & 15) == 0)
+			n = (size_t)(xorshift64(&seed) % cap);
+		if ((x & 63) == 1)
+			for (size_t j = 0; j < n; j++)
+				m[j] = (uint8_t)xorshift64(&seed);
+		for (unsigned int k = 0; n && k <= ((x >> 8) & 3); k++) {
+			uint64_t y = xorshift64(&seed);
+			size_t at = (size_t)(y >> 16) % n;
+
+			if (y & 1)
+				m[at] ^= (uint8_t)(1u << ((y >> 1) & 7));
+			else
+				m[at] = (uint8_t)(y >> 8);
+		}
+		taken += snap_try(ops, dev, m, n) == 0;
+	}
+	free(m);
+	return taken;
+}
+
+/* The blob's layout (uart.c): what the hostile-field cases poke at. */
+enum { S_BASE = 8, S_RX = 10, S_RX_HEAD = 26, S_RX_COUNT, S_RBR, S_IER,
+       S_FCR, S_LCR, S_MCR, S_LSR, S_MSR, S_SCR, S_DIV, S_THR = S_DIV + 2,
+       S_LEN };
+
+/* One random step on both rigs alike: the guest and host see the same. */
+static void twin_step(struct rig *a, struct rig *b, uint64_t *seed)
+{
+	uint64_t x = xorshift64(seed);
+	unsigned int off = x & 7;
+	uint8_t v = (uint8_t)(x >> 16), in[4] = {v, v ^ 1, v ^ 2, v ^ 3};
+	size_t n = ((x >> 24) & 3) + 1;
+
+	switch ((x >> 3) & 7) {
+	case 0:
+		ck_assert_uint_eq(uart_receive(a->u, in, n),
+				  uart_receive(b->u, in, n));
+		break;
+	case 1:
+	case 2:
+		wr(a, off, v);
+		wr(b, off, v);
+		break;
+	default:
+		ck_assert_uint_eq(rd(a, off), rd(b, off));
+		break;
+	}
+	ck_assert_int_eq(a->irq.level, b->irq.level);
+	ck_assert_uint_eq(a->out.len, b->out.len);
+	ck_assert(!memcmp(a->out.buf, b->out.buf, a->out.len));
+}
+
+/*
+ * Saves a, loads the blob into a fresh UART, and checks that the two then
+ * behave alike: the same line level at once (raised once if high), the
+ * same answers to steps random accesses, the same blob at the end.
+ */
+static void check_twin(struct rig *a, unsigned int steps, uint64_t seed)
+{
+	size_t n, n2;
+	uint8_t *blob = snap_save(&uart_ops, a->u, &n), *again;
+	struct rig b;
+
+	ck_assert_uint_eq(n, S_LEN);
+	rig_init(&b);
+	ck_assert_int_eq(uart_ops.load(b.u, blob, n, SNAP_NOW + 5), 0);
+	ck_assert_int_eq(b.irq.level, a->irq.level);
+	ck_assert_uint_eq(b.irq.sets, a->irq.level ? 1 : 0);
+	memset(&a->out, 0, sizeof(a->out));
+	for (unsigned int i = 0; i < steps; i++)
+		twin_step(a, &b, &seed);
+	free(blob);
+	blob = snap_save(&uart_ops, a->u, &n);
+	again = snap_save(&uart_ops, b.u, &n2);
+	ck_assert_uint_eq(n, n2);
+	ck_assert(!memcmp(blob, again, n));
+	free(blob);
+	free(again);
+	rig_fini(&b);
+}
+
+START_TEST(uart_snapshot_fifo_wrapped_dlab_set)
+{
+	struct rig r;
+	size_t n;
+	uint8_t *blob;
+
+	rig_init(&r);
+	wr(&r, FCR, 0xc1); /* FIFO on, trigger at 14 */
+	wr(&r, IER, 0x0f);
+	rx(&r, "0123456789abcdef");
+	for (unsigned int i = 0; i < 10; i++)
+		ck_assert_uint_eq(rd(&r, RBR), "0123456789"[i]);
+	rx(&r, "ghijklmn"); /* 14 bytes, wrapped round the FIFO's end */
+	wr(&r, LCR, 0x83);
+	wr(&r, DLL, 0x01);
+	wr(&r, DLM, 0x02);
+	wr(&r, SCR, 0x5a);
+	ck_assert(r.irq.level);
+	blob = snap_save(&uart_ops, r.u, &n);
+	ck_assert_uint_eq(blob[S_RX_HEAD], 10);
+	ck_assert_uint_eq(blob[S_RX_COUNT], 14);
+	free(blob);
+	check_twin(&r, 0, 1);
+	/* The loaded copy reads the same bytes in the same order. */
+	{
+		struct rig b;
+
+		blob = snap_save(&uart_ops, r.u, &n);
+		rig_init(&b);
+		ck_assert_int_eq(uart_ops.load(b.u, blob, n, 0), 0);
+		ck_assert_uint_eq(rd(&b, DLL), 0x01);
+		ck_assert_uint_eq(rd(&b, DLM), 0x02);
+		wr(&b, LCR, 0x03);
+		ck_assert_uint_eq(rd(&b, IIR), 0xc4); /* RDA, FIFO on */
+		for (unsigned int i = 0; i < 14; i++)
+			ck_assert_uint_eq(rd(&b, RBR), "abcdefghijklmn"[i]);
+		ck_assert_uint_eq(rd(&b, IIR), 0xc2); /* THRE next */
+		ck_assert_uint_eq(rd(&b, IIR), 0xc1);
+		ck_assert(!b.irq.level);
+		ck_assert_uint_eq(rd(&b, SCR), 0x5a);
+		free(blob);
+		rig_fini(&b);
+	}
+	check_twin(&r, 400, 2);
+	rig_fini(&r);
+}
+END_TEST
+
+START_TEST(uart_snapshot_thre_loopback_overrun)
+{
+	struct rig r;
+
+	rig_init(&r);
+	wr(&r, IER, 0x02); /* THRE pending at once */
+	ck_assert(r.irq.level);
+	check_twin(&r, 300, 3);
+	ck_assert_uint_eq(rd(&r, IIR), 0x02);
+	wr(&r, IER, 0x02);
+	check_twin(&r, 0, 4); /* THRE reported, so cleared: line low */
+	wr(&r, MCR, 0x1f);    /* loopback: MSR deltas */
+	wr(&r, THR, 'x');
+	wr(&r, THR, 'y'); /* no FIFO: overrun */
+	wr(&r, IER, 0x0f);
+	ck_assert_uint_eq(rd(&r, IIR), 0x06);
+	check_twin(&r, 300, 5);
+	rig_fini(&r);
+}
+END_TEST
+
+START_TEST(uart_snapshot_random_moments)
+{
+	uint64_t seed = 0xfeedface12345ull;
+	struct rig r;
+
+	rig_init(&r);
+	for (unsigned int i = 0; i < 40; i++) {
+		for (unsigned int j = 0; j < 200; j++)
+			random_step(&r, &seed);
+		check_twin(&r, 100, seed ^ i);
+	}
+	rig_fini(&r);
+}
+END_TEST
+
+START_TEST(uart_snapshot_load_drives_line_on_change)
+{
+	struct rig hi, lo;
+	uint8_t *h, *l;
+	size_t n;
+
+	rig_init(&hi);
+	rig_init(&lo);
+	wr(&hi, IER, 0x02);
+	h = snap_save(&uart_ops, hi.u, &n);
+	l = snap_save(&uart_ops, lo.u, &n);
+	ck_assert_int_eq(uart_ops.load(lo.u, h, n, 0), 0);
+	ck_assert(lo.irq.level);
+	ck_assert_int_eq(uart_ops.load(lo.u, h, n, 0), 0); /* no new set */
+	ck_assert_uint_eq(lo.irq.sets, 1);
+	ck_assert_int_eq(uart_ops.load(lo.u, l, n, 0), 0);
+	ck_assert(!lo.irq.level);
+	ck_assert_uint_eq(lo.irq.sets, 2);
+	free(h);
+	free(l);
+	rig_fini(&hi);
+	rig_fini(&lo); /* no redundant set() */
+}
+END_TEST
+
+START_TEST(uart_snapshot_save_needs_room)
+{
+	uint8_t buf[S_LEN];
+	struct rig r;
+
+	rig_init(&r);
+	for (size_t cap = 0; cap < S_LEN; cap++)
+		ck_assert_int_eq(uart_ops.save(r.u, buf, cap, 0), -ENOSPC);
+	ck_assert_int_eq(uart_ops.save(r.u, buf, S_LEN, 0), S_LEN);
+	rig_fini(&r);
+}
+END_TEST
+
+START_TEST(uart_snapshot_refuses_bad_blobs)
+{
+	/* A blob of a FIFO with 3 bytes (head 2), to break one field at a
+	 * time. */
+	static const struct {
+		size_t off;
+		uint8_t v;
+	} cases[] = {
+		{0, 'u'},	   {4, 2},	     {5, 1},
+		{S_BASE, 0xf9},	   {S_RX_HEAD, 16},  {S_RX_HEAD, 0xff},
+		{S_RX_COUNT, 17},  {S_RX_COUNT, 0},  {S_IER, 0x10},
+		{S_FCR, 0x02},	   {S_FCR, 0xc8},    {S_MCR, 0x20},
+		{S_LSR, 0x60},	   {S_LSR, 0x65},    {S_LSR, 0x41},
+		{S_LSR, 0x71},	   {S_LSR, 0xe1},    {S_MSR, 0x30},
+		{S_MSR, 0xf0},	   {S_THR, 2},	     {S_THR, 0x80},
+	};
+	struct rig r, t;
+	uint8_t *blob;
+	size_t n;
+
+	rig_init(&r);
+	rig_init(&t);
+	wr(&r, FCR, 0x01);
+	rx(&r, "abcde");
+	rd(&r, RBR);
+	rd(&r, RBR);
+	blob = snap_save(&uart_ops, r.u, &n);
+	ck_assert_int_eq(snap_try(&uart_ops, t.u, blob, n), 0);
+	uart_ops.reset(t.u);
+	snap_check_lengths(&uart_ops, t.u, blob, n);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		snap_check_refused(&uart_ops, t.u, blob, n, cases[i].off,
+				   cases[i].v, i);
+	/* Without the FIFO: one byte at most, at position 0. */
+	blob[S_FCR] = 0;
+	snap_check_refused(&uart_ops, t.u, blob, n, S_RX_COUNT, 3, 100);
+	blob[S_RX_COUNT] = 1;
+	snap_check_refused(&uart_ops, t.u, blob, n, S_RX_HEAD, 2, 101);
+	blob[S_RX_HEAD] = 0;
+	ck_assert_int_eq(snap_try(&uart_ops, t.u, blob, n), 0);
+	free(blob);
+	rig_fini(&r);
+	rig_fini(&t);
+}
+END_TEST
+
+START_TEST(uart_snapshot_hostile_blobs_never_crash)
+{
+	uint64_t seed = 0x0123456789abcdefull;
+	struct rig r, t;
+	uint8_t *blob;
+	size_t n;
+
+	rig_init(&r);
+	rig_init(&t);
+	for (unsigned int i = 0; i < 4; i++) {
+		for (unsigned int j = 0; j < 300; j++)
+			random_step(&r, &seed);
+		blob = snap_save(&uart_ops, r.u, &n);
+		snap_fuzz(&uart_ops, t.u, blob, n, 1500, seed);
+		free(blob);
+	}
+	rig_fini(&r);
+	rig_fini(&t);
+}
+END_TEST
+
 UNIT_SUITE("uart", uart_reset_state_matches_qemu, uart_registers_read_back,
 	   uart_lsr_msr_writes_ignored, uart_dlab_aliases_divisor_latch,
 	   uart_dlab_rx_not_consumed, uart_thr_goes_to_sink,
@@ -843,4 +1215,9 @@ UNIT_SUITE("uart", uart_reset_state_matches_qemu, uart_registers_read_back,
 	   uart_interrupt_priorities, uart_irq_ignores_out2,
 	   uart_null_sink_and_line, uart_describe_adds_isa_node,
 	   uart_random_accesses_keep_invariants,
-	   uart_concurrent_accesses_are_serialized)
+	   uart_concurrent_accesses_are_serialized,
+	   uart_snapshot_fifo_wrapped_dlab_set,
+	   uart_snapshot_thre_loopback_overrun, uart_snapshot_random_moments,
+	   uart_snapshot_load_drives_line_on_change,
+	   uart_snapshot_save_needs_room, uart_snapshot_refuses_bad_blobs,
+	   uart_snapshot_hostile_blobs_never_crash)

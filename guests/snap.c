@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A computation whose result depends on every step it took and on what
+ * RAM held: the guest of the snapshot tests (tests/integration/
+ * test-snapshot.c, tests/cli/test-snapshot.sh). It uses no timer and no
+ * interrupt (it masks the PICs), so its result is the same however often
+ * the host pauses it, snapshots it and restores it in between: any state
+ * a snapshot lost or a restore got wrong (a page, a register) changes the
+ * checksum it prints.
+ *
+ * Arguments: rounds=N (default 20000), pages=P (default 32, at most 1024)
+ * of RAM it works in, from base=ADDR (default 8 MiB). Each round mixes one
+ * word of one page, chosen by the checksum so far, into the checksum and
+ * writes the result back. Word 0 of the first page counts the rounds
+ * done, for the host to watch. With snap_at=R it says so and asks for a
+ * snapshot through the snapshot port (0x8910) before round R: a VM
+ * restored from that snapshot goes on from there without saying it
+ * again. At the end it prints "snap: checksum 0x..." and exits with 0.
+ */
+#include "guest.h"
+
+#define SNAPSHOT_PORT 0x8910
+
+struct snap_args {
+	uint64_t rounds, pages, base, snap_at;
+};
+
+static bool snap_args(struct snap_args *a)
+{
+	const char *cmdline = guest_cmdline();
+
+	a->rounds = 20000;
+	a->pages = 32;
+	a->base = 8 * MiB;
+	a->snap_at = UINT64_MAX;
+	cmdline_get_u64(cmdline, "snap_at", &a->snap_at);
+	cmdline_get_u64(cmdline, "rounds", &a->rounds);
+	cmdline_get_u64(cmdline, "pages", &a->pages);
+	cmdline_get_u64(cmdline, "base", &a->base);
+	if (!a->pages || a->pages > 1024 || a->base & 0xfff ||
+	    a->base < (uintptr_t)_kernel_end ||
+	    a->base + a->pages * 4096 > 0xffffffffull) {
+		printf("snap: bad pages=%lu or base=0x%lx\n", a->pages,
+		       a->base);
+		return false;
+	}
+	return true;
+}
+
+/* One step of a 64-bit mixing function (splitmix64's finalizer). */
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+int guest_main(const struct guest_boot *boot)
+{
+	struct snap_args a;
+	volatile uint64_t *done;
+	uint64_t sum = 0x736e6170ull;
+
+	if (!snap_args(&a))
+		return GUEST_EXIT_USAGE;
+	/* No timer reaches it: with KVM's own chips a snapshot needs IRQ0
+	 * masked (docs/snapshots.md); OCW1 masks all of both 8259As. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	done = (volatile uint64_t *)a.base;
+	*done = 0;
+	for (uint64_t r = 0; r < a.rounds; r++) {
+		uint64_t page = sum % a.pages;
+		uint64_t word = 1 + (sum >> 32) % 511;
+		volatile uint64_t *w =
+			(volatile uint64_t *)(a.base + page * 4096 + word * 8);
+
+		if (r == a.snap_at) {
+			printf("snap: snapshot point at round %lu\n", r);
+			outl(SNAPSHOT_PORT, (uint32_t)r);
+		}
+		sum = mix(sum ^ *w ^ r);
+		*w = sum;
+		*done = r + 1;
+	}
+	printf("snap: checksum 0x%016lx after %lu rounds\n", sum, a.rounds);
+	return 0;
+}

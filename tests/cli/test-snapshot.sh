@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Snapshots through the command line (docs/snapshots.md): a guest asks for
+# one through the snapshot port (--snapshot-file), another process starts
+# from the file (--restore) and must end exactly as the first did, in both
+# irqchip modes; files that do not fit, or are not snapshots, are refused
+# with status 126 and a reason. Emits TAP.
+set -u
+
+# shellcheck source=tests/cli/tap.sh
+. "$(dirname "$0")/tap.sh"
+require_kvm
+args=(--kernel "$G/snap.elf" --append "rounds=20000 snap_at=7000")
+
+# checksum FILE: the guest's checksum line, if it printed one.
+checksum() {
+	grep -o 'checksum 0x[0-9a-f]*' "$1"
+}
+
+for mode in split kernel; do
+	f=$tmp/$mode.snap
+	"$SPLITVM" run "${args[@]}" --irqchip "$mode" --snapshot-file "$f" \
+		>"$tmp/first.out" 2>"$tmp/first.err"
+	st=$?
+	check "$mode: the first run ends as the guest says (status 1)" \
+		[ "$st" = 1 ]
+	check "$mode: it passed the snapshot point" \
+		grep -q 'snapshot point at round 7000' "$tmp/first.out"
+	check "$mode: the snapshot file was written" [ -s "$f" ]
+	"$SPLITVM" run "${args[@]}" --irqchip "$mode" --restore "$f" \
+		>"$tmp/again.out" 2>"$tmp/again.err"
+	st=$?
+	check "$mode: the restored run ends alike (status 1)" [ "$st" = 1 ]
+	check "$mode: it started past the snapshot point" \
+		bash -c "! grep -q 'snapshot point' '$tmp/again.out'"
+	check "$mode: with the first run's checksum" \
+		[ -n "$(checksum "$tmp/first.out")" -a \
+			"$(checksum "$tmp/first.out")" = "$(checksum "$tmp/again.out")" ]
+done
+
+# refused FILE REASON ARGS...: --restore FILE gives 126 and REASON.
+refused() {
+	local file=$1 reason=$2
+	shift 2
+	"$SPLITVM" run --kernel "$G/snap.elf" --restore "$file" "$@" \
+		>"$tmp/r.out" 2>"$tmp/r.err"
+	st=$?
+	[ "$st" = 126 ] && grep -q "$reason" "$tmp/r.err"
+}
+
+f=$tmp/split.snap
+check "another memory size is refused, naming both" \
+	refused "$f" "taken of 1 vCPUs and 64 MiB, not 1 and 32" --memory 32
+check "another irqchip mode is refused" \
+	refused "$f" "taken with the split irqchip" --irqchip kernel
+check "another vCPU count is refused" \
+	refused "$f" "taken of 1 vCPUs" --cpus 2
+head -c 4096 /dev/urandom >"$tmp/noise"
+check "bytes that are no snapshot are refused" \
+	refused "$tmp/noise" "not a splitvm snapshot file"
+head -c 3000 "$f" >"$tmp/cut"
+check "a cut snapshot file is refused" \
+	refused "$tmp/cut" "not a splitvm snapshot file"
+check "a missing file is refused" \
+	refused "$tmp/none" "No such file"
+mkfifo "$tmp/fifo"
+timeout 10 "$SPLITVM" run "${args[@]}" --snapshot-file "$tmp/fifo" \
+	>"$tmp/fifo.out" 2>"$tmp/fifo.err"
+st=$?
+check "a FIFO as --snapshot-file is refused at once, not waited on" \
+	[ "$st" = 126 ]
+
+echo "1..$n"
+[ "$failed" = 0 ]

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Snapshots through the public API (include/splitvm.h, "Snapshots"): a
+ * guest whose result depends on every step it took and on its RAM
+ * (guests/snap.c) is snapshotted mid-run and put back, in place and in a
+ * new VM, and must print the checksum an uninterrupted run prints. Needs
+ * /dev/kvm; skips (77) without.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "splitvm.h"
+#include "unit.h"
+
+#define SNAP_BASE 0x800000ull /* guests/snap.c's base= default */
+#define SNAP_ROUNDS 20000
+
+static const char *guest_path(const char *file)
+{
+	static char path[4096];
+	const char *dir = getenv("SPLITVM_GUESTS");
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "guests", file);
+	return path;
+}
+
+/* What a VM printed. */
+struct output {
+	pthread_mutex_t lock;
+	char text[4096];
+	size_t len;
+};
+
+static void on_console(void *userdata, const char *data, size_t len)
+{
+	struct output *o = userdata;
+
+	pthread_mutex_lock(&o->lock);
+	if (len > sizeof(o->text) - 1 - o->len)
+		len = sizeof(o->text) - 1 - o->len;
+	memcpy(o->text + o->len, data, len);
+	o->len += len;
+	o->text[o->len] = 0;
+	pthread_mutex_unlock(&o->lock);
+}
+
+static struct splitvm *snap_vm(enum splitvm_irqchip mode, unsigned int mib,
+			       struct output *out)
+{
+	struct splitvm_config *cfg;
+	struct splitvm *vm;
+	char cmdline[64];
+
+	snprintf(cmdline, sizeof(cmdline), "rounds=%d", SNAP_ROUNDS);
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_init(&out->lock, NULL);
+	ck_assert_int_eq(splitvm_config_new(&cfg), 0);
+	ck_assert_int_eq(splitvm_config_set_kernel(cfg, guest_path("snap.elf")),
+			 0);
+	ck_assert_int_eq(splitvm_config_set_cmdline(cfg, cmdline), 0);
+	ck_assert_int_eq(splitvm_config_set_memory(cfg, (uint64_t)mib << 20),
+			 0);
+	ck_assert_int_eq(splitvm_config_set_irqchip(cfg, mode), 0);
+	ck_assert_int_eq(splitvm_config_set_timeout(cfg, 60000), 0);
+	ck_assert_int_eq(splitvm_config_set_console_handler(cfg, on_console,
+							    out),
+			 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	splitvm_config_free(cfg);
+	return vm;
+}
+
+/* The rounds the guest has done (word 0 of its first page). */
+static uint64_t rounds_done(struct splitvm *vm)
+{
+	uint64_t n;
+
+	ck_assert_int_eq(splitvm_mem_read(vm, SNAP_BASE, &n, sizeof(n)), 0);
+	return n;
+}
+
+/* Lets vm run until it has done at least n rounds, then pauses it. */
+static uint64_t run_to(struct splitvm *vm, uint64_t n)
+{
+	struct timespec ms = {0, 1000000};
+	uint64_t done;
+
+	for (int i = 0; rounds_done(vm) < n; i++) {
+		ck_assert_msg(i < 60000, "the guest never reached round %lu",
+			      (unsigned long)n);
+		nanosleep(&ms, NULL);
+	}
+	ck_assert_int_eq(splitvm_pause(vm), 0);
+	done = rounds_done(vm);
+	ck_assert_uint_lt(done, SNAP_ROUNDS); /* paused before the end */
+	return done;
+}
+
+/* Runs vm to its end: the guest's checksum line. */
+static const char *finish(struct splitvm *vm, struct output *out)
+{
+	struct splitvm_result res;
+
+	ck_assert_int_eq(splitvm_wait(vm, -1, &res), 0);
+	ck_assert_msg(res.outcome == SPLITVM_OUTCOME_EXIT && !res.exit_code,
+		      "outcome %s: %s", splitvm_outcome_name(res.outcome),
+		      res.detail);
+	ck_assert_ptr_nonnull(strstr(out->text, "snap: checksum 0x"));
+	return strstr(out->text, "snap: checksum");
+}
+
+/* What an uninterrupted run prints. */
+static void reference(enum splitvm_irqchip mode, char *line, size_t size)
+{
+	struct output out;
+	struct splitvm *vm = snap_vm(mode, 64, &out);
+
+	ck_assert_int_eq(splitvm_start(vm), 0);
+	snprintf(line, size, "%s", finish(vm, &out));
+	splitvm_destroy(vm);
+}
+
+static const enum splitvm_irqchip modes[] = {SPLITVM_IRQCHIP_SPLIT,
+					     SPLITVM_IRQCHIP_KERNEL};
+
+/*
+ * Snapshot at one round, run on, pause later and restore in place: the
+ * guest is back at the snapshot's round and ends as if never stopped.
+ */
+START_TEST(snapshot_restored_in_place)
+{
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		char want[128];
+		struct output out;
+		struct splitvm_snapshot *snap;
+		struct splitvm *vm;
+		uint64_t at;
+
+		reference(modes[m], want, sizeof(want));
+		vm = snap_vm(modes[m], 64, &out);
+		ck_assert_int_eq(splitvm_start(vm), 0);
+		at = run_to(vm, 4000);
+		ck_assert_int_eq(splitvm_snapshot_take(vm, &snap), 0);
+		ck_assert_int_eq(splitvm_resume(vm), 0);
+		ck_assert_uint_gt(run_to(vm, at + 6000), at);
+		ck_assert_int_eq(splitvm_snapshot_restore(vm, snap), 0);
+		ck_assert_uint_eq(rounds_done(vm), at);
+		ck_assert_int_eq(splitvm_resume(vm), 0);
+		ck_assert_str_eq(finish(vm, &out), want);
+		splitvm_destroy(vm);
+		splitvm_snapshot_free(snap);
+	}
+}
+END_TEST
+
+/*
+ * A snapshot outlives its VM and is restored into a new one, not yet
+ * started, which then ends as the first would have.
+ */
+START_TEST(snapshot_restored_in_a_new_vm)
+{
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		char want[128];
+		struct output out, out2;
+		struct splitvm_snapshot *snap;
+		struct splitvm *vm;
+		uint64_t at;
+
+		reference(modes[m], want, sizeof(want));
+		vm = snap_vm(modes[m], 64, &out);
+		ck_assert_int_eq(splitvm_start(vm), 0);
+		at = run_to(vm, 5000);
+		ck_assert_int_eq(splitvm_snapshot_take(vm, &snap), 0);
+		splitvm_destroy(vm);
+
+		vm = snap_vm(modes[m], 64, &out2);
+		ck_assert_int_eq(splitvm_snapshot_restore(vm, snap), 0);
+		ck_assert_uint_eq(rounds_done(vm), at);
+		ck_assert_int_eq(splitvm_start(vm), 0);
+		ck_assert_str_eq(finish(vm, &out2), want);
+		splitvm_destroy(vm);
+		splitvm_snapshot_free(snap);
+	}
+}
+END_TEST
+
+static unsigned int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * The loop a fuzzer runs: run a little (the guest dirties pages), pause,
+ * restore, again and again. Every time the guest is back at the same
+ * round; no descriptor is left behind; the run then ends as it should.
+ */
+START_TEST(snapshot_reset_loop)
+{
+	char want[128];
+	struct output out;
+	struct splitvm_snapshot *snap;
+	struct splitvm *vm;
+	unsigned int fds;
+	uint64_t at;
+
+	reference(SPLITVM_IRQCHIP_SPLIT, want, sizeof(want));
+	vm = snap_vm(SPLITVM_IRQCHIP_SPLIT, 64, &out);
+	ck_assert_int_eq(splitvm_start(vm), 0);
+	at = run_to(vm, 2000);
+	ck_assert_int_eq(splitvm_snapshot_take(vm, &snap), 0);
+	fds = open_fds();
+	for (int i = 0; i < 200; i++) {
+		ck_assert_int_eq(splitvm_resume(vm), 0);
+		run_to(vm, at + 300);
+		ck_assert_int_eq(splitvm_snapshot_restore(vm, snap), 0);
+		ck_assert_uint_eq(rounds_done(vm), at);
+	}
+	ck_assert_uint_eq(open_fds(), fds);
+	ck_assert_int_eq(splitvm_resume(vm), 0);
+	ck_assert_str_eq(finish(vm, &out), want);
+	splitvm_destroy(vm);
+	splitvm_snapshot_free(snap);
+}
+END_TEST
+
+/* What each call says in each state of a VM, and to a VM that differs. */
+START_TEST(snapshot_refusals)
+{
+	struct output out, out2;
+	struct splitvm_snapshot *snap = NULL;
+	struct splitvm_result res;
+	struct splitvm *vm = snap_vm(SPLITVM_IRQCHIP_SPLIT, 64, &out);
+	struct splitvm *other = snap_vm(SPLITVM_IRQCHIP_SPLIT, 32, &out2);
+
+	ck_assert_int_eq(splitvm_snapshot_take(NULL, &snap), -EINVAL);
+	ck_assert_int_eq(splitvm_snapshot_take(vm, NULL), -EINVAL);
+	ck_assert_int_eq(splitvm_snapshot_restore(vm, NULL), -EINVAL);
+	ck_assert_int_eq(splitvm_start(vm), 0);
+	ck_assert_int_eq(splitvm_snapshot_take(vm, &snap), -EBUSY);
+	run_to(vm, 1000);
+	ck_assert_int_eq(splitvm_snapshot_take(vm, &snap), 0);
+	/* Another memory size: refused, and that VM is left as it was. */
+	ck_assert_int_eq(splitvm_snapshot_restore(other, snap), -EINVAL);
+	ck_assert_int_eq(splitvm_start(other), 0);
+	ck_assert_int_eq(splitvm_wait(other, -1, &res), 0);
+	ck_assert_int_eq(res.outcome, SPLITVM_OUTCOME_EXIT);
+	ck_assert_int_eq(splitvm_resume(vm), 0);
+	finish(vm, &out);
+	ck_assert_int_eq(splitvm_snapshot_restore(vm, snap), -ESRCH);
+	ck_assert_int_eq(splitvm_snapshot_take(vm, &snap), -ESRCH);
+	splitvm_destroy(other);
+	splitvm_destroy(vm);
+	splitvm_snapshot_free(snap);
+	splitvm_snapshot_free(NULL);
+
+	/* KVM's PIT cannot be put back mid-period: with IRQ0 open to the
+	 * guest, as the machine starts, a kernel-mode snapshot is refused. */
+	vm = snap_vm(SPLITVM_IRQCHIP_KERNEL, 64, &out);
+	ck_assert_int_eq(splitvm_snapshot_take(vm, &snap), -ENOTSUP);
+	splitvm_destroy(vm);
+}
+END_TEST
+
+UNIT_KVM_SUITE("snapshot",
+	       snapshot_restored_in_place,
+	       snapshot_restored_in_a_new_vm,
+	       snapshot_reset_loop,
+	       snapshot_refusals)
