@@ -311,6 +311,8 @@ int snapshot_take(struct splitvm *vm, struct splitvm_snapshot **ret)
 		r = snapshot_devices(vm, s, now);
 	if (!r && ioctl(vm->vm_fd, KVM_GET_CLOCK, &s->clock) < 0)
 		r = -errno;
+	s->unclaimed_pio = atomic_load(&vm->pio.unclaimed);
+	s->unclaimed_mmio = atomic_load(&vm->mmio.unclaimed);
 	if (!r)
 		r = snapshot_ram(vm, s);
 	if (!r)
@@ -401,6 +403,8 @@ static int restore_state(struct splitvm *vm, const struct splitvm_snapshot *s,
 				 now);
 	if (!r && ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
 		r = -errno;
+	atomic_store(&vm->pio.unclaimed, s->unclaimed_pio);
+	atomic_store(&vm->mmio.unclaimed, s->unclaimed_mmio);
 	return r;
 }
 

@@ -30,6 +30,7 @@ struct splitvm_snapshot {
 
 	struct vcpu_state *vcpus;
 	struct kvm_clock_data clock;
+	uint64_t unclaimed_pio, unclaimed_mmio; /* the buses' counters */
 	struct snap_blob irqchip;
 	struct snap_blob *devices;
 

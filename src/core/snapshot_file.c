@@ -8,7 +8,8 @@
  *      memory-size = /bits/ 64 <bytes>, irqchip-mode = <0 split | 1 kernel>,
  *      ram-offset = /bits/ 64 <file offset of the pages>,
  *      ram-pages = <page numbers of the saved pages, ascending>,
- *      kvm-clock = /bits/ 64 <KVM_GET_CLOCK's clock>
+ *      kvm-clock = /bits/ 64 <KVM_GET_CLOCK's clock>,
+ *      unclaimed-pio, unclaimed-mmio = /bits/ 64 <the buses' counters>
  *   /irqchip      state = [irqchip_save()'s bytes]
  *   /devices/N    name = "...", state = [the device's save() bytes]
  *   /vcpus/N      regs, sregs, xsave, xcrs, lapic, events, mp-state,
@@ -92,6 +93,8 @@ static int write_tree(void *fdt, size_t size, const struct splitvm_snapshot *s)
 	r = r ? r : fdt_property_u32(fdt, "irqchip-mode", s->irqchip_mode);
 	r = r ? r : fdt_property_u64(fdt, "ram-offset", 0); /* set after */
 	r = r ? r : fdt_property_u64(fdt, "kvm-clock", s->clock.clock);
+	r = r ? r : fdt_property_u64(fdt, "unclaimed-pio", s->unclaimed_pio);
+	r = r ? r : fdt_property_u64(fdt, "unclaimed-mmio", s->unclaimed_mmio);
 	if (!r) {
 		fdt32_t *pages;
 
@@ -382,7 +385,7 @@ static int read_tree(const void *fdt, const struct snap_source *src,
 		     struct splitvm_snapshot **ret)
 {
 	uint32_t format, vcpus, mode;
-	uint64_t mem, clock;
+	uint64_t mem, clock, pio, mmio;
 	const char *version;
 	int devices, len, r;
 	struct splitvm_snapshot *s;
@@ -392,7 +395,9 @@ static int read_tree(const void *fdt, const struct snap_source *src,
 	    vcpus > SNAP_MAX_VCPUS || prop_u64(fdt, 0, "memory-size", &mem) ||
 	    !mem || mem % SNAP_PAGE || mem > CONFIG_MAX_MEMORY ||
 	    prop_u32(fdt, 0, "irqchip-mode", &mode) || mode > IRQCHIP_KERNEL ||
-	    prop_u64(fdt, 0, "kvm-clock", &clock))
+	    prop_u64(fdt, 0, "kvm-clock", &clock) ||
+	    prop_u64(fdt, 0, "unclaimed-pio", &pio) ||
+	    prop_u64(fdt, 0, "unclaimed-mmio", &mmio))
 		return -EINVAL;
 	version = fdt_getprop(fdt, 0, "splitvm-version", &len);
 	if (!version || len < 1 || len > 31 || version[len - 1] ||
@@ -413,6 +418,8 @@ static int read_tree(const void *fdt, const struct snap_source *src,
 	s->mem_size = mem;
 	s->irqchip_mode = mode;
 	s->clock.clock = clock;
+	s->unclaimed_pio = pio;
+	s->unclaimed_mmio = mmio;
 	s->nr_pages = mem / SNAP_PAGE;
 	r = read_devices(fdt, s);
 	if (!r)

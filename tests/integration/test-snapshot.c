@@ -89,13 +89,13 @@ static uint64_t rounds_done(struct splitvm *vm)
 /* Lets vm run until it has done at least n rounds, then pauses it. */
 static uint64_t run_to(struct splitvm *vm, uint64_t n)
 {
-	struct timespec ms = {0, 1000000};
+	struct timespec tick = {0, 50000};
 	uint64_t done;
 
 	for (int i = 0; rounds_done(vm) < n; i++) {
-		ck_assert_msg(i < 60000, "the guest never reached round %lu",
+		ck_assert_msg(i < 1200000, "the guest never reached round %lu",
 			      (unsigned long)n);
-		nanosleep(&ms, NULL);
+		nanosleep(&tick, NULL);
 	}
 	ck_assert_int_eq(splitvm_pause(vm), 0);
 	done = rounds_done(vm);
@@ -191,6 +191,21 @@ START_TEST(snapshot_restored_in_a_new_vm)
 }
 END_TEST
 
+/* Resident memory of this process, in KiB (VmRSS). */
+static long rss_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kib = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kib;
+}
+
 static unsigned int open_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -204,9 +219,10 @@ static unsigned int open_fds(void)
 }
 
 /*
- * The loop a fuzzer runs: run a little (the guest dirties pages), pause,
- * restore, again and again. Every time the guest is back at the same
- * round; no descriptor is left behind; the run then ends as it should.
+ * The loop a fuzzer runs, 10,000 times: run a little (the guest dirties a
+ * few pages), pause, restore. Every time the guest is back at the same
+ * round; no descriptor and no memory is left behind (after a first
+ * thousand that settle the allocator); the run then ends as it should.
  */
 START_TEST(snapshot_reset_loop)
 {
@@ -215,6 +231,7 @@ START_TEST(snapshot_reset_loop)
 	struct splitvm_snapshot *snap;
 	struct splitvm *vm;
 	unsigned int fds;
+	long rss = 0;
 	uint64_t at;
 
 	reference(SPLITVM_IRQCHIP_SPLIT, want, sizeof(want));
@@ -223,13 +240,17 @@ START_TEST(snapshot_reset_loop)
 	at = run_to(vm, 2000);
 	ck_assert_int_eq(splitvm_snapshot_take(vm, &snap), 0);
 	fds = open_fds();
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 10000; i++) {
+		if (i == 1000)
+			rss = rss_kib();
 		ck_assert_int_eq(splitvm_resume(vm), 0);
-		run_to(vm, at + 300);
+		run_to(vm, at + 20);
 		ck_assert_int_eq(splitvm_snapshot_restore(vm, snap), 0);
 		ck_assert_uint_eq(rounds_done(vm), at);
 	}
 	ck_assert_uint_eq(open_fds(), fds);
+	ck_assert_msg(rss_kib() - rss < 1024, "RSS grew from %ld to %ld KiB",
+		      rss, rss_kib());
 	ck_assert_int_eq(splitvm_resume(vm), 0);
 	ck_assert_str_eq(finish(vm, &out), want);
 	splitvm_destroy(vm);
@@ -275,7 +296,138 @@ START_TEST(snapshot_refusals)
 }
 END_TEST
 
+/* Everything the API reports of a VM: a VM and its restored copy must
+ * report the same. */
+struct reported {
+	struct splitvm_ioapic_state ioapic;
+	struct splitvm_pic_state pic;
+	struct splitvm_pit_state pit;
+	struct splitvm_stats stats;
+	struct splitvm_irq_stats lines[24];
+	struct splitvm_regs regs[4];
+};
+
+static void report_of(struct splitvm *vm, unsigned int cpus,
+		      struct reported *r)
+{
+	memset(r, 0, sizeof(*r));
+	ck_assert_int_eq(splitvm_get_ioapic_state(vm, &r->ioapic), 0);
+	ck_assert_int_eq(splitvm_get_pic_state(vm, &r->pic), 0);
+	ck_assert_int_eq(splitvm_get_pit_state(vm, &r->pit), 0);
+	ck_assert_int_eq(splitvm_get_stats(vm, &r->stats), 0);
+	for (unsigned int i = 0; i < 24; i++)
+		ck_assert_int_eq(splitvm_irq_stats(vm, i, &r->lines[i]), 0);
+	for (unsigned int i = 0; i < cpus; i++)
+		ck_assert_int_eq(splitvm_get_regs(vm, i, &r->regs[i]), 0);
+}
+
+#define SAME(a, b, part)                                                       \
+	ck_assert_msg(!memcmp(&(a)->part, &(b)->part, sizeof((a)->part)),      \
+		      "%s: %s differs after the restore", guest, #part)
+
+static void assert_same(const char *guest, const struct reported *a,
+			const struct reported *b)
+{
+	SAME(a, b, ioapic);
+	SAME(a, b, pic);
+	SAME(a, b, pit);
+	SAME(a, b, stats);
+	SAME(a, b, lines);
+	SAME(a, b, regs);
+}
+
+static struct splitvm *chip_vm(const char *guest, unsigned int cpus,
+			       const char *cmdline)
+{
+	struct splitvm_config *cfg;
+	struct splitvm *vm;
+
+	ck_assert_int_eq(splitvm_config_new(&cfg), 0);
+	ck_assert_int_eq(splitvm_config_set_kernel(cfg, guest_path(guest)),
+			 0);
+	ck_assert_int_eq(splitvm_config_set_cmdline(cfg, cmdline), 0);
+	ck_assert_int_eq(splitvm_config_set_cpus(cfg, cpus), 0);
+	ck_assert_int_eq(splitvm_config_set_timeout(cfg, 60000), 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	splitvm_config_free(cfg);
+	return vm;
+}
+
+static void assert_same_end(const char *guest, struct splitvm *a,
+			    struct splitvm *b)
+{
+	struct splitvm_result ra, rb;
+
+	ck_assert_int_eq(splitvm_wait(a, -1, &ra), 0);
+	ck_assert_int_eq(splitvm_wait(b, -1, &rb), 0);
+	ck_assert_msg(ra.outcome == SPLITVM_OUTCOME_EXIT && !ra.exit_code,
+		      "%s: %s: %s", guest, splitvm_outcome_name(ra.outcome),
+		      ra.detail);
+	ck_assert_msg(rb.outcome == ra.outcome && rb.exit_code == ra.exit_code,
+		      "%s: the restored copy ended %s (%u), not %s (%u): %s",
+		      guest, splitvm_outcome_name(rb.outcome), rb.exit_code,
+		      splitvm_outcome_name(ra.outcome), ra.exit_code, rb.detail);
+}
+
+/*
+ * The interrupt guests, snapshotted in the middle of what they test: level
+ * lines with Remote IRR set and EOIs due, a PIC input in service, the PIT
+ * mid-count in mode 2, NMIs in flight, APs waiting for SIPI or coming up.
+ * At each of a few moments a copy restored into a new VM reports every
+ * chip state, counter and register the original does, and both then pass
+ * (the guests check what they see of the chips: a state a restore got
+ * wrong fails them).
+ */
+START_TEST(snapshot_at_hard_moments)
+{
+	static const struct {
+		const char *guest, *cmdline;
+		unsigned int cpus;
+	} guests[] = {
+		{"ioapic.elf", "", 2},
+		{"pic.elf", "datasheet=1", 1},
+		{"pit.elf", "datasheet=1", 1},
+		{"nmi.elf", "", 1},
+		{"smp.elf", "", 4},
+	};
+	static const long moments_us[] = {0, 3000, 40000, 150000};
+
+	for (size_t g = 0; g < sizeof(guests) / sizeof(guests[0]); g++)
+		for (size_t m = 0; m < sizeof(moments_us) / sizeof(*moments_us);
+		     m++) {
+			const char *guest = guests[g].guest;
+			struct timespec t = {0, moments_us[m] * 1000};
+			struct splitvm *a, *b;
+			struct splitvm_snapshot *snap;
+			struct reported ra, rb;
+
+			a = chip_vm(guest, guests[g].cpus, guests[g].cmdline);
+			b = chip_vm(guest, guests[g].cpus, guests[g].cmdline);
+			/* Moment 0: before the start, every AP waits for SIPI. */
+			if (moments_us[m]) {
+				ck_assert_int_eq(splitvm_start(a), 0);
+				nanosleep(&t, NULL);
+				ck_assert_int_eq(splitvm_pause(a), 0);
+			}
+			ck_assert_int_eq(splitvm_snapshot_take(a, &snap), 0);
+			ck_assert_int_eq(splitvm_snapshot_restore(b, snap), 0);
+			report_of(a, guests[g].cpus, &ra);
+			report_of(b, guests[g].cpus, &rb);
+			assert_same(guest, &ra, &rb);
+			ck_assert_int_eq(moments_us[m] ? splitvm_resume(a)
+						       : splitvm_start(a),
+					 0);
+			ck_assert_int_eq(splitvm_start(b), 0);
+			assert_same_end(guest, a, b);
+			splitvm_snapshot_free(snap);
+			splitvm_destroy(a);
+			splitvm_destroy(b);
+		}
+}
+END_TEST
+
 UNIT_KVM_SUITE("snapshot",
+	       snapshot_at_hard_moments,
 	       snapshot_restored_in_place,
 	       snapshot_restored_in_a_new_vm,
 	       snapshot_reset_loop,
