@@ -15,14 +15,19 @@
  * done, for the host to watch. With snap_at=R it says so and asks for a
  * snapshot through the snapshot port (0x8910) before round R: a VM
  * restored from that snapshot goes on from there without saying it
- * again. At the end it prints "snap: checksum 0x..." and exits with 0.
+ * again. With fill=M each round also mixes in one word of the M MiB at 32
+ * MiB (at most 64), which it never writes: data the host put there (zero
+ * otherwise), and that forks of its snapshot share. At the end it prints
+ * "snap: checksum 0x..." and exits with 0.
  */
 #include "guest.h"
 
 #define SNAPSHOT_PORT 0x8910
 
+#define FILL_BASE (32 * MiB)
+
 struct snap_args {
-	uint64_t rounds, pages, base, snap_at;
+	uint64_t rounds, pages, base, snap_at, fill;
 };
 
 static bool snap_args(struct snap_args *a)
@@ -34,9 +39,15 @@ static bool snap_args(struct snap_args *a)
 	a->base = 8 * MiB;
 	a->snap_at = UINT64_MAX;
 	cmdline_get_u64(cmdline, "snap_at", &a->snap_at);
+	a->fill = 0;
+	cmdline_get_u64(cmdline, "fill", &a->fill);
 	cmdline_get_u64(cmdline, "rounds", &a->rounds);
 	cmdline_get_u64(cmdline, "pages", &a->pages);
 	cmdline_get_u64(cmdline, "base", &a->base);
+	if (a->fill > 64 || (a->fill && a->base + a->pages * 4096 > FILL_BASE)) {
+		printf("snap: bad fill=%lu\n", a->fill);
+		return false;
+	}
 	if (!a->pages || a->pages > 1024 || a->base & 0xfff ||
 	    a->base < (uintptr_t)_kernel_end ||
 	    a->base + a->pages * 4096 > 0xffffffffull) {
@@ -61,7 +72,8 @@ int guest_main(const struct guest_boot *boot)
 {
 	struct snap_args a;
 	volatile uint64_t *done;
-	uint64_t sum = 0x736e6170ull;
+	const volatile uint64_t *fill;
+	uint64_t sum = 0x736e6170ull, fill_words;
 
 	if (!snap_args(&a))
 		return GUEST_EXIT_USAGE;
@@ -71,6 +83,8 @@ int guest_main(const struct guest_boot *boot)
 	outb(0xa1, 0xff);
 	done = (volatile uint64_t *)a.base;
 	*done = 0;
+	fill = (const volatile uint64_t *)FILL_BASE;
+	fill_words = a.fill * MiB / 8;
 	for (uint64_t r = 0; r < a.rounds; r++) {
 		uint64_t page = sum % a.pages;
 		uint64_t word = 1 + (sum >> 32) % 511;
@@ -81,7 +95,7 @@ int guest_main(const struct guest_boot *boot)
 			printf("snap: snapshot point at round %lu\n", r);
 			outl(SNAPSHOT_PORT, (uint32_t)r);
 		}
-		sum = mix(sum ^ *w ^ r);
+		sum = mix(sum ^ *w ^ r ^ (fill_words ? fill[sum % fill_words] : 0));
 		*w = sum;
 		*done = r + 1;
 	}

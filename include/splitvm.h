@@ -621,6 +621,22 @@ int splitvm_snapshot_restore(struct splitvm *vm,
 void splitvm_snapshot_free(struct splitvm_snapshot *snap);
 
 /**
+ * Forks a snapshot: creates a VM configured by cfg (as the snapshot's VM
+ * was) whose guest RAM maps the snapshot's RAM copy-on-write, and puts
+ * the rest of it back to the snapshot. Pages the new VM never writes stay
+ * shared with the snapshot and every other fork of it: N forks of a
+ * booted guest cost the pages each one writes. The first fork makes the
+ * snapshot's RAM image (a memfd, kept with the snapshot; forks from
+ * several threads at once are fine); the VM keeps the image mapped, so the
+ * snapshot may be freed before it. The VM is not started.
+ * Returns 0 and *ret, or -EINVAL (NULL arguments; another memory size
+ * than the snapshot's; another configuration: the log says how),
+ * -ENOMEM, or the errors of splitvm_create().
+ */
+int splitvm_fork(const struct splitvm_config *cfg,
+		 struct splitvm_snapshot *snap, struct splitvm **ret);
+
+/**
  * Snapshot files: a flattened device tree with the state (its layout is in
  * docs/snapshots.md), then the saved RAM pages. splitvm_snapshot_write()
  * writes snap to path (beside it first, then renamed in place);

@@ -62,6 +62,7 @@ SPLITVM_EXPORT int splitvm_config_new(struct splitvm_config **ret)
 	cfg->serial_out_fd = -1;
 	cfg->serial_in_fd = -1;
 	cfg->snapshot_fd = -1;
+	cfg->ram_fd = -1;
 	cfg->log.max_level = SPLITVM_LOG_WARNING;
 	cfg->kick_signal = SIGUSR1;
 	cfg->irqchip = SPLITVM_IRQCHIP_SPLIT;
@@ -485,6 +486,37 @@ SPLITVM_EXPORT int splitvm_snapshot_restore(struct splitvm *vm,
 SPLITVM_EXPORT void splitvm_snapshot_free(struct splitvm_snapshot *snap)
 {
 	snapshot_free(snap);
+}
+
+SPLITVM_EXPORT int splitvm_fork(const struct splitvm_config *cfg,
+				struct splitvm_snapshot *snap,
+				struct splitvm **ret)
+{
+	struct splitvm_config image = {0};
+	struct splitvm *vm;
+	int r;
+
+	/* A mapping past the image's end would fault (SIGBUS) on touch. */
+	if (!cfg || !snap || !ret || cfg->memory != snap->mem_size)
+		return -EINVAL;
+	r = snapshot_ram_image(snap);
+	if (r < 0)
+		return r;
+	/* The caller's configuration, with RAM from the image: a copy that
+	 * shares the caller's strings, read only by vm_create(). */
+	image = *cfg;
+	image.ram_fd = r;
+	image.ram_image = snap->id;
+	r = vm_create(&image, &vm);
+	if (r)
+		return r;
+	r = snapshot_restore(vm, snap);
+	if (r) {
+		vm_destroy(vm);
+		return r;
+	}
+	*ret = vm;
+	return 0;
 }
 
 SPLITVM_EXPORT int splitvm_snapshot_write(const struct splitvm_snapshot *snap,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "config.h" /* SPLITVM_VERSION */
 #include "snapshot.h"
@@ -275,6 +276,12 @@ static int restore_ram(struct splitvm *vm, const struct splitvm_snapshot *s)
 	if (vm->dirty_logging && vm->ram_base == s->id &&
 	    !atomic_load(&vm->ram_host_dirty))
 		return dirty_log(vm, s);
+	/* A fork of s: its RAM drops back to s's image, shared again. */
+	if (vm->ram_image == s->id) {
+		if (madvise(vm->mem.host, vm->mem.size, MADV_DONTNEED) < 0)
+			return -errno;
+		return ram_based_on(vm, s);
+	}
 	/* Every page: RAM is dropped (zero), then the saved pages copied. */
 	guest_mem_zero(&vm->mem, vm->mem.host, vm->mem.size);
 	for (uint64_t i = 0; i < s->nr_saved; i++)
@@ -446,6 +453,46 @@ void snapshot_point(struct splitvm *vm)
 	vm_resume(vm);
 }
 
+static int image_write(int fd, const struct splitvm_snapshot *s)
+{
+	if (ftruncate(fd, (off_t)s->mem_size) < 0)
+		return -errno;
+	for (uint64_t i = 0; i < s->nr_saved; i++) {
+		const uint8_t *page = s->data + SNAP_PAGE * i;
+		off_t at = (off_t)(SNAP_PAGE * s->pages[i]);
+
+		for (size_t done = 0; done < SNAP_PAGE;) {
+			ssize_t n = pwrite(fd, page + done, SNAP_PAGE - done,
+					   at + (off_t)done);
+
+			if (n < 0 && errno != EINTR)
+				return -errno;
+			done += n > 0 ? (size_t)n : 0;
+		}
+	}
+	return 0;
+}
+
+int snapshot_ram_image(struct splitvm_snapshot *s)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&s->image_lock);
+	if (s->image_fd < 0) {
+		int fd = memfd_create("splitvm-snapshot", MFD_CLOEXEC);
+
+		r = fd < 0 ? -errno : image_write(fd, s);
+		if (!r)
+			s->image_fd = fd;
+		else if (fd >= 0)
+			close(fd);
+	}
+	if (!r)
+		r = s->image_fd;
+	pthread_mutex_unlock(&s->image_lock);
+	return r;
+}
+
 struct splitvm_snapshot *snapshot_alloc(unsigned int vcpus,
 					unsigned int devices)
 {
@@ -454,6 +501,8 @@ struct splitvm_snapshot *snapshot_alloc(unsigned int vcpus,
 	if (!s)
 		return NULL;
 	s->id = atomic_fetch_add(&snapshot_ids, 1);
+	s->image_fd = -1;
+	pthread_mutex_init(&s->image_lock, NULL);
 	snprintf(s->version, sizeof(s->version), "%s", SPLITVM_VERSION);
 	s->nr_vcpus = vcpus;
 	s->nr_devices = devices;
@@ -482,5 +531,8 @@ void snapshot_free(struct splitvm_snapshot *s)
 	free(s->pages);
 	if (s->data)
 		munmap(s->data, s->data_size);
+	if (s->image_fd >= 0)
+		close(s->image_fd);
+	pthread_mutex_destroy(&s->image_lock);
 	free(s);
 }

@@ -41,6 +41,9 @@ struct splitvm_snapshot {
 	uint32_t *pages;
 	uint8_t *data;
 	size_t data_size;
+	/* RAM as a file, for forks (snapshot_ram_image()), or -1. */
+	pthread_mutex_t image_lock;
+	int image_fd;
 };
 
 
@@ -61,6 +64,14 @@ int snapshot_take(struct splitvm *vm, struct splitvm_snapshot **ret);
 int snapshot_restore(struct splitvm *vm, const struct splitvm_snapshot *s);
 
 void snapshot_free(struct splitvm_snapshot *s);
+
+/*
+ * The snapshot's RAM as a file for forks to map copy-on-write: a memfd
+ * with the saved pages at their places (the rest holes, read as zero),
+ * made by the first call and kept with s. Any thread. Returns the
+ * descriptor (s keeps it) or a negative errno.
+ */
+int snapshot_ram_image(struct splitvm_snapshot *s);
 
 /*
  * The guest's snapshot point, on the I/O thread: waits for the vCPUs that

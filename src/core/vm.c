@@ -240,12 +240,18 @@ static int kvm_set_memory(struct splitvm *vm, uint32_t slot, uint64_t gpa,
 	return 0;
 }
 
-/* Guest RAM: reserved lazily, so a VM costs only the pages it touches. */
-static int vm_map_ram(struct splitvm *vm, uint64_t size)
+/*
+ * Guest RAM: reserved lazily, so a VM costs only the pages it touches; or,
+ * for a fork, a private mapping of a snapshot's RAM image, whose pages the
+ * VMs share until one writes them.
+ */
+static int vm_map_ram(struct splitvm *vm, uint64_t size,
+		      const struct splitvm_config *cfg)
 {
 	uint8_t *host = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-			     0);
+			     MAP_PRIVATE | MAP_NORESERVE |
+				     (cfg->ram_fd < 0 ? MAP_ANONYMOUS : 0),
+			     cfg->ram_fd, 0);
 	int r;
 
 	if (host == MAP_FAILED) {
@@ -255,7 +261,9 @@ static int vm_map_ram(struct splitvm *vm, uint64_t size)
 		return r;
 	}
 	guest_mem_layout(&vm->mem, host, size);
-	vm->mem.discardable = true;
+	/* Dropped pages of an image come back as the image's, not zero. */
+	vm->mem.discardable = cfg->ram_fd < 0;
+	vm->ram_image = cfg->ram_fd < 0 ? 0 : cfg->ram_image;
 	r = kvm_set_memory(vm, 0, 0, vm->mem.low_size, host);
 	if (!r && size > vm->mem.low_size)
 		r = kvm_set_memory(vm, 1, GUEST_HIGH_RAM_START,
@@ -1228,7 +1236,7 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 		goto err;
 	kvm_set_max_vcpu_id(vm, cfg->cpus);
 	if ((r = vm_create_irqchip(vm, cfg)) || (r = kvm_get_cpuid(vm, &cfg->cpu)) ||
-	    (r = vm_map_ram(vm, cfg->memory)))
+	    (r = vm_map_ram(vm, cfg->memory, cfg)))
 		goto err;
 	/* First: the devices are created as the tables describe them. */
 	vm_describe_machine(vm, cfg);

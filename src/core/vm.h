@@ -134,6 +134,7 @@ struct splitvm {
 	 */
 	pthread_mutex_t timer_lock;
 	uint64_t ram_base;
+	uint64_t ram_image; /* RAM is that snapshot's image, copy-on-write */
 	bool dirty_logging;
 	atomic_bool ram_host_dirty;
 	uint32_t *msr_index; /* the MSRs a snapshot keeps, found once */

@@ -38,6 +38,10 @@ struct splitvm_config {
 	int serial_out_fd;
 	int serial_in_fd;
 	int snapshot_fd; /* where the guest's snapshot requests go, or -1 */
+	/* Guest RAM mapped copy-on-write from this file (a snapshot's RAM
+	 * image, splitvm_fork()), or -1: anonymous memory. */
+	int ram_fd;
+	uint64_t ram_image; /* the snapshot whose image ram_fd is */
 	splitvm_console_fn console_fn;
 	void *console_data;
 	struct logger log;
