@@ -54,8 +54,9 @@ def main():
         for fig in figs:
             res = doc["figures"].get(fig, {}).get("results", {})
             ok(set(res) == set(variants), "%s: every variant reported" % fig)
-            # The floor has no snapshots: a reset is splitvm's alone.
-            for v in ("splitvm",) if fig == "reset" else ("splitvm", "floor"):
+            # The floor has no snapshots: resets and forks are splitvm's.
+            for v in (("splitvm",) if fig in ("reset", "fork3k")
+                      else ("splitvm", "floor")):
                 s = res.get(v, {})
                 good = (isinstance(s.get("median"), (int, float)) and
                         s["median"] > 0 and s["n"] >= 1 and

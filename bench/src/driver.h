@@ -39,6 +39,12 @@ struct bench_target {
 	 */
 	int (*reset_loop)(const struct bench_vm_args *a,
 			  unsigned long iterations);
+	/*
+	 * Boots guests/snap.c to round 2500, snapshots it, then for seconds
+	 * forks VMs from the snapshot and runs each to its end, one at a
+	 * time; prints "vms_per_s X". NULL where there are no snapshots.
+	 */
+	int (*fork_tput)(const struct bench_vm_args *a, double seconds);
 	bool has_kernel_irqchip;
 };
 
@@ -53,6 +59,7 @@ struct bench_target {
  *                                             waits for stdin to close
  *   reset ... --iterations N                   "T ns" per restore of a
  *                                             snapshot (reset_loop)
+ *   fork ... --seconds S                       "vms_per_s X" (fork_tput)
  * and everywhere [--memory MIB] [--irqchip split|kernel].
  */
 int bench_main(int argc, char **argv, const struct bench_target *t);

@@ -53,7 +53,9 @@ static void on_console(void *userdata, const char *data, size_t len)
 		s->idle = 1;
 }
 
-static int sv_create(struct sv_vm *s, const struct bench_vm_args *a)
+/* The configuration of s's VM: the bench guest's, with the trigger. */
+static int sv_config(struct sv_vm *s, const struct bench_vm_args *a,
+		     struct splitvm_config **ret)
 {
 	static const struct splitvm_device_ops trigger = {
 		.write = trigger_write,
@@ -81,9 +83,22 @@ static int sv_create(struct sv_vm *s, const struct bench_vm_args *a)
 	if (!r)
 		r = splitvm_config_add_device(cfg, SPLITVM_SPACE_MMIO,
 					      TRIGGER_MMIO, 1, &trigger, s);
-	if (!r)
+	if (r)
+		splitvm_config_free(cfg);
+	else
+		*ret = cfg;
+	return r;
+}
+
+static int sv_create(struct sv_vm *s, const struct bench_vm_args *a)
+{
+	struct splitvm_config *cfg;
+	int r = sv_config(s, a, &cfg);
+
+	if (!r) {
 		r = splitvm_create(cfg, &s->vm);
-	splitvm_config_free(cfg);
+		splitvm_config_free(cfg);
+	}
 	if (r)
 		fprintf(stderr, "svbench: cannot create the VM: %s\n",
 			strerror(-r));
@@ -121,6 +136,9 @@ static int sv_start_idle(const struct bench_vm_args *a)
 	}
 	return -1;
 }
+
+/* Where the fork benchmark snapshots guests/snap.c: its "boot". */
+#define SV_FORK_ROUND 2500
 
 /* guests/snap.c's count of rounds done, at its base (8 MiB). */
 static uint64_t snap_rounds(struct splitvm *vm)
@@ -185,12 +203,65 @@ static int sv_reset_loop(const struct bench_vm_args *a,
 	return r ? 1 : 0;
 }
 
+/* Runs vm (started) to its end: 0 when the guest exited with 0. */
+static int sv_finish(struct splitvm *vm)
+{
+	struct splitvm_result res;
+	int r = splitvm_wait(vm, -1, &res);
+
+	return r ? r : res.outcome == SPLITVM_OUTCOME_EXIT && !res.exit_code
+			       ? 0
+			       : -EIO;
+}
+
+static int sv_fork_tput(const struct bench_vm_args *a, double seconds)
+{
+	struct sv_vm s = {0};
+	struct splitvm_config *cfg = NULL;
+	struct splitvm_snapshot *snap = NULL;
+	unsigned long done = 0;
+	uint64_t t0, end;
+	int r = sv_config(&s, a, &cfg);
+
+	if (!r)
+		r = splitvm_create(cfg, &s.vm);
+	if (!r)
+		r = splitvm_start(s.vm);
+	if (!r)
+		r = snap_run_to(s.vm, SV_FORK_ROUND);
+	if (!r)
+		r = splitvm_snapshot_take(s.vm, &snap);
+	splitvm_destroy(s.vm);
+	t0 = mono_ns();
+	end = t0 + (uint64_t)(seconds * 1e9);
+	while (!r && mono_ns() < end) {
+		struct splitvm *vm;
+
+		r = splitvm_fork(cfg, snap, &vm);
+		if (!r) {
+			r = splitvm_start(vm);
+			r = r ? r : sv_finish(vm);
+			splitvm_destroy(vm);
+		}
+		done += !r;
+	}
+	if (r)
+		fprintf(stderr, "svbench: fork: %s\n", strerror(-r));
+	else
+		printf("vms_per_s %.2f\n",
+		       (double)done * 1e9 / (double)(mono_ns() - t0));
+	splitvm_snapshot_free(snap);
+	splitvm_config_free(cfg);
+	return r ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct bench_target sv_target = {
 		.run_vm = sv_run,
 		.start_idle = sv_start_idle,
 		.reset_loop = sv_reset_loop,
+		.fork_tput = sv_fork_tput,
 		.has_kernel_irqchip = true,
 	};
 
