@@ -230,6 +230,9 @@ int bench_main(int argc, char **argv, const struct bench_target *t)
 		return mode_tput(t, &o);
 	if (!strcmp(o.mode, "mem"))
 		return mode_mem(t, &o);
+	if (!strcmp(o.mode, "save"))
+		return t->save_loop ? t->save_loop(&o.vm, o.iterations)
+				    : usage("no snapshots here");
 	if (!strcmp(o.mode, "fork"))
 		return t->fork_tput ? t->fork_tput(&o.vm, o.seconds)
 				    : usage("no snapshots here");

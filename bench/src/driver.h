@@ -45,6 +45,12 @@ struct bench_target {
 	 * time; prints "vms_per_s X". NULL where there are no snapshots.
 	 */
 	int (*fork_tput)(const struct bench_vm_args *a, double seconds);
+	/*
+	 * Boots the guest, pauses it after a while, and saves its snapshot
+	 * to a temporary file iterations times, printing "T ns" of each.
+	 */
+	int (*save_loop)(const struct bench_vm_args *a,
+			 unsigned long iterations);
 	bool has_kernel_irqchip;
 };
 
@@ -60,6 +66,7 @@ struct bench_target {
  *   reset ... --iterations N                   "T ns" per restore of a
  *                                             snapshot (reset_loop)
  *   fork ... --seconds S                       "vms_per_s X" (fork_tput)
+ *   save ... --iterations N                    "T ns" per snapshot file
  * and everywhere [--memory MIB] [--irqchip split|kernel].
  */
 int bench_main(int argc, char **argv, const struct bench_target *t);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <splitvm.h>
 
@@ -255,6 +256,38 @@ static int sv_fork_tput(const struct bench_vm_args *a, double seconds)
 	return r ? 1 : 0;
 }
 
+static int sv_save_loop(const struct bench_vm_args *a,
+			unsigned long iterations)
+{
+	char path[] = "/tmp/svbench-snapshot-XXXXXX";
+	struct timespec wait = {0, 300000000}; /* well into its rounds */
+	struct sv_vm s = {0};
+	int fd = mkstemp(path);
+	int r = fd < 0 ? -errno : sv_create(&s, a);
+
+	if (fd >= 0)
+		close(fd);
+	if (!r)
+		r = splitvm_start(s.vm);
+	if (!r) {
+		nanosleep(&wait, NULL);
+		r = splitvm_pause(s.vm);
+	}
+	for (unsigned long i = 0; i < iterations && !r; i++) {
+		uint64_t t0 = mono_ns();
+
+		r = splitvm_snapshot_save(s.vm, path);
+		if (!r)
+			printf("T %llu\n", (unsigned long long)(mono_ns() - t0));
+	}
+	if (r)
+		fprintf(stderr, "svbench: save: %s\n", strerror(-r));
+	if (fd >= 0)
+		unlink(path);
+	splitvm_destroy(s.vm);
+	return r ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct bench_target sv_target = {
@@ -262,6 +295,7 @@ int main(int argc, char **argv)
 		.start_idle = sv_start_idle,
 		.reset_loop = sv_reset_loop,
 		.fork_tput = sv_fork_tput,
+		.save_loop = sv_save_loop,
 		.has_kernel_irqchip = true,
 	};
 
