@@ -55,7 +55,8 @@ def main():
             res = doc["figures"].get(fig, {}).get("results", {})
             ok(set(res) == set(variants), "%s: every variant reported" % fig)
             # The floor has no snapshots: resets and forks are splitvm's.
-            for v in (("splitvm",) if fig in ("reset", "fork3k")
+            for v in (("splitvm",) if fig in ("reset", "fork3k", "save",
+                                              "restore")
                       else ("splitvm", "floor")):
                 s = res.get(v, {})
                 good = (isinstance(s.get("median"), (int, float)) and
