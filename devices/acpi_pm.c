@@ -395,29 +395,6 @@ static void acpi_pm_destroy(void *dev)
 #define STS_SET_BY_HW                                                          \
 	(ACPI_PM1_TMR | ACPI_PM1_PWRBTN | ACPI_PM1_RTC | ACPI_PM1_WAK_STS)
 
-struct snap_out {
-	uint8_t *p;
-};
-
-struct snap_in {
-	const uint8_t *p;
-};
-
-static void put_le(struct snap_out *o, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		*o->p++ = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(struct snap_in *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < bytes; i++)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
-
 static uint8_t snap_s3(const struct acpi_pm *pm)
 {
 	return s3_supported(pm) ? pm->cfg.s3_slp_typ : SNAP_NO_S3;
@@ -454,18 +431,18 @@ static int acpi_pm_save(void *dev, void *buf, size_t cap, uint64_t t)
 		return -ENOSPC;
 	pthread_mutex_lock(&pm->lock);
 	snap_time(pm, t, &ticks, &base);
-	put_le(&o, SNAP_MAGIC, 4);
-	put_le(&o, SNAP_VERSION, 2);
-	put_le(&o, pm->cfg.s5_slp_typ, 1);
-	put_le(&o, snap_s3(pm), 1);
-	put_le(&o, pm->sts | (tmr_sts_due(pm, t) ? ACPI_PM1_TMR : 0), 2);
-	put_le(&o, pm->en, 2);
-	put_le(&o, pm->cnt, 2);
-	put_le(&o, pm->sleeping, 1);
-	put_le(&o, pm->rtc_alarm, 1);
-	put_le(&o, pm->sci, 1);
-	put_le(&o, ticks, 4);
-	put_le(&o, (uint64_t)base, 8);
+	snap_put(&o, SNAP_MAGIC, 4);
+	snap_put(&o, SNAP_VERSION, 2);
+	snap_put(&o, pm->cfg.s5_slp_typ, 1);
+	snap_put(&o, snap_s3(pm), 1);
+	snap_put(&o, pm->sts | (tmr_sts_due(pm, t) ? ACPI_PM1_TMR : 0), 2);
+	snap_put(&o, pm->en, 2);
+	snap_put(&o, pm->cnt, 2);
+	snap_put(&o, pm->sleeping, 1);
+	snap_put(&o, pm->rtc_alarm, 1);
+	snap_put(&o, pm->sci, 1);
+	snap_put(&o, ticks, 4);
+	snap_put(&o, (uint64_t)base, 8);
 	pthread_mutex_unlock(&pm->lock);
 	return SNAP_SIZE;
 }
@@ -489,19 +466,19 @@ static int acpi_pm_parse(const struct acpi_pm *pm, const void *buf, size_t len,
 {
 	struct snap_in in = { buf };
 
-	if (!buf || len != SNAP_SIZE || get_le(&in, 4) != SNAP_MAGIC ||
-	    get_le(&in, 2) != SNAP_VERSION ||
-	    get_le(&in, 1) != pm->cfg.s5_slp_typ ||
-	    get_le(&in, 1) != snap_s3(pm))
+	if (!buf || len != SNAP_SIZE || snap_get(&in, 4) != SNAP_MAGIC ||
+	    snap_get(&in, 2) != SNAP_VERSION ||
+	    snap_get(&in, 1) != pm->cfg.s5_slp_typ ||
+	    snap_get(&in, 1) != snap_s3(pm))
 		return -EINVAL;
-	s->sts = (uint16_t)get_le(&in, 2);
-	s->en = (uint16_t)get_le(&in, 2);
-	s->cnt = (uint16_t)get_le(&in, 2);
-	s->sleeping = (uint8_t)get_le(&in, 1);
-	s->rtc_alarm = (uint8_t)get_le(&in, 1);
-	s->sci = (uint8_t)get_le(&in, 1);
-	s->ticks = (uint32_t)get_le(&in, 4);
-	s->base = (int64_t)get_le(&in, 8);
+	s->sts = (uint16_t)snap_get(&in, 2);
+	s->en = (uint16_t)snap_get(&in, 2);
+	s->cnt = (uint16_t)snap_get(&in, 2);
+	s->sleeping = (uint8_t)snap_get(&in, 1);
+	s->rtc_alarm = (uint8_t)snap_get(&in, 1);
+	s->sci = (uint8_t)snap_get(&in, 1);
+	s->ticks = (uint32_t)snap_get(&in, 4);
+	s->base = (int64_t)snap_get(&in, 8);
 	if ((s->sts & ~STS_SET_BY_HW) || (s->en & ~EN_MASK) ||
 	    (s->cnt & ~CNT_STORED) || s->sleeping > 1 || s->rtc_alarm > 1 ||
 	    (s->sleeping && !s3_supported(pm)) || s->ticks > TMR_MASK ||

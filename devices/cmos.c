@@ -736,29 +736,6 @@ static void cmos_destroy(void *dev)
  */
 #define SNAP_SECS_LIMIT 1000000000000ll
 
-struct snap_out {
-	uint8_t *p;
-};
-
-struct snap_in {
-	const uint8_t *p;
-};
-
-static void put_le(struct snap_out *o, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		*o->p++ = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(struct snap_in *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < bytes; i++)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
-
 static int cmos_save(void *dev, void *buf, size_t cap, uint64_t t)
 {
 	struct cmos *c = dev;
@@ -767,17 +744,17 @@ static int cmos_save(void *dev, void *buf, size_t cap, uint64_t t)
 	if (cap < SNAP_SIZE)
 		return -ENOSPC;
 	pthread_mutex_lock(&c->lock);
-	put_le(&o, SNAP_MAGIC, 4);
-	put_le(&o, SNAP_VERSION, 2);
-	put_le(&o, CMOS_SIZE, 2);
+	snap_put(&o, SNAP_MAGIC, 4);
+	snap_put(&o, SNAP_VERSION, 2);
+	snap_put(&o, CMOS_SIZE, 2);
 	for (unsigned int i = 0; i < CMOS_SIZE; i++)
-		put_le(&o, c->ram[i], 1);
-	put_le(&o, c->index, 1);
-	put_le(&o, c->nmi_masked, 1);
-	put_le(&o, c->flags | flags_due(c, t), 1);
-	put_le(&o, (c->irq ? SNAP_IRQ : 0) | (c->alarm ? SNAP_ALARM : 0), 1);
-	put_le(&o, (uint64_t)clock_secs(c, t), 8);
-	put_le(&o, phase(c, t) % NS_PER_SEC, 4);
+		snap_put(&o, c->ram[i], 1);
+	snap_put(&o, c->index, 1);
+	snap_put(&o, c->nmi_masked, 1);
+	snap_put(&o, c->flags | flags_due(c, t), 1);
+	snap_put(&o, (c->irq ? SNAP_IRQ : 0) | (c->alarm ? SNAP_ALARM : 0), 1);
+	snap_put(&o, (uint64_t)clock_secs(c, t), 8);
+	snap_put(&o, phase(c, t) % NS_PER_SEC, 4);
 	pthread_mutex_unlock(&c->lock);
 	return SNAP_SIZE;
 }
@@ -821,17 +798,17 @@ static int cmos_parse(const void *buf, size_t len, struct cmos_snap *s)
 {
 	struct snap_in in = { buf };
 
-	if (!buf || len != SNAP_SIZE || get_le(&in, 4) != SNAP_MAGIC ||
-	    get_le(&in, 2) != SNAP_VERSION || get_le(&in, 2) != CMOS_SIZE)
+	if (!buf || len != SNAP_SIZE || snap_get(&in, 4) != SNAP_MAGIC ||
+	    snap_get(&in, 2) != SNAP_VERSION || snap_get(&in, 2) != CMOS_SIZE)
 		return -EINVAL;
 	for (unsigned int i = 0; i < CMOS_SIZE; i++)
-		s->ram[i] = (uint8_t)get_le(&in, 1);
-	s->index = (uint8_t)get_le(&in, 1);
-	s->nmi_masked = (uint8_t)get_le(&in, 1);
-	s->flags = (uint8_t)get_le(&in, 1);
-	s->lines = (uint8_t)get_le(&in, 1);
-	s->secs = (int64_t)get_le(&in, 8);
-	s->frac_ns = (uint32_t)get_le(&in, 4);
+		s->ram[i] = (uint8_t)snap_get(&in, 1);
+	s->index = (uint8_t)snap_get(&in, 1);
+	s->nmi_masked = (uint8_t)snap_get(&in, 1);
+	s->flags = (uint8_t)snap_get(&in, 1);
+	s->lines = (uint8_t)snap_get(&in, 1);
+	s->secs = (int64_t)snap_get(&in, 8);
+	s->frac_ns = (uint32_t)snap_get(&in, 4);
 	if (!snap_regs_valid(s->ram) || !snap_lines_valid(s) ||
 	    s->index > INDEX_MASK || s->nmi_masked > 1 ||
 	    s->frac_ns >= NS_PER_SEC || s->secs < -SNAP_SECS_LIMIT ||

@@ -189,21 +189,6 @@ enum {
 
 static const uint8_t snap_head[8] = {'E', 'D', 'U', ' ', SNAP_VERSION};
 
-static void put_le(uint8_t *p, uint64_t v, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned int n)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static int edu_save(void *dev, void *buf, size_t cap, uint64_t now)
 {
 	struct edu *e = dev;

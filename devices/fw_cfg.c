@@ -77,12 +77,6 @@ static int fw_cfg_insert_copy(struct fw_cfg *f, uint16_t key,
 	return fw_cfg_insert(f, key, copy, (uint32_t)len);
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void put_be(uint8_t *p, uint64_t v, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -286,15 +280,6 @@ enum {
 #define SNAP_VERSION 1
 
 static const uint8_t snap_head[8] = {'F', 'W', 'C', 'F', SNAP_VERSION};
-
-static uint64_t get_le(const uint8_t *p, unsigned int n)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 /* FNV-1a, 64 bits: to tell items apart, not to resist forgery. */
 static uint64_t fw_cfg_hash(const struct fw_cfg_item *it)

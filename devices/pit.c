@@ -879,29 +879,6 @@ static void pit_destroy(void *dev)
  */
 #define SNAP_TICK_LIMIT (1ll << 56)
 
-struct snap_out {
-	uint8_t *p;
-};
-
-struct snap_in {
-	const uint8_t *p;
-};
-
-static void put_le(struct snap_out *o, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		*o->p++ = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(struct snap_in *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < bytes; i++)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
-
 static uint8_t ch_snap_flags(const struct pit_channel *c)
 {
 	return (uint8_t)((c->gate ? SNAP_GATE : 0) |
@@ -947,20 +924,20 @@ static void ch_save(const struct pit_channel *c, struct snap_out *o,
 	int64_t base, off;
 
 	ch_snap_time(c, now, &base, &off);
-	put_le(o, c->cw, 1);
-	put_le(o, c->state, 1);
-	put_le(o, ch_snap_flags(c), 1);
-	put_le(o, c->write_lsb, 1);
-	put_le(o, c->latch, 1);
-	put_le(o, c->status, 1);
-	put_le(o, c->latched, 2);
-	put_le(o, c->hold, 2);
-	put_le(o, c->cr, 4);
-	put_le(o, c->count, 4);
-	put_le(o, c->gen, 4);
-	put_le(o, (uint64_t)base, 8);
-	put_le(o, (uint64_t)off, 8);
-	put_le(o, c->reload_at, 8);
+	snap_put(o, c->cw, 1);
+	snap_put(o, c->state, 1);
+	snap_put(o, ch_snap_flags(c), 1);
+	snap_put(o, c->write_lsb, 1);
+	snap_put(o, c->latch, 1);
+	snap_put(o, c->status, 1);
+	snap_put(o, c->latched, 2);
+	snap_put(o, c->hold, 2);
+	snap_put(o, c->cr, 4);
+	snap_put(o, c->count, 4);
+	snap_put(o, c->gen, 4);
+	snap_put(o, (uint64_t)base, 8);
+	snap_put(o, (uint64_t)off, 8);
+	snap_put(o, c->reload_at, 8);
 }
 
 static int pit_save(void *dev, void *buf, size_t cap, uint64_t now)
@@ -971,17 +948,17 @@ static int pit_save(void *dev, void *buf, size_t cap, uint64_t now)
 	if (cap < SNAP_SIZE)
 		return -ENOSPC;
 	pthread_mutex_lock(&p->lock);
-	put_le(&o, SNAP_MAGIC, 4);
-	put_le(&o, SNAP_VERSION, 2);
-	put_le(&o, 3, 2);
+	snap_put(&o, SNAP_MAGIC, 4);
+	snap_put(&o, SNAP_VERSION, 2);
+	snap_put(&o, 3, 2);
 	for (unsigned int i = 0; i < 3; i++)
 		ch_save(&p->ch[i], &o, now);
-	put_le(&o, p->speaker, 1);
-	put_le(&o, p->irq_gen, 4);
-	put_le(&o, p->irq_edge, 8);
-	put_le(&o, p->stats.irqs, 8);
-	put_le(&o, p->stats.lost_ticks, 8);
-	put_le(&o, p->stats.clamped, 8);
+	snap_put(&o, p->speaker, 1);
+	snap_put(&o, p->irq_gen, 4);
+	snap_put(&o, p->irq_edge, 8);
+	snap_put(&o, p->stats.irqs, 8);
+	snap_put(&o, p->stats.lost_ticks, 8);
+	snap_put(&o, p->stats.clamped, 8);
 	pthread_mutex_unlock(&p->lock);
 	return SNAP_SIZE;
 }
@@ -998,21 +975,21 @@ static void ch_parse(struct snap_in *in, struct ch_snap *s)
 	struct pit_channel *c = &s->c;
 
 	*s = (struct ch_snap){ 0 };
-	s->cw = (uint8_t)get_le(in, 1);
+	s->cw = (uint8_t)snap_get(in, 1);
 	ch_set_cw(c, s->cw);
-	s->state = (uint8_t)get_le(in, 1);
-	s->flags = (uint8_t)get_le(in, 1);
-	c->write_lsb = (uint8_t)get_le(in, 1);
-	c->latch = (uint8_t)get_le(in, 1);
-	c->status = (uint8_t)get_le(in, 1);
-	c->latched = (uint16_t)get_le(in, 2);
-	c->hold = (uint16_t)get_le(in, 2);
-	c->cr = (uint32_t)get_le(in, 4);
-	c->count = (uint32_t)get_le(in, 4);
-	c->gen = (uint32_t)get_le(in, 4);
-	s->base = (int64_t)get_le(in, 8);
-	c->tick_off = (int64_t)get_le(in, 8);
-	c->reload_at = get_le(in, 8);
+	s->state = (uint8_t)snap_get(in, 1);
+	s->flags = (uint8_t)snap_get(in, 1);
+	c->write_lsb = (uint8_t)snap_get(in, 1);
+	c->latch = (uint8_t)snap_get(in, 1);
+	c->status = (uint8_t)snap_get(in, 1);
+	c->latched = (uint16_t)snap_get(in, 2);
+	c->hold = (uint16_t)snap_get(in, 2);
+	c->cr = (uint32_t)snap_get(in, 4);
+	c->count = (uint32_t)snap_get(in, 4);
+	c->gen = (uint32_t)snap_get(in, 4);
+	s->base = (int64_t)snap_get(in, 8);
+	c->tick_off = (int64_t)snap_get(in, 8);
+	c->reload_at = snap_get(in, 8);
 	c->gate = s->flags & SNAP_GATE;
 	c->write_msb = s->flags & SNAP_WRITE_MSB;
 	c->read_msb = s->flags & SNAP_READ_MSB;
@@ -1139,17 +1116,17 @@ static int pit_parse(const void *buf, size_t len, struct pit_snap *s)
 {
 	struct snap_in in = { buf };
 
-	if (!buf || len != SNAP_SIZE || get_le(&in, 4) != SNAP_MAGIC ||
-	    get_le(&in, 2) != SNAP_VERSION || get_le(&in, 2) != 3)
+	if (!buf || len != SNAP_SIZE || snap_get(&in, 4) != SNAP_MAGIC ||
+	    snap_get(&in, 2) != SNAP_VERSION || snap_get(&in, 2) != 3)
 		return -EINVAL;
 	for (unsigned int i = 0; i < 3; i++)
 		ch_parse(&in, &s->ch[i]);
-	s->speaker = (uint8_t)get_le(&in, 1);
-	s->irq_gen = (uint32_t)get_le(&in, 4);
-	s->irq_edge = get_le(&in, 8);
-	s->stats.irqs = get_le(&in, 8);
-	s->stats.lost_ticks = get_le(&in, 8);
-	s->stats.clamped = get_le(&in, 8);
+	s->speaker = (uint8_t)snap_get(&in, 1);
+	s->irq_gen = (uint32_t)snap_get(&in, 4);
+	s->irq_edge = snap_get(&in, 8);
+	s->stats.irqs = snap_get(&in, 8);
+	s->stats.lost_ticks = snap_get(&in, 8);
+	s->stats.clamped = snap_get(&in, 8);
 	for (unsigned int i = 0; i < 3; i++)
 		if (!ch_snap_valid(&s->ch[i], i))
 			return -EINVAL;

@@ -345,21 +345,6 @@ enum {
 
 static const uint8_t snap_head[8] = {'T', 'D', 'E', 'V', SNAP_VERSION};
 
-static void put_le(uint8_t *p, uint64_t v, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned int n)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static bool page_is_zero(const uint8_t *page)
 {
 	for (unsigned int i = 0; i < SNAP_PAGE; i++)

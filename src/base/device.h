@@ -57,6 +57,47 @@ struct device_ops {
 	int (*load)(void *dev, const void *buf, size_t len, uint64_t now);
 };
 
+/*
+ * The little-endian fields of the devices' snapshot records: n bytes of v
+ * at p, or read from p; and the same moving along a record.
+ */
+static inline void put_le(uint8_t *p, uint64_t v, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t get_le(const uint8_t *p, unsigned int n)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+struct snap_out {
+	uint8_t *p;
+};
+
+struct snap_in {
+	const uint8_t *p;
+};
+
+static inline void snap_put(struct snap_out *o, uint64_t v, unsigned int n)
+{
+	put_le(o->p, v, n);
+	o->p += n;
+}
+
+static inline uint64_t snap_get(struct snap_in *in, unsigned int n)
+{
+	uint64_t v = get_le(in->p, n);
+
+	in->p += n;
+	return v;
+}
+
 /* All ones of an access's width: what an unclaimed read returns. */
 static inline uint64_t io_all_ones(unsigned int len)
 {

@@ -920,19 +920,7 @@ START_TEST(acpi_pm_snapshot_fuzz)
 		uint64_t x = xorshift64(&seed);
 
 		memcpy(b, valid, sizeof(b));
-		if (x % 3 == 0) {
-			for (unsigned int n = 1 + (x >> 8) % 3; n; n--) {
-				uint64_t y = xorshift64(&seed);
-
-				b[y % SNAP_SIZE] ^=
-					(uint8_t)(1u << (y >> 32) % 8);
-			}
-		} else if (x % 3 == 1) {
-			b[8 + (x >> 8) % (SNAP_SIZE - 8)] = (uint8_t)(x >> 32);
-		} else {
-			for (size_t k = 8; k < SNAP_SIZE; k++)
-				b[k] = (uint8_t)xorshift64(&seed);
-		}
+		rng_mutate(b, SNAP_SIZE, 8, x, &seed);
 		if (snap_load(&r2, b, sizeof(b)) != 0) {
 			assert_refused(&r2, b, sizeof(b), "mutated");
 			continue;
