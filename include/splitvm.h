@@ -651,6 +651,9 @@ int splitvm_fork(const struct splitvm_config *cfg,
  */
 int splitvm_snapshot_write(const struct splitvm_snapshot *snap,
 			   const char *path);
+/** The same to fd, a regular file open for writing: from offset 0, the
+ *  file then cut to the snapshot's size. */
+int splitvm_snapshot_write_fd(const struct splitvm_snapshot *snap, int fd);
 
 /**
  * The guest's own snapshot point: a write to port 0x8910 (1, 2 or 4

@@ -525,6 +525,12 @@ SPLITVM_EXPORT int splitvm_snapshot_write(const struct splitvm_snapshot *snap,
 	return snap && path ? snapshot_write(snap, path) : -EINVAL;
 }
 
+SPLITVM_EXPORT int splitvm_snapshot_write_fd(const struct splitvm_snapshot *snap,
+					     int fd)
+{
+	return snap && fd >= 0 ? snapshot_write_fd(snap, fd) : -EINVAL;
+}
+
 SPLITVM_EXPORT int splitvm_snapshot_save(struct splitvm *vm, const char *path)
 {
 	struct splitvm_snapshot *snap;

@@ -321,6 +321,7 @@ static void json_write_string(FILE *out, const char *s, size_t len)
 /* ---- Commands ------------------------------------------------------------ */
 
 struct cmd_ctx {
+	const struct control *ctl;
 	struct splitvm *vm;
 	const struct json_object *obj;
 	FILE *out;
@@ -485,6 +486,41 @@ static int cmd_reset(struct cmd_ctx *c)
 	return cmd_done(c, splitvm_reset(c->vm));
 }
 
+/*
+ * snapshot: the VM's snapshot to --snapshot-file (the only file the
+ * confined monitor can write), paused for it if it runs and then resumed.
+ * A "path" other than that file's is refused.
+ */
+static int cmd_snapshot(struct cmd_ctx *c)
+{
+	const struct json_value *path = json_get(c->obj, "path");
+	struct splitvm_snapshot *snap;
+	bool paused;
+	int r;
+
+	if (c->ctl->snapshot_fd < 0 || !c->ctl->snapshot_path)
+		return cmd_error(c, "ENODEV", "splitvm runs without "
+					      "--snapshot-file");
+	if (path && (path->type != JSON_STRING ||
+		     !json_key_is(path->text, path->len,
+				  c->ctl->snapshot_path)))
+		return cmd_error(c, "EPERM", "path must be --snapshot-file's: "
+					     "no other file can be opened now");
+	r = splitvm_pause(c->vm);
+	paused = r == 0;
+	if (r == -EALREADY)
+		r = 0; /* paused by the client: stays paused */
+	if (!r)
+		r = splitvm_snapshot_take(c->vm, &snap);
+	if (!r) {
+		r = splitvm_snapshot_write_fd(snap, c->ctl->snapshot_fd);
+		splitvm_snapshot_free(snap);
+	}
+	if (paused)
+		splitvm_resume(c->vm);
+	return cmd_done(c, r);
+}
+
 static int cmd_quit(struct cmd_ctx *c)
 {
 	return cmd_done(c, c->vm ? splitvm_stop(c->vm) : 0);
@@ -590,6 +626,7 @@ static const struct {
 	{ "reset", cmd_reset, { NULL } },
 	{ "stats", cmd_stats, { NULL } },
 	{ "state", cmd_state, { NULL } },
+	{ "snapshot", cmd_snapshot, { "path" } },
 	{ "quit", cmd_quit, { NULL } },
 };
 
@@ -611,11 +648,11 @@ static int cmd_unknown_key(size_t i, const struct json_object *obj)
 	return -1;
 }
 
-bool control_command(struct splitvm *vm, const char *line, size_t len,
-		     FILE *out)
+bool control_command(const struct control *ctl, struct splitvm *vm,
+		     const char *line, size_t len, FILE *out)
 {
 	struct json_object obj;
-	struct cmd_ctx c = { vm, &obj, out, "?" };
+	struct cmd_ctx c = { ctl, vm, &obj, out, "?" };
 	struct json_parser jp;
 	const struct json_value *name;
 	int unknown;
@@ -880,7 +917,7 @@ static bool client_command(struct server *s, struct client *cl,
 		return false;
 	}
 	pthread_mutex_lock(&s->c->lock);
-	if (!control_command(s->quit ? NULL : s->c->vm, line, len, f))
+	if (!control_command(s->c, s->quit ? NULL : s->c->vm, line, len, f))
 		s->quit = true;
 	pthread_mutex_unlock(&s->c->lock);
 	ok = !ferror(f);
@@ -1245,7 +1282,8 @@ int control_open(struct control *c, const char *spec)
 			       .in_fd = -1,
 			       .out_fd = -1,
 			       .janitor = -1,
-			       .janitor_done = -1 };
+			       .janitor_done = -1,
+			       .snapshot_fd = -1 };
 	pthread_mutex_init(&c->lock, NULL);
 	if (pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;

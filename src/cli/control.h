@@ -26,6 +26,10 @@ struct control {
 	pthread_t thread;
 	bool started;
 	enum splitvm_sandbox sandbox;
+	/* {"cmd":"snapshot"} writes here: --snapshot-file, opened before the
+	 * run (the sandbox opens nothing after), or -1 and NULL. */
+	int snapshot_fd;
+	const char *snapshot_path;
 	/* Held while a command runs, and by the CLI around destroying. */
 	pthread_mutex_t lock;
 	struct splitvm *vm; /* NULL once the VM is going away */
@@ -57,12 +61,12 @@ int control_start(struct control *c, struct splitvm *vm,
 void control_close(struct control *c);
 
 /*
- * Runs one command line (len bytes, without its newline) and writes the
- * one-line answer to out. vm NULL answers "the VM has ended". Exposed
- * for the CLI's tests. Returns false for "quit".
+ * Runs one command line (len bytes, without its newline) of control c
+ * and writes the one-line answer to out. vm NULL answers "the VM has
+ * ended". Exposed for the CLI's tests. Returns false for "quit".
  */
-bool control_command(struct splitvm *vm, const char *line, size_t len,
-		     FILE *out);
+bool control_command(const struct control *c, struct splitvm *vm,
+		     const char *line, size_t len, FILE *out);
 
 /* Writes the stats object (no newline): {"exits_io":..., ...}. */
 void control_write_stats(struct splitvm *vm, FILE *out);

@@ -81,14 +81,16 @@ static const char usage_text[] =
 	"                        socket made at PATH (or stdin if PATH is -,\n"
 	"                        answers on stdout; the serial console then\n"
 	"                        defaults to none): irq, pulse, msi, nmi, init,\n"
-	"                        sipi, pause, resume, reset, stats, state, quit\n"
+	"                        sipi, pause, resume, reset, stats, state,\n"
+	"                        snapshot, quit\n"
 	"  --result-json FILE    write the outcome, exit status, duration and\n"
 	"                        statistics to FILE as one JSON object\n"
 	"  --restore FILE        start from the snapshot in FILE (written by\n"
 	"                        --snapshot-file or splitvm_snapshot_save() of\n"
 	"                        a VM with the same options) instead of the\n"
 	"                        kernel's entry\n"
-	"  --snapshot-file FILE  when the guest writes port 0x8910, write its\n"
+	"  --snapshot-file FILE  when the guest writes port 0x8910 (or a\n"
+	"                        --control client sends snapshot), write its\n"
 	"                        snapshot to FILE there and go on\n"
 	"  --no-sandbox          run without the seccomp allowlists (on by\n"
 	"                        default: a refused system call ends splitvm\n"
@@ -179,6 +181,7 @@ struct cli {
 	bool result_json; /* result holds --result-json's file */
 	const char *restore;
 	int snapshot_fd; /* --snapshot-file, or -1 */
+	const char *snapshot_path;
 	struct result_file result;
 	const char *kernel;
 	bool qemu;	     /* run for the QEMU front end */
@@ -331,6 +334,7 @@ static int cli_snapshot_file(struct cli *cli, const char *path)
 	if (cli->snapshot_fd >= 0)
 		close(cli->snapshot_fd);
 	cli->snapshot_fd = fd;
+	cli->snapshot_path = path;
 	return splitvm_config_set_snapshot_fd(cli->cfg, fd) ? EXIT_MONITOR_ERROR
 							   : 0;
 }
@@ -756,7 +760,7 @@ static int cli_boot(struct cli *cli)
 {
 	struct splitvm *vm;
 	struct splitvm_result res;
-	struct control ctl = {.listen_fd = -1};
+	struct control ctl = {.listen_fd = -1, .snapshot_fd = -1};
 	sigset_t stops;
 	int sfd, r, status;
 
@@ -780,6 +784,8 @@ static int cli_boot(struct cli *cli)
 			 cli->control, strerror(-r));
 		goto err_sfd;
 	}
+	ctl.snapshot_fd = cli->snapshot_fd;
+	ctl.snapshot_path = cli->snapshot_path;
 	r = splitvm_create(cli->cfg, &vm);
 	if (!r && cli->restore && (r = cli_restore(cli, vm)))
 		splitvm_destroy(vm);

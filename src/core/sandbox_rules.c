@@ -93,7 +93,8 @@ static const int io_syscalls[] = {
 static const unsigned long control_ioctls[] = {
 	KVM_IRQ_LINE,	 KVM_SET_GSI_ROUTING, KVM_GET_IRQCHIP,
 	KVM_SET_IRQCHIP, KVM_GET_PIT2,	      KVM_SET_PIT2,
-	KVM_SIGNAL_MSI,
+	KVM_SIGNAL_MSI,	 KVM_GET_CLOCK,	      KVM_GET_DIRTY_LOG,
+	KVM_SET_USER_MEMORY_REGION,
 	/* glibc's isatty(), when stdio first buffers a stream on a
 	 * character device (--result-json /dev/null): it only reads. */
 	TCGETS,
@@ -102,6 +103,10 @@ static const int control_syscalls[] = {
 	SCMP_SYS(poll),
 	SCMP_SYS(accept4),
 	SCMP_SYS(close),
+	/* a snapshot: RAM's resident pages, written to --snapshot-file */
+	SCMP_SYS(mincore),
+	SCMP_SYS(pwrite64),
+	SCMP_SYS(ftruncate),
 };
 
 struct role_rules {

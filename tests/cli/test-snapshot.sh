@@ -38,6 +38,32 @@ for mode in split kernel; do
 			"$(checksum "$tmp/first.out")" = "$(checksum "$tmp/again.out")" ]
 done
 
+# A --control client's snapshot, at whatever round: a restored run ends
+# with the checksum of a whole one (the guest's result depends on every
+# round it did, so it must go on from exactly where it was).
+f=$tmp/control.snap
+{
+	sleep 0.1
+	echo '{"cmd":"snapshot"}'
+	echo '{"cmd":"snapshot","path":"/etc/passwd"}'
+	sleep 2
+} | "$SPLITVM" run --kernel "$G/snap.elf" --append rounds=20000 \
+	--snapshot-file "$f" --control - --serial "file:$tmp/control.con" \
+	>"$tmp/control.out" 2>"$tmp/control.err"
+check "control: snapshot answers ok" \
+	grep -q '^{"ok":true,"cmd":"snapshot"}$' "$tmp/control.out"
+check "control: another path is refused (EPERM)" \
+	grep -q '"cmd":"snapshot","code":"EPERM"' "$tmp/control.out"
+"$SPLITVM" run --kernel "$G/snap.elf" --append rounds=20000 --restore "$f" \
+	>"$tmp/again.out" 2>"$tmp/again.err"
+check "control: the restored run ends with the whole run's checksum" \
+	[ -n "$(checksum "$tmp/control.con")" -a \
+		"$(checksum "$tmp/control.con")" = "$(checksum "$tmp/again.out")" ]
+echo '{"cmd":"snapshot"}' | "$SPLITVM" run --kernel "$G/snap.elf" \
+	--append rounds=2000 --control - --serial none >"$tmp/nofile.out" 2>&1
+check "control: without --snapshot-file, ENODEV" \
+	grep -q '"code":"ENODEV"' "$tmp/nofile.out"
+
 # refused FILE REASON ARGS...: --restore FILE gives 126 and REASON.
 refused() {
 	local file=$1 reason=$2
