@@ -435,6 +435,12 @@ static bool take_initrd(struct manifest *m, struct suite_entry *e,
 	return take_file(m, v, &e->initrd);
 }
 
+static bool take_restore(struct manifest *m, struct suite_entry *e,
+			 const struct raw_value *v)
+{
+	return take_file(m, v, &e->restore);
+}
+
 /* module: each word a file, each of the key's lines in turn. */
 static bool take_module(struct manifest *m, struct suite_entry *e,
 			const struct raw_value *v)
@@ -677,6 +683,7 @@ static const struct key {
 } keys[] = {
 	{"kernel", take_kernel},
 	{"initrd", take_initrd},
+	{"restore", take_restore},
 	{"module", take_module},
 	{"append", take_append},
 	{"cpus", take_cpus},

@@ -59,6 +59,7 @@ static void entry_free(struct suite_entry *e)
 	free(e->file);
 	free(e->kernel);
 	free(e->initrd);
+	free(e->restore);
 	free(e->append);
 	free(e->cpu);
 	free_list(e->modules, e->n_modules);

@@ -58,6 +58,7 @@ struct suite_entry {
 	unsigned int line;
 	char *kernel;	/* a path as given to splitvm_config_set_kernel() */
 	char *initrd;	/* or NULL */
+	char *restore;	/* a snapshot file it starts from, or NULL */
 	char *append;	/* or NULL */
 	char *cpu;	/* a --cpu spec, or NULL */
 	char **modules;

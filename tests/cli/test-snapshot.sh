@@ -64,6 +64,34 @@ echo '{"cmd":"snapshot"}' | "$SPLITVM" run --kernel "$G/snap.elf" \
 check "control: without --snapshot-file, ENODEV" \
 	grep -q '"code":"ENODEV"' "$tmp/nofile.out"
 
+# 'splitvm test' entries start from a snapshot file (restore =): one that
+# fits ends as the whole run did; one of another memory size is that
+# entry's failure (126), the others go on.
+want=$(checksum "$tmp/first.out")
+cat >"$tmp/suite.ini" <<INI
+[defaults]
+kernel = $(cd "$G" && pwd)/snap.elf
+append = rounds=20000 snap_at=7000
+restore = $tmp/split.snap
+
+[from-snapshot]
+expect-console = $want
+
+[from-snapshot-again]
+expect-console = $want
+
+[wrong-size]
+memory = 32
+INI
+"$SPLITVM" test "$tmp/suite.ini" >"$tmp/suite.out" 2>"$tmp/suite.err"
+st=$?
+check "test: entries restored from the file pass" \
+	[ "$(grep -cE '^ok [0-9]+ - from-snapshot(-again)?$' "$tmp/suite.out")" = 2 ]
+check "test: one that does not fit fails with 126, and says why" \
+	grep -qE '^not ok [0-9]+ - wrong-size .*status 126.*64 MiB, not 1 and 32' \
+	"$tmp/suite.out"
+check "test: the suite's status says one failed (1)" [ "$st" = 1 ]
+
 # refused FILE REASON ARGS...: --restore FILE gives 126 and REASON.
 refused() {
 	local file=$1 reason=$2
