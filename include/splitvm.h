@@ -156,6 +156,16 @@ int splitvm_config_set_initrd(struct splitvm_config *cfg, const char *path);
 int splitvm_config_add_module(struct splitvm_config *cfg, const char *path);
 
 /**
+ * Makes splitvm_create() put the new VM back to the snapshot in the file
+ * at path (docs/snapshots.md): the VM then starts from there, not at the
+ * kernel's entry. The file is read when the VM is created; one that is
+ * not a snapshot, or of a VM configured otherwise, makes splitvm_create()
+ * fail with -EINVAL, the log saying why. NULL: no snapshot (the default).
+ * Returns 0, or -EINVAL (cfg NULL, path empty), -ENOMEM.
+ */
+int splitvm_config_set_restore(struct splitvm_config *cfg, const char *path);
+
+/**
  * Sets the kernel command line (at most 4095 bytes).
  * Returns 0, or -EINVAL (NULL), -E2BIG (too long), -ENOMEM.
  */

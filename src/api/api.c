@@ -82,6 +82,7 @@ SPLITVM_EXPORT void splitvm_config_free(struct splitvm_config *cfg)
 		return;
 	free(cfg->kernel);
 	free(cfg->initrd);
+	free(cfg->restore);
 	for (unsigned int i = 0; i < cfg->nr_modules; i++)
 		free(cfg->modules[i]);
 	free(cfg->cmdline);
@@ -114,6 +115,19 @@ SPLITVM_EXPORT int splitvm_config_set_initrd(struct splitvm_config *cfg,
 	if (!cfg || !path || !*path)
 		return -EINVAL;
 	return set_string(&cfg->initrd, path);
+}
+
+SPLITVM_EXPORT int splitvm_config_set_restore(struct splitvm_config *cfg,
+					      const char *path)
+{
+	if (!cfg || (path && !*path))
+		return -EINVAL;
+	if (!path) {
+		free(cfg->restore);
+		cfg->restore = NULL;
+		return 0;
+	}
+	return set_string(&cfg->restore, path);
 }
 
 SPLITVM_EXPORT int splitvm_config_add_module(struct splitvm_config *cfg,
@@ -374,9 +388,29 @@ SPLITVM_EXPORT const char *splitvm_cpu_flag_name(unsigned int index)
 SPLITVM_EXPORT int splitvm_create(const struct splitvm_config *cfg,
 				  struct splitvm **ret)
 {
+	struct splitvm_snapshot *snap;
+	int r;
+
 	if (!cfg || !ret)
 		return -EINVAL;
-	return vm_create(cfg, ret);
+	r = vm_create(cfg, ret);
+	if (r || !cfg->restore)
+		return r;
+	r = snapshot_read(cfg->restore, &snap);
+	if (r)
+		log_error(&(*ret)->log, "snapshot: cannot read '%s': %s",
+			  cfg->restore,
+			  r == -EINVAL ? "not a splitvm snapshot file"
+				       : strerror(-r));
+	else {
+		r = snapshot_restore(*ret, snap);
+		snapshot_free(snap);
+	}
+	if (r) {
+		vm_destroy(*ret);
+		*ret = NULL;
+	}
+	return r;
 }
 
 SPLITVM_EXPORT int splitvm_start(struct splitvm *vm)

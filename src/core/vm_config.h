@@ -38,6 +38,7 @@ struct splitvm_config {
 	int serial_out_fd;
 	int serial_in_fd;
 	int snapshot_fd; /* where the guest's snapshot requests go, or -1 */
+	char *restore;	 /* a snapshot file splitvm_create() restores */
 	/* Guest RAM mapped copy-on-write from this file (a snapshot's RAM
 	 * image, splitvm_fork()), or -1: anonymous memory. */
 	int ram_fd;

@@ -184,6 +184,48 @@ START_TEST(snapshot_restored_in_place)
 END_TEST
 
 /*
+ * Through a file: splitvm_snapshot_save(), then splitvm_create() of a
+ * configuration with splitvm_config_set_restore(), which ends as an
+ * uninterrupted run does; bytes that are no snapshot make the create
+ * fail.
+ */
+START_TEST(snapshot_created_from_a_file)
+{
+	char want[128], path[] = "/tmp/test-snapshot-XXXXXX", cmdline[64];
+	struct output out, out2;
+	struct splitvm_config *cfg;
+	struct splitvm *vm;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	reference(SPLITVM_IRQCHIP_SPLIT, want, sizeof(want));
+	vm = snap_vm(SPLITVM_IRQCHIP_SPLIT, 64, &out);
+	ck_assert_int_eq(splitvm_start(vm), 0);
+	run_to(vm, 6000);
+	ck_assert_int_eq(splitvm_snapshot_save(vm, path), 0);
+	splitvm_destroy(vm);
+
+	snprintf(cmdline, sizeof(cmdline), "rounds=%d", SNAP_ROUNDS);
+	cfg = snap_config(SPLITVM_IRQCHIP_SPLIT, 64, cmdline, &out2);
+	ck_assert_int_eq(splitvm_config_set_restore(cfg, ""), -EINVAL);
+	ck_assert_int_eq(splitvm_config_set_restore(cfg, path), 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	ck_assert_uint_ge(rounds_done(vm), 6000);
+	ck_assert_int_eq(splitvm_start(vm), 0);
+	ck_assert_str_eq(finish(vm, &out2), want);
+	splitvm_destroy(vm);
+	/* The file cut short: not a snapshot any more. */
+	ck_assert_int_eq(truncate(path, 1000), 0);
+	vm = (struct splitvm *)1;
+	ck_assert_int_eq(splitvm_create(cfg, &vm), -EINVAL);
+	ck_assert_ptr_null(vm);
+	splitvm_config_free(cfg);
+	unlink(path);
+}
+END_TEST
+
+/*
  * A snapshot outlives its VM and is restored into a new one, not yet
  * started, which then ends as the first would have.
  */
@@ -569,6 +611,7 @@ UNIT_KVM_SUITE("snapshot",
 	       snapshot_at_hard_moments,
 	       snapshot_restored_in_place,
 	       snapshot_restored_in_a_new_vm,
+	       snapshot_created_from_a_file,
 	       snapshot_reset_loop,
 	       snapshot_forks_share_memory,
 	       snapshot_refusals)
