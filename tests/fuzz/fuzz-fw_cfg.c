@@ -65,12 +65,6 @@ static void model_add(struct harness *h, uint16_t key, const void *data,
 		memcpy(it->data, data, len);
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void put_be(uint8_t *p, uint64_t v, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
