@@ -179,7 +179,6 @@ struct cli {
 	bool serial_given;
 	const char *control;
 	bool result_json; /* result holds --result-json's file */
-	const char *restore;
 	int snapshot_fd; /* --snapshot-file, or -1 */
 	const char *snapshot_path;
 	struct result_file result;
@@ -470,7 +469,7 @@ static int cli_option(struct cli *cli, int opt, const char *arg)
 		}
 		break;
 	case 'X':
-		cli->restore = arg;
+		r = splitvm_config_set_restore(cfg, arg);
 		break;
 	case 'Y':
 		return cli_snapshot_file(cli, arg);
@@ -736,26 +735,6 @@ static int cli_wait(struct splitvm *vm, int sfd, struct splitvm_result *res)
 	return splitvm_wait(vm, -1, res);
 }
 
-/* --restore: the VM, not yet started, put to the file's snapshot. */
-static int cli_restore(struct cli *cli, struct splitvm *vm)
-{
-	struct splitvm_snapshot *snap;
-	int r = splitvm_snapshot_read(cli->restore, &snap);
-
-	if (r) {
-		cli_fail(cli, "--restore: cannot read '%s': %s", cli->restore,
-			 r == -EINVAL ? "not a splitvm snapshot file"
-				      : strerror(-r));
-		return r;
-	}
-	r = splitvm_snapshot_restore(vm, snap);
-	splitvm_snapshot_free(snap);
-	if (r)
-		cli_fail(cli, "--restore: '%s' does not fit this VM: %s",
-			 cli->restore, strerror(-r));
-	return r;
-}
-
 static int cli_boot(struct cli *cli)
 {
 	struct splitvm *vm;
@@ -787,8 +766,6 @@ static int cli_boot(struct cli *cli)
 	ctl.snapshot_fd = cli->snapshot_fd;
 	ctl.snapshot_path = cli->snapshot_path;
 	r = splitvm_create(cli->cfg, &vm);
-	if (!r && cli->restore && (r = cli_restore(cli, vm)))
-		splitvm_destroy(vm);
 	if (r) {
 		control_close(&ctl);
 		goto err_sfd; /* the log said why */

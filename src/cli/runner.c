@@ -168,22 +168,6 @@ static int entry_config(const struct runner *r, const struct suite_entry *e,
 	return 0;
 }
 
-/* restore: entry e's VM, not yet started, put to its snapshot file. */
-static int restore(const struct suite_entry *e, struct splitvm *vm)
-{
-	struct splitvm_snapshot *snap;
-	int err;
-
-	if (!e->restore)
-		return 0;
-	err = splitvm_snapshot_read(e->restore, &snap);
-	if (!err) {
-		err = splitvm_snapshot_restore(vm, snap);
-		splitvm_snapshot_free(snap);
-	}
-	return err;
-}
-
 /* Creates, starts and waits for entry i's VM; its result in *res. */
 static int boot(struct runner *r, size_t i, const struct splitvm_config *cfg,
 		struct splitvm_result *res)
@@ -193,9 +177,7 @@ static int boot(struct runner *r, size_t i, const struct splitvm_config *cfg,
 
 	if (err)
 		return err;
-	err = restore(r->entries[i], vm);
-	if (!err)
-		err = splitvm_start(vm);
+	err = splitvm_start(vm);
 	if (!err) {
 		/* Seen by the stop signal's handling from now on; a stop
 		 * that came before would not have seen it. */

@@ -168,6 +168,8 @@ int suite_entry_config(const struct suite_entry *e,
 
 	if (!r && e->initrd)
 		r = splitvm_config_set_initrd(cfg, e->initrd);
+	if (!r && e->restore)
+		r = splitvm_config_set_restore(cfg, e->restore);
 	for (size_t i = 0; !r && i < e->n_modules; i++)
 		r = splitvm_config_add_module(cfg, e->modules[i]);
 	if (!r && e->append)
