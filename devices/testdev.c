@@ -345,14 +345,6 @@ enum {
 
 static const uint8_t snap_head[8] = {'T', 'D', 'E', 'V', SNAP_VERSION};
 
-static bool page_is_zero(const uint8_t *page)
-{
-	for (unsigned int i = 0; i < SNAP_PAGE; i++)
-		if (page[i])
-			return false;
-	return true;
-}
-
 /* The blob's length for n lines and the pages of bitmap. */
 static size_t snap_len(unsigned int n, uint32_t pages)
 {
@@ -389,7 +381,7 @@ static int testdev_save(void *dev, void *buf, size_t cap, uint64_t now)
 
 	pthread_mutex_lock(&t->lock);
 	for (unsigned int i = 0; i < SNAP_NR_PAGES; i++)
-		if (!page_is_zero(t->iomem + i * SNAP_PAGE))
+		if (!mem_is_zero(t->iomem + i * SNAP_PAGE, SNAP_PAGE))
 			pages |= 1u << i;
 	len = snap_len(n, pages);
 	if (cap < len) {
@@ -443,7 +435,7 @@ static bool snap_pages_valid(const uint8_t *page, uint32_t pages)
 	if (pages >> SNAP_NR_PAGES)
 		return false;
 	for (int i = __builtin_popcount(pages); i > 0; i--, page += SNAP_PAGE)
-		if (page_is_zero(page))
+		if (mem_is_zero(page, SNAP_PAGE))
 			return false;
 	return true;
 }
@@ -475,7 +467,7 @@ static void snap_load_pages(struct testdev *t, const uint8_t *page,
 		if (pages & (1u << i)) {
 			memcpy(to, page, SNAP_PAGE);
 			page += SNAP_PAGE;
-		} else if (!page_is_zero(to)) {
+		} else if (!mem_is_zero(to, SNAP_PAGE)) {
 			memset(to, 0, SNAP_PAGE);
 		}
 	}

@@ -81,8 +81,9 @@ void irqchip_reset(struct irqchip *c);
  * the whole interrupt controller: in split mode the IOAPIC, both PICs with
  * the ELCR, the line levels and what the router keeps (an ExtINT the PIC
  * has acknowledged but not yet injected included); load then programs
- * KVM's GSI routes again from the redirection entries, which makes KVM
- * scan the EOI-exit vectors again. In kernel mode, KVM's own chips
+ * the GSI routes whose redirection entries differ from KVM's, after
+ * which, as after the vCPUs' KVM_SET_LAPIC (load them first), KVM scans
+ * the EOI-exit vectors again. In kernel mode, KVM's own chips
  * (KVM_GET_IRQCHIP, KVM_GET_PIT2). A state load refuses (-EINVAL, chip
  * unchanged) is one save could not have written.
  * Save returns the length, -ENOSPC, or KVM's -errno (kernel mode); load

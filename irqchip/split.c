@@ -52,6 +52,7 @@ struct irqchip {
 	bool has_pic; /* false: no ports, no inputs (-machine pic=off) */
 	struct kvm_irq_routing *routing; /* one MSI route per pin */
 	bool routes_dirty;
+	size_t body_size; /* of a snapshot record (split_body_size()) */
 	uint64_t deferred[2];	  /* pins the storm limiter holds back */
 	uint64_t defer_deadline;  /* when to retry them; 0 = none */
 	uint64_t line_asserts[IOAPIC_MAX_PINS];
@@ -884,12 +885,16 @@ static void split_save_body(const struct irqchip *c, struct blob_writer *w,
 }
 
 /* The body's length, fixed by the configuration. Under lock. */
-static size_t split_body_size(const struct irqchip *c)
+/* Fixed by the configuration: measured once, by a save that only counts. */
+static size_t split_body_size(struct irqchip *c)
 {
-	struct blob_writer w = {NULL, 0, 0};
+	if (!c->body_size) {
+		struct blob_writer w = {NULL, 0, 0};
 
-	split_save_body(c, &w, 0);
-	return w.len;
+		split_save_body(c, &w, 0);
+		c->body_size = w.len;
+	}
+	return c->body_size;
 }
 
 int irqchip_save(struct irqchip *c, void *buf, size_t cap, uint64_t now)
@@ -1013,9 +1018,13 @@ static void split_commit_router(struct irqchip *c,
 }
 
 /*
- * The loaded state goes live. Every GSI route is installed again from
- * the entries, even unchanged ones, so KVM scans the EOI-exit vectors
- * again (a level vector in service must still exit on its EOI). A level
+ * The loaded state goes live. The GSI routes that differ from the loaded
+ * entries are installed. KVM scans every vCPU's EOI-exit vectors again
+ * after that, and after the vCPUs' KVM_SET_LAPIC (kvm_apic_set_state()
+ * recalculates the APIC map, which requests the scan), which the restore
+ * does before this: a level vector in service still exits on its EOI,
+ * and a table left as it was is not installed again, which would cost an
+ * SRCU grace period in KVM_SET_GSI_ROUTING. A level
  * pin with Remote IRR set waits for that EOI, as on the 82093AA
  * (3.2.4); a pin the chip owes a message and the storm limiter did not
  * hold back is served now. The PIC's INT pin and an owed IOAPIC ExtINT
@@ -1029,7 +1038,6 @@ static void split_commit(struct irqchip *c, const struct split_image *img)
 	c->ioapic = img->ioapic;
 	c->pic = img->pic;
 	split_commit_router(c, &img->router);
-	c->routing->entries[0].u.msi.data = ~0u; /* differs: reinstall */
 	c->routes_dirty = true;
 	split_flush_routes(c);
 	for (unsigned int pin = 0; pin < c->lines; pin++)

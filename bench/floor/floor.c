@@ -2,7 +2,8 @@
 /*
  * The raw floor: the bench guest on a VM made with only the KVM ioctls
  * each path needs (kvm_min.c), behind the drivers' common command line.
- * "floor tsc-khz" prints KVM's TSC rate for the guest's tick counts.
+ * "floor tsc-khz" prints KVM's TSC rate for the guest's tick counts;
+ * "floor reset" is the floor of a reset in place (reset.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "driver.h"
 #include "kvm_min.h"
+#include "reset.h"
 
 static int floor_run(const struct bench_vm_args *a)
 {
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
 	static const struct bench_target floor_target = {
 		.run_vm = floor_run,
 		.start_idle = floor_start_idle,
+		.reset_loop = floor_reset_loop,
 	};
 
 	if (argc == 2 && !strcmp(argv[1], "tsc-khz")) {

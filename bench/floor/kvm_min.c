@@ -401,8 +401,7 @@ static void handle_io(struct fcpu *c)
 	}
 }
 
-/* One exit; false when the vCPU must stop. */
-static bool handle_exit(struct fcpu *c)
+bool fvm_handle_exit(struct fcpu *c)
 {
 	struct kvm_run *run = c->run;
 
@@ -454,7 +453,7 @@ static void *vcpu_loop(void *arg)
 			finish(c->vm, 126);
 			break;
 		}
-		if (!handle_exit(c))
+		if (!fvm_handle_exit(c))
 			break;
 	}
 	return NULL;

@@ -57,6 +57,8 @@ int fvm_run(struct fvm *vm);
  * memory figures: the process exits). */
 int fvm_start(struct fvm *vm);
 void fvm_destroy(struct fvm *vm);
+/* Handles vCPU c's last exit; false when the vCPU must stop. */
+bool fvm_handle_exit(struct fcpu *c);
 /* The host's TSC rate as KVM gives it to a vCPU, in kHz, or 0. */
 unsigned long fvm_tsc_khz(void);
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "splitvm.h"
 
@@ -74,6 +75,18 @@ static inline uint64_t get_le(const uint8_t *p, unsigned int n)
 	for (unsigned int i = 0; i < n; i++)
 		v |= (uint64_t)p[i] << (8 * i);
 	return v;
+}
+
+/*
+ * Whether the len bytes at p (len > 0) are all zero: the first byte, then
+ * each byte against the one before it, which is libc's vectorised memcmp
+ * at any alignment rather than a loop of single bytes.
+ */
+static inline bool mem_is_zero(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	return !b[0] && !memcmp(b, b + 1, len - 1);
 }
 
 struct snap_out {

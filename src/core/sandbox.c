@@ -17,6 +17,13 @@
 #include "config.h"
 #include "sandbox.h"
 
+static _Thread_local bool sandbox_entered;
+
+bool sandbox_confined(void)
+{
+	return sandbox_entered;
+}
+
 #if HAVE_SECCOMP
 #include "sandbox_bpf.h"
 
@@ -71,6 +78,7 @@ int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		return -errno;
+	sandbox_entered = true;
 	return 0;
 }
 

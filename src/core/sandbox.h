@@ -7,6 +7,7 @@
 #ifndef SPLITVM_SANDBOX_H
 #define SPLITVM_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,12 @@ enum sandbox_role {
  * errno of libseccomp.
  */
 int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action);
+
+/*
+ * Whether the calling thread entered a sandbox. A confined thread cannot
+ * create threads, so no other thread inherits a filter without this.
+ */
+bool sandbox_confined(void);
 
 struct sock_filter;
 

@@ -51,7 +51,7 @@ static int snapshot_msr_list(struct splitvm *vm)
 	c.index = calloc(VCPU_STATE_MAX_MSRS, sizeof(*c.index));
 	if (!c.index)
 		return -ENOMEM;
-	n = vm_call(vm, 0, call_msr_list, &c);
+	n = vm_call_here(vm, 0, call_msr_list, &c);
 	if (n < 0) {
 		free(c.index);
 		return n;
@@ -81,7 +81,7 @@ static int snapshot_vcpus(struct splitvm *vm, struct splitvm_snapshot *s)
 		st->nr_msrs = (uint32_t)vm->nr_msr_index;
 		for (uint32_t m = 0; m < st->nr_msrs; m++)
 			st->msrs[m].index = vm->msr_index[m];
-		r = vm_call(vm, i, call_save, st);
+		r = vm_call_here(vm, i, call_save, st);
 	}
 	return r;
 }
@@ -142,16 +142,6 @@ static int snapshot_devices(struct splitvm *vm, struct splitvm_snapshot *s,
 
 /* ---- RAM -------------------------------------------------------------- */
 
-static bool page_is_zero(const uint8_t *p)
-{
-	const uint64_t *w = (const uint64_t *)p;
-	uint64_t any = 0;
-
-	for (size_t i = 0; i < SNAP_PAGE / 8; i++)
-		any |= w[i];
-	return !any;
-}
-
 /*
  * Copies the pages of RAM that are not all zero. Pages never touched are
  * not resident (mincore()) and are zero without being read: reading them
@@ -172,7 +162,8 @@ static int snapshot_ram(struct splitvm *vm, struct splitvm_snapshot *s)
 		return -errno;
 	}
 	for (uint64_t p = 0; p < s->nr_pages; p++) {
-		keep[p] = (keep[p] & 1) && !page_is_zero(host + p * SNAP_PAGE);
+		keep[p] = (keep[p] & 1) &&
+			  !mem_is_zero(host + p * SNAP_PAGE, SNAP_PAGE);
 		n += keep[p];
 	}
 	s->pages = malloc((n ? n : 1) * sizeof(*s->pages));
@@ -370,14 +361,10 @@ static bool snapshot_fits(struct splitvm *vm, const struct splitvm_snapshot *s)
 	return true;
 }
 
-static int call_complete_io(struct vcpu *v, void *arg)
-{
-	return vcpu_state_complete_io(v);
-}
-
 /*
- * The order: exits still to finish first, as they may write RAM; RAM; the
- * devices, whose lines may reach the old chip state and the LAPICs; the
+ * Parked vCPUs are at instruction boundaries (vcpu_exit_unfinished()),
+ * with no exit for KVM to finish over RAM or registers. The order: RAM;
+ * the devices, whose lines may reach the old chip state and the LAPICs; the
  * vCPUs, LAPICs included, which wipes what those did; the interrupt
  * controller, whose line levels and counters are the snapshot's and which
  * sends what it owed the (now restored) LAPICs; KVM's clock.
@@ -386,13 +373,8 @@ static int restore_state(struct splitvm *vm, const struct splitvm_snapshot *s,
 			 uint64_t now)
 {
 	struct kvm_clock_data clock = {.clock = s->clock.clock};
-	int r = 0;
+	int r = restore_ram(vm, s);
 
-	for (unsigned int i = 0; i < vm->nr_vcpus && !r; i++)
-		if (vcpu_state_io_pending(&vm->vcpus[i]))
-			r = vm_call(vm, i, call_complete_io, NULL);
-	if (!r)
-		r = restore_ram(vm, s);
 	for (unsigned int i = 0; i < vm->nr_devices && !r; i++) {
 		const struct device_slot *d = &vm->devices[i];
 
@@ -404,7 +386,7 @@ static int restore_state(struct splitvm *vm, const struct splitvm_snapshot *s,
 				  strerror(-r));
 	}
 	for (unsigned int i = 0; i < vm->nr_vcpus && !r; i++)
-		r = vm_call(vm, i, call_load, &s->vcpus[i]);
+		r = vm_call_here(vm, i, call_load, &s->vcpus[i]);
 	if (!r)
 		r = irqchip_load(vm->irqchip, s->irqchip.data, s->irqchip.len,
 				 now);

@@ -884,14 +884,53 @@ static void vcpu_injected_nmi(struct vcpu *v)
 	vm_event(v->vm, &ev);
 }
 
+bool vcpu_exit_unfinished(const struct vcpu *v)
+{
+	if (!atomic_load(&v->thread_started))
+		return false; /* never ran */
+	switch (v->run->exit_reason) {
+	case KVM_EXIT_INTR: /* a kick; the loop sets it after EINTR too */
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+	case KVM_EXIT_IOAPIC_EOI:
+	case KVM_EXIT_HLT:
+	case KVM_EXIT_SHUTDOWN:
+		return false;
+	default: /* I/O, MMIO, MSR...: KVM may finish them */
+		return true;
+	}
+}
+
+/*
+ * Parks v while the VM is paused, at an instruction boundary: an exit KVM
+ * has yet to finish is finished first, by a KVM_RUN that returns at once
+ * (immediate_exit, api.rst), and the loop comes back here. The other
+ * requests wait in v->requests meanwhile, where a snapshot keeps them and
+ * a restore replaces them. Returns the requests to act on, or
+ * VCPU_REQ_STOP.
+ */
+static unsigned int vcpu_pause(struct vcpu *v, unsigned int req)
+{
+	while (req & VCPU_REQ_PAUSE && !(req & VCPU_REQ_STOP)) {
+		if (vcpu_exit_unfinished(v)) {
+			atomic_fetch_or(&v->requests, req);
+			__atomic_store_n(&v->run->immediate_exit, 1,
+					 __ATOMIC_SEQ_CST);
+			return 0;
+		}
+		atomic_fetch_or(&v->requests, req & ~VCPU_REQ_PAUSE);
+		if (!vm_park(v->vm, v))
+			return VCPU_REQ_STOP;
+		req = atomic_exchange(&v->requests, 0);
+	}
+	return req;
+}
+
 /* Handles posted requests. Returns false when the loop must stop. */
 static bool vcpu_handle_requests(struct vcpu *v)
 {
-	unsigned int req = atomic_exchange(&v->requests, 0);
+	unsigned int req = vcpu_pause(v, atomic_exchange(&v->requests, 0));
 
 	if (req & VCPU_REQ_STOP)
-		return false;
-	if (req & VCPU_REQ_PAUSE && !vm_park(v->vm, v))
 		return false;
 	if (req & VCPU_REQ_RESET)
 		vcpu_do_reset(v);
@@ -968,10 +1007,12 @@ static void *vcpu_thread(void *arg)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			int err = errno;
 
-			/* EINTR: kicked. EAGAIN: an AP got INIT (KVM-NOTES 9). */
+			/* EINTR: kicked. EAGAIN: an AP got INIT (KVM-NOTES 9).
+			 * Either way no exit is left to finish. */
 			if (err == EINTR || err == EAGAIN) {
 				uint64_t now = coarse_now_ns();
 
+				v->run->exit_reason = KVM_EXIT_INTR;
 				vcpu_consume_kick(v);
 				if (err == EINTR &&
 				    now - watch.run_ns >= WATCH_RUN_NS)

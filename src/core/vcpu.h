@@ -99,6 +99,14 @@ void vcpu_destroy(struct vcpu *v);
 /* Starts the vCPU thread. Returns 0 or a negative errno. */
 int vcpu_start(struct vcpu *v);
 
+/*
+ * Whether KVM has yet to finish v's last exit: an I/O, MMIO or MSR exit is
+ * completed by the next KVM_RUN (an IN's value into RAX, RIP past the
+ * instruction). A vCPU parks only once it is not (vcpu_handle_requests()),
+ * so a paused VM's state is at instruction boundaries. Any thread.
+ */
+bool vcpu_exit_unfinished(const struct vcpu *v);
+
 /* Posts requests to the vCPU and kicks it out of KVM_RUN. Any thread. */
 void vcpu_request(struct vcpu *v, unsigned int requests);
 

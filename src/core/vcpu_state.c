@@ -97,36 +97,10 @@ static int vcpu_state_msrs(struct vcpu *v, unsigned long req,
 	return r;
 }
 
-bool vcpu_state_io_pending(const struct vcpu *v)
-{
-	if (!atomic_load(&v->thread_started))
-		return false; /* never ran: no exit to finish */
-	switch (v->run->exit_reason) {
-	case KVM_EXIT_INTR: /* a kick, or this file's own KVM_RUN */
-	case KVM_EXIT_IRQ_WINDOW_OPEN:
-	case KVM_EXIT_IOAPIC_EOI:
-	case KVM_EXIT_HLT:
-	case KVM_EXIT_SHUTDOWN:
-		return false;
-	default: /* I/O, MMIO, MSR...: KVM may finish them */
-		return true;
-	}
-}
-
-int vcpu_state_complete_io(struct vcpu *v)
-{
-	if (vcpu_state_io_pending(v)) {
-		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-		(void)ioctl(v->fd, KVM_RUN, 0); /* EINTR, the I/O done */
-		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-		v->run->exit_reason = KVM_EXIT_INTR;
-	}
-	return 0;
-}
-
 int vcpu_state_save(struct vcpu *v, struct vcpu_state *s)
 {
-	vcpu_state_complete_io(v);
+	if (vcpu_exit_unfinished(v))
+		return -EBUSY;
 	if (ioctl(v->fd, KVM_GET_REGS, &s->regs) < 0 ||
 	    ioctl(v->fd, KVM_GET_XSAVE, s->xsave) < 0 ||
 	    ioctl(v->fd, KVM_GET_XCRS, &s->xcrs) < 0 ||
@@ -151,6 +125,9 @@ int vcpu_state_load(struct vcpu *v, const struct vcpu_state *s)
 	/* What a KVM_GET_VCPU_EVENTS leaves out of its flags is set too. */
 	ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING |
 		    KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	/* KVM would finish the old exit over the loaded registers. */
+	if (vcpu_exit_unfinished(v))
+		return -EBUSY;
 	if (ioctl(v->fd, KVM_SET_REGS, &s->regs) < 0 ||
 	    ioctl(v->fd, KVM_SET_XSAVE, s->xsave) < 0 ||
 	    ioctl(v->fd, KVM_SET_XCRS, &s->xcrs) < 0 ||

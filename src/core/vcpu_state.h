@@ -37,31 +37,19 @@ struct vcpu_state {
 /*
  * The MSRs a snapshot keeps: KVM's list (KVM_GET_MSR_INDEX_LIST on
  * kvm_fd), without those this vCPU cannot read (KVM_GET_MSRS stops at the
- * first it refuses). On v's own thread; fills index[] and returns the
- * count, or a negative errno.
+ * first it refuses). Any thread vm_call_here() picks; fills index[] and
+ * returns the count, or a negative errno.
  */
 int vcpu_state_msr_list(struct vcpu *v, int kvm_fd, uint32_t *index,
 			unsigned int cap);
 
 /*
- * An exit's instruction is finished by the next KVM_RUN (an IN's value
- * lands in RAX, RIP moves past it). complete_io does that now, when the
- * last exit may need it, with a KVM_RUN that returns at once
- * (immediate_exit, api.rst), so that the state read next is at an
- * instruction boundary and a state written next is not moved past an
- * instruction by the old exit's completion. On v's own thread; always 0.
- * io_pending says whether it would run KVM_RUN: any thread, VM paused.
- */
-bool vcpu_state_io_pending(const struct vcpu *v);
-int vcpu_state_complete_io(struct vcpu *v);
-
-/*
- * Reads or writes all of v's state, on v's own thread (vm_call()), the VM
- * paused. save first finishes the last exit (complete_io); load expects
- * its caller to have done so before it put back RAM, which completing a
- * string I/O could write. save reads the MSRs s->msrs[].index names
- * (s->nr_msrs of them); load refuses (-EINVAL) state KVM will not take,
- * naming what in the log.
+ * Reads or writes all of v's state, the VM paused, on any thread the
+ * sandbox lets make v's ioctls (vm_call_here()). A parked vCPU is at an
+ * instruction boundary (vcpu_exit_unfinished()); both refuse (-EBUSY) one
+ * that is not. save reads the MSRs s->msrs[].index names (s->nr_msrs of
+ * them); load refuses (-EINVAL) state KVM will not take, naming what in
+ * the log.
  */
 int vcpu_state_save(struct vcpu *v, struct vcpu_state *s);
 int vcpu_state_load(struct vcpu *v, const struct vcpu_state *s);

@@ -1650,6 +1650,26 @@ int vm_call(struct splitvm *vm, unsigned int cpu,
 	return r;
 }
 
+int vm_call_here(struct splitvm *vm, unsigned int cpu,
+		 int (*fn)(struct vcpu *v, void *arg), void *arg)
+{
+	int r;
+
+	/* A VM's threads (this one's or another's) and a control thread run
+	 * sandboxed: only a vCPU's own filter allows its state ioctls. */
+	if (vm_own_thread || sandbox_confined())
+		return vm_call(vm, cpu, fn, arg);
+	pthread_mutex_lock(&vm->lock);
+	if (vm->result.outcome != SPLITVM_OUTCOME_RUNNING)
+		r = -ESRCH;
+	else if (vm->started && (!vm->paused || vm->parked < vm->running))
+		r = -EBUSY;
+	else
+		r = fn(&vm->vcpus[cpu], arg); /* held: no resume meanwhile */
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
 int vm_wait_parked(struct splitvm *vm)
 {
 	int r;

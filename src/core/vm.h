@@ -210,6 +210,16 @@ int vm_wakeup(struct splitvm *vm);
 int vm_call(struct splitvm *vm, unsigned int cpu,
 	    int (*fn)(struct vcpu *v, void *arg), void *arg);
 
+/*
+ * Runs fn for vCPU cpu as vm_call() does, but on the calling thread when
+ * that is not one of the VM's: a parked vCPU is out of KVM_RUN, so its
+ * state ioctls do not wait for it (KVM-NOTES 7), and the two wake-ups of
+ * its thread are saved. fn must not call KVM_RUN: from another thread,
+ * KVM would take that thread for the vCPU's. Same results as vm_call().
+ */
+int vm_call_here(struct splitvm *vm, unsigned int cpu,
+		 int (*fn)(struct vcpu *v, void *arg), void *arg);
+
 /* A vCPU thread parks here while the VM is paused. Returns false if the
  * run ended meanwhile. */
 bool vm_park(struct splitvm *vm, struct vcpu *v);
