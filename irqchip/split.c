@@ -52,6 +52,7 @@ struct irqchip {
 	bool has_pic; /* false: no ports, no inputs (-machine pic=off) */
 	struct kvm_irq_routing *routing; /* one MSI route per pin */
 	bool routes_dirty;
+	bool routes_stale; /* an install failed: KVM's may differ from ours */
 	size_t body_size; /* of a snapshot record (split_body_size()) */
 	uint64_t deferred[2];	  /* pins the storm limiter holds back */
 	uint64_t defer_deadline;  /* when to retry them; 0 = none */
@@ -148,7 +149,7 @@ static void split_unlock(struct irqchip *c)
  */
 static void split_flush_routes(struct irqchip *c)
 {
-	bool changed = false;
+	bool changed = c->routes_stale;
 
 	if (!c->routes_dirty)
 		return;
@@ -167,7 +168,11 @@ static void split_flush_routes(struct irqchip *c)
 		e->u.msi.data = msi.data;
 		changed = true;
 	}
-	if (changed && ioctl(c->host.vm_fd, KVM_SET_GSI_ROUTING, c->routing) < 0)
+	if (!changed)
+		return;
+	c->routes_stale = ioctl(c->host.vm_fd, KVM_SET_GSI_ROUTING,
+				c->routing) < 0;
+	if (c->routes_stale) /* installed at the next flush */
 		log_error(c->host.log, "KVM_SET_GSI_ROUTING failed: %s",
 			  strerror(errno));
 }
@@ -884,8 +889,10 @@ static void split_save_body(const struct irqchip *c, struct blob_writer *w,
 	split_save_router(c, w, now);
 }
 
-/* The body's length, fixed by the configuration. Under lock. */
-/* Fixed by the configuration: measured once, by a save that only counts. */
+/*
+ * The body's length, fixed by the configuration: measured once, by a save
+ * that only counts. Under lock.
+ */
 static size_t split_body_size(struct irqchip *c)
 {
 	if (!c->body_size) {

@@ -284,6 +284,11 @@ int floor_reset_loop(const struct bench_vm_args *a, unsigned long iterations)
 
 	if (!r)
 		return 1;
+	if (a->cpus != 1 || a->kernel_irqchip) {
+		fprintf(stderr, "floor: reset: one vCPU, split irqchip only\n");
+		free(r);
+		return 1;
+	}
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	if (!fvm_create(&r->vm, a->kernel, a->cmdline, 1, a->mem_bytes) &&

@@ -189,12 +189,14 @@ static int vcpu_save_initial(struct vcpu *v, struct vcpu_initial *i)
 /*
  * A VM reset, on the vCPU's own thread: the registers, LAPIC and run state
  * it was created with (the BSP at the kernel's entry, APs waiting for
- * SIPI), and no event left pending.
+ * SIPI), and no event left pending: no NMI, and no INIT latched for KVM to
+ * take at the next KVM_RUN (vcpu_do_init() latches one through smi).
  */
 static void vcpu_do_reset(struct vcpu *v)
 {
 	struct vcpu_initial *i = v->initial;
-	struct kvm_vcpu_events ev = {.flags = KVM_VCPUEVENT_VALID_NMI_PENDING};
+	struct kvm_vcpu_events ev = {.flags = KVM_VCPUEVENT_VALID_NMI_PENDING |
+					      KVM_VCPUEVENT_VALID_SMM};
 
 	v->run->request_interrupt_window = 0;
 	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ||
@@ -311,6 +313,11 @@ void vcpu_destroy(struct vcpu *v)
 		close(v->fd);
 	v->run = NULL;
 	v->fd = -1;
+}
+
+void vcpu_drop_guest_requests(struct vcpu *v)
+{
+	atomic_fetch_and(&v->requests, ~(VCPU_REQ_GUEST | VCPU_REQ_RESET));
 }
 
 void vcpu_request(struct vcpu *v, unsigned int requests)

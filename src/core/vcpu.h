@@ -30,6 +30,16 @@ enum vcpu_request {
 	VCPU_REQ_WAKE = 1u << 8,   /* reset, then enter the S3 waking vector */
 };
 
+/*
+ * The requests that are the guest's state, not the host's: a snapshot
+ * keeps them, a restore replaces them, and a reset or an S3 wake, which
+ * starts the vCPU afresh, drops those posted before it
+ * (vcpu_drop_guest_requests()).
+ */
+#define VCPU_REQ_GUEST                                                       \
+	(VCPU_REQ_NMI | VCPU_REQ_EXTINT | VCPU_REQ_LAPIC | VCPU_REQ_INIT |   \
+	 VCPU_REQ_SIPI | VCPU_REQ_WAKE)
+
 /* A vCPU's registers as created: what a VM reset restores. */
 struct vcpu_initial {
 	struct kvm_regs regs;
@@ -106,6 +116,12 @@ int vcpu_start(struct vcpu *v);
  * so a paused VM's state is at instruction boundaries. Any thread.
  */
 bool vcpu_exit_unfinished(const struct vcpu *v);
+
+/*
+ * Drops v's guest requests (VCPU_REQ_GUEST), with a reset it has not yet
+ * made: what a reset or an S3 wake posted next replaces. The VM paused.
+ */
+void vcpu_drop_guest_requests(struct vcpu *v);
 
 /* Posts requests to the vCPU and kicks it out of KVM_RUN. Any thread. */
 void vcpu_request(struct vcpu *v, unsigned int requests);

@@ -14,11 +14,6 @@
 #include "vcpu_state.h"
 #include "vm.h"
 
-/* The requests that are the guest's state, not the host's: kept. */
-#define VCPU_STATE_REQUESTS                                                  \
-	(VCPU_REQ_NMI | VCPU_REQ_EXTINT | VCPU_REQ_LAPIC | VCPU_REQ_INIT |   \
-	 VCPU_REQ_SIPI | VCPU_REQ_WAKE)
-
 int vcpu_state_msr_list(struct vcpu *v, int kvm_fd, uint32_t *index,
 			unsigned int cap)
 {
@@ -112,7 +107,7 @@ int vcpu_state_save(struct vcpu *v, struct vcpu_state *s)
 		return -errno;
 	for (unsigned int i = 0; i < VCPU_NR_STATS; i++)
 		s->stats[i] = atomic_load(&v->stats[i]);
-	s->requests = atomic_load(&v->requests) & VCPU_STATE_REQUESTS;
+	s->requests = atomic_load(&v->requests) & VCPU_REQ_GUEST;
 	s->sipi_vector = atomic_load(&v->sipi_vector);
 	return vcpu_state_msrs(v, KVM_GET_MSRS, s->msrs, s->nr_msrs, s->msrs);
 }
@@ -146,9 +141,8 @@ int vcpu_state_load(struct vcpu *v, const struct vcpu_state *s)
 		atomic_store(&v->stats[i], s->stats[i]);
 	atomic_store(&v->sipi_vector, s->sipi_vector);
 	/* The run's own requests (stop, pause) stay; the guest's are the
-	 * snapshot's. */
-	atomic_store(&v->requests,
-		     (atomic_load(&v->requests) & ~VCPU_STATE_REQUESTS) |
-			     (s->requests & VCPU_STATE_REQUESTS));
+	 * snapshot's, and a reset asked before the restore is undone by it. */
+	vcpu_drop_guest_requests(v);
+	atomic_fetch_or(&v->requests, s->requests & VCPU_REQ_GUEST);
 	return 0;
 }

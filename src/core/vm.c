@@ -1438,9 +1438,11 @@ static bool vm_wake_machine(struct splitvm *vm)
 		    d->dev != vm->cmos)
 			d->ops->reset(d->dev);
 	}
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vcpu_drop_guest_requests(&vm->vcpus[i]);
 		vcpu_request(&vm->vcpus[i],
 			     i == 0 ? VCPU_REQ_WAKE : VCPU_REQ_RESET);
+	}
 	return true;
 }
 
@@ -1597,7 +1599,7 @@ bool vm_park(struct splitvm *vm, struct vcpu *v)
 	pthread_mutex_lock(&vm->lock);
 	vm->parked++;
 	pthread_cond_broadcast(&vm->parked_cond);
-	while ((vm->paused || atomic_load(&vm->suspended)) &&
+	while ((vm->paused || atomic_load(&vm->suspended) || vm->calls_here) &&
 	       vm->result.outcome == SPLITVM_OUTCOME_RUNNING) {
 		struct vcpu_call *c = v->call;
 
@@ -1660,12 +1662,21 @@ int vm_call_here(struct splitvm *vm, unsigned int cpu,
 	if (vm_own_thread || sandbox_confined())
 		return vm_call(vm, cpu, fn, arg);
 	pthread_mutex_lock(&vm->lock);
-	if (vm->result.outcome != SPLITVM_OUTCOME_RUNNING)
+	if (vm->result.outcome != SPLITVM_OUTCOME_RUNNING) {
 		r = -ESRCH;
-	else if (vm->started && (!vm->paused || vm->parked < vm->running))
+	} else if (vm->started && (!vm->paused || vm->parked < vm->running)) {
 		r = -EBUSY;
-	else
-		r = fn(&vm->vcpus[cpu], arg); /* held: no resume meanwhile */
+	} else {
+		/* The vCPUs stay parked, and a start waits, until the call is
+		 * done (vm_park()); fn runs unlocked, as it may log through
+		 * the host's callback, which may call back into the VM. */
+		vm->calls_here++;
+		pthread_mutex_unlock(&vm->lock);
+		r = fn(&vm->vcpus[cpu], arg);
+		pthread_mutex_lock(&vm->lock);
+		if (!--vm->calls_here)
+			pthread_cond_broadcast(&vm->resume_cond);
+	}
 	pthread_mutex_unlock(&vm->lock);
 	return r;
 }
@@ -1753,8 +1764,10 @@ int vm_reset(struct splitvm *vm)
 	atomic_store(&vm->ram_host_dirty, true);
 	if (vm_write_firmware_tables(vm) || vm_load_kernel(vm) < 0)
 		vm_fail(vm, -1, -EIO, "reloading the kernel on reset failed");
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vcpu_drop_guest_requests(&vm->vcpus[i]);
 		vcpu_request(&vm->vcpus[i], VCPU_REQ_RESET);
+	}
 	vm_reset_clears_sleep(vm);
 	if (r == 1)
 		vm_resume(vm);
@@ -1767,6 +1780,8 @@ int vm_start(struct splitvm *vm)
 	int r = 0;
 
 	pthread_mutex_lock(&vm->lock);
+	while (vm->calls_here) /* another thread loads a vCPU's state */
+		pthread_cond_wait(&vm->resume_cond, &vm->lock);
 	if (vm->started) {
 		pthread_mutex_unlock(&vm->lock);
 		return -EALREADY;

@@ -99,6 +99,7 @@ struct splitvm {
 	pthread_cond_t resume_cond; /* pause lifted, or the run ended */
 	bool paused;
 	unsigned int parked;	/* vCPU threads parked by a pause */
+	unsigned int calls_here; /* vm_call_here()s under way: stay parked */
 	bool started;
 	bool joined;
 	unsigned int running; /* vCPU threads not yet done */

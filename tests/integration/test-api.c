@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,6 +704,64 @@ START_TEST(api_mem_access_while_the_guest_flushes)
 }
 END_TEST
 
+/* Holds the vCPU in its first console write (an I/O exit) for 200 ms. */
+struct held_console {
+	atomic_int writes;
+	atomic_bool holding;
+};
+
+static void hold_first_write(void *opaque, const char *data, size_t len)
+{
+	struct held_console *h = opaque;
+
+	if (atomic_fetch_add(&h->writes, 1))
+		return;
+	atomic_store(&h->holding, true);
+	usleep(200000);
+}
+
+/*
+ * A reset starts every vCPU afresh: an NMI or an INIT asked for just
+ * before it, while the vCPU was still busy with an exit, goes with the
+ * run it was meant for. Delivered to the reset guest, before it has an
+ * IDT, either one ends it (a triple fault, or the BSP left waiting for a
+ * SIPI until the time limit) instead of its second, whole run.
+ */
+START_TEST(api_reset_drops_events_asked_before_it)
+{
+	for (int kind = 0; kind < 2; kind++) {
+		struct splitvm_config *cfg = config_new("demo.elf", "demo");
+		struct held_console h = {0};
+		struct splitvm_result res;
+		struct splitvm *vm;
+
+		ck_assert_int_eq(splitvm_config_set_timeout(cfg, 20000), 0);
+		ck_assert_int_eq(splitvm_config_set_console_handler(
+					 cfg, hold_first_write, &h),
+				 0);
+		ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+		ck_assert_int_eq(splitvm_start(vm), 0);
+		while (!atomic_load(&h.holding))
+			usleep(100);
+		usleep(20000);
+		if (kind == 0)
+			ck_assert_int_eq(splitvm_nmi(vm, 0), 0);
+		else
+			ck_assert_int_eq(splitvm_init_cpu(vm, 0), 0);
+		ck_assert_int_eq(splitvm_reset(vm), 0);
+		ck_assert_int_eq(splitvm_wait(vm, -1, &res), 0);
+		ck_assert_msg(res.outcome == SPLITVM_OUTCOME_EXIT &&
+				      res.exit_code == 0,
+			      "%s before a reset: outcome %s, code %u (%s)",
+			      kind ? "INIT" : "NMI",
+			      splitvm_outcome_name(res.outcome), res.exit_code,
+			      res.detail);
+		splitvm_destroy(vm);
+		splitvm_config_free(cfg);
+	}
+}
+END_TEST
+
 UNIT_KVM_SUITE("api",
 	       api_calls_after_the_end,
 	       api_fd_readable_when_the_run_ends,
@@ -711,4 +770,5 @@ UNIT_KVM_SUITE("api",
 	       api_blocking_calls_from_callbacks,
 	       api_sandbox_default_and_errno_callbacks,
 	       api_sandbox_narrows_memory_and_signals,
-	       api_mem_access_while_the_guest_flushes)
+	       api_mem_access_while_the_guest_flushes,
+	       api_reset_drops_events_asked_before_it)
