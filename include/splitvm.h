@@ -563,8 +563,10 @@ int splitvm_resume(struct splitvm *vm);
  * Resets the machine as its reset line would: interrupt controllers,
  * devices and vCPUs return to their state at creation (the BSP at the
  * kernel's entry, APs waiting for SIPI), the kernel and modules are loaded
- * again; the rest of RAM is kept, as on hardware. The run goes on (a
- * paused VM stays paused). Any thread but a VM callback's.
+ * again; the rest of RAM is kept, as on hardware. An NMI, INIT or SIPI
+ * asked for before the reset and not yet taken is dropped with the run it
+ * was meant for. The run goes on (a paused VM stays paused). Any thread
+ * but a VM callback's.
  * Returns 0, or -EINVAL (vm NULL), -EDEADLK (called from one of the VM's
  * own threads, i.e. a callback), -ESRCH (not running: never started, or
  * ended).
