@@ -464,18 +464,25 @@ struct reported {
 	struct splitvm_regs regs[4];
 };
 
+/*
+ * The PIT is read last: reading it brings its counters to now, which
+ * pulses IRQ0 for an edge that came due (devices/pit.c, pit_update()).
+ * In a VM restored a moment ago that edge is one the original, read
+ * before, had not yet reached; read first, it would land in the lines'
+ * and the PIC's state of the copy only.
+ */
 static void report_of(struct splitvm *vm, unsigned int cpus,
 		      struct reported *r)
 {
 	memset(r, 0, sizeof(*r));
 	ck_assert_int_eq(splitvm_get_ioapic_state(vm, &r->ioapic), 0);
 	ck_assert_int_eq(splitvm_get_pic_state(vm, &r->pic), 0);
-	ck_assert_int_eq(splitvm_get_pit_state(vm, &r->pit), 0);
 	ck_assert_int_eq(splitvm_get_stats(vm, &r->stats), 0);
 	for (unsigned int i = 0; i < 24; i++)
 		ck_assert_int_eq(splitvm_irq_stats(vm, i, &r->lines[i]), 0);
 	for (unsigned int i = 0; i < cpus; i++)
 		ck_assert_int_eq(splitvm_get_regs(vm, i, &r->regs[i]), 0);
+	ck_assert_int_eq(splitvm_get_pit_state(vm, &r->pit), 0);
 }
 
 #define SAME(a, b, part)                                                       \
@@ -485,6 +492,25 @@ static void report_of(struct splitvm *vm, unsigned int cpus,
 static void assert_same(const char *guest, const struct reported *a,
 			const struct reported *b)
 {
+	for (unsigned int i = 0; i < 24; i++) {
+		const struct splitvm_irq_stats *x = &a->lines[i],
+					       *y = &b->lines[i];
+
+		ck_assert_msg(!memcmp(x, y, sizeof(*x)),
+			      "%s: line %u differs after the restore: asserts "
+			      "%llu/%llu, deliveries %llu/%llu, eois %llu/%llu, "
+			      "coalesced %llu/%llu, eois_recovered %llu/%llu",
+			      guest, i, (unsigned long long)x->asserts,
+			      (unsigned long long)y->asserts,
+			      (unsigned long long)x->deliveries,
+			      (unsigned long long)y->deliveries,
+			      (unsigned long long)x->eois,
+			      (unsigned long long)y->eois,
+			      (unsigned long long)x->coalesced,
+			      (unsigned long long)y->coalesced,
+			      (unsigned long long)x->eois_recovered,
+			      (unsigned long long)y->eois_recovered);
+	}
 	SAME(a, b, ioapic);
 	SAME(a, b, pic);
 	SAME(a, b, pit);
