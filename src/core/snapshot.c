@@ -51,7 +51,7 @@ static int snapshot_msr_list(struct splitvm *vm)
 	c.index = calloc(VCPU_STATE_MAX_MSRS, sizeof(*c.index));
 	if (!c.index)
 		return -ENOMEM;
-	n = vm_call_here(vm, 0, call_msr_list, &c);
+	n = vm_call(vm, 0, call_msr_list, &c);
 	if (n < 0) {
 		free(c.index);
 		return n;
@@ -81,7 +81,7 @@ static int snapshot_vcpus(struct splitvm *vm, struct splitvm_snapshot *s)
 		st->nr_msrs = (uint32_t)vm->nr_msr_index;
 		for (uint32_t m = 0; m < st->nr_msrs; m++)
 			st->msrs[m].index = vm->msr_index[m];
-		r = vm_call_here(vm, i, call_save, st);
+		r = vm_call(vm, i, call_save, st);
 	}
 	return r;
 }
@@ -386,7 +386,7 @@ static int restore_state(struct splitvm *vm, const struct splitvm_snapshot *s,
 				  strerror(-r));
 	}
 	for (unsigned int i = 0; i < vm->nr_vcpus && !r; i++)
-		r = vm_call_here(vm, i, call_load, &s->vcpus[i]);
+		r = vm_call(vm, i, call_load, &s->vcpus[i]);
 	if (!r)
 		r = irqchip_load(vm->irqchip, s->irqchip.data, s->irqchip.len,
 				 now);

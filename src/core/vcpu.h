@@ -14,9 +14,11 @@ struct splitvm;
 struct vcpu;
 
 /*
- * Work another thread asks of a vCPU. Only the vCPU's own thread issues
- * vCPU ioctls (KVM-NOTES rule 7), so others set a bit here and kick; the
- * thread handles the bits, in this order, before each KVM_RUN.
+ * Work another thread asks of a vCPU. While the vCPU runs, only its own
+ * thread issues its ioctls (KVM-NOTES rule 7), so others set a bit here
+ * and kick; the thread handles the bits, in this order, before each
+ * KVM_RUN. (A paused vCPU's state is another thread's to read and write:
+ * vm_call().)
  */
 enum vcpu_request {
 	VCPU_REQ_STOP = 1u << 0,   /* leave the run loop */
@@ -62,7 +64,7 @@ enum vcpu_stat {
 	VCPU_NR_STATS,
 };
 
-/* Work a paused vCPU's thread does for another thread (see vm_call()). */
+/* Work a paused vCPU's thread does for a sandboxed one (see vm_call()). */
 struct vcpu_call {
 	int (*fn)(struct vcpu *v, void *arg);
 	void *arg;

@@ -37,7 +37,7 @@ struct vcpu_state {
 /*
  * The MSRs a snapshot keeps: KVM's list (KVM_GET_MSR_INDEX_LIST on
  * kvm_fd), without those this vCPU cannot read (KVM_GET_MSRS stops at the
- * first it refuses). Any thread vm_call_here() picks; fills index[] and
+ * first it refuses). Any thread vm_call() picks; fills index[] and
  * returns the count, or a negative errno.
  */
 int vcpu_state_msr_list(struct vcpu *v, int kvm_fd, uint32_t *index,
@@ -45,7 +45,7 @@ int vcpu_state_msr_list(struct vcpu *v, int kvm_fd, uint32_t *index,
 
 /*
  * Reads or writes all of v's state, the VM paused, on any thread the
- * sandbox lets make v's ioctls (vm_call_here()). A parked vCPU is at an
+ * sandbox lets make v's ioctls (vm_call()). A parked vCPU is at an
  * instruction boundary (vcpu_exit_unfinished()); both refuse (-EBUSY) one
  * that is not. save reads the MSRs s->msrs[].index names (s->nr_msrs of
  * them); load refuses (-EINVAL) state KVM will not take, naming what in

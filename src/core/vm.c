@@ -1599,7 +1599,7 @@ bool vm_park(struct splitvm *vm, struct vcpu *v)
 	pthread_mutex_lock(&vm->lock);
 	vm->parked++;
 	pthread_cond_broadcast(&vm->parked_cond);
-	while ((vm->paused || atomic_load(&vm->suspended) || vm->calls_here) &&
+	while ((vm->paused || atomic_load(&vm->suspended) || vm->calls) &&
 	       vm->result.outcome == SPLITVM_OUTCOME_RUNNING) {
 		struct vcpu_call *c = v->call;
 
@@ -1621,60 +1621,44 @@ bool vm_park(struct splitvm *vm, struct vcpu *v)
 	return go_on;
 }
 
-int vm_call(struct splitvm *vm, unsigned int cpu,
-	    int (*fn)(struct vcpu *v, void *arg), void *arg)
+/* fn on v's parked thread, which wakes for it; vm->lock held. */
+static int vm_call_on_thread(struct splitvm *vm, struct vcpu *v,
+			     int (*fn)(struct vcpu *v, void *arg), void *arg)
 {
-	struct vcpu *v = &vm->vcpus[cpu];
 	struct vcpu_call c = {fn, arg, 0, false};
-	int r;
 
-	pthread_mutex_lock(&vm->lock);
-	if (vm->result.outcome != SPLITVM_OUTCOME_RUNNING) {
-		pthread_mutex_unlock(&vm->lock);
-		return -ESRCH;
-	}
-	if (!vm->started) {
-		/* No vCPU thread yet: the caller's is the only one. */
-		pthread_mutex_unlock(&vm->lock);
-		return fn(v, arg);
-	}
-	if (!vm->paused || vm->parked < vm->running) {
-		pthread_mutex_unlock(&vm->lock);
-		return -EBUSY;
-	}
 	v->call = &c;
 	pthread_cond_broadcast(&vm->resume_cond);
 	while (!c.done && vm->result.outcome == SPLITVM_OUTCOME_RUNNING)
 		pthread_cond_wait(&vm->parked_cond, &vm->lock);
-	r = c.done ? c.result : -ESRCH;
 	v->call = NULL;
-	pthread_mutex_unlock(&vm->lock);
-	return r;
+	return c.done ? c.result : -ESRCH;
 }
 
-int vm_call_here(struct splitvm *vm, unsigned int cpu,
-		 int (*fn)(struct vcpu *v, void *arg), void *arg)
+int vm_call(struct splitvm *vm, unsigned int cpu,
+	    int (*fn)(struct vcpu *v, void *arg), void *arg)
 {
 	int r;
 
-	/* A VM's threads (this one's or another's) and a control thread run
-	 * sandboxed: only a vCPU's own filter allows its state ioctls. */
-	if (vm_own_thread || sandbox_confined())
-		return vm_call(vm, cpu, fn, arg);
 	pthread_mutex_lock(&vm->lock);
 	if (vm->result.outcome != SPLITVM_OUTCOME_RUNNING) {
 		r = -ESRCH;
 	} else if (vm->started && (!vm->paused || vm->parked < vm->running)) {
 		r = -EBUSY;
+	} else if (vm->started && (vm_own_thread || sandbox_confined())) {
+		/* A VM's threads (this one's or another's) and a control
+		 * thread run sandboxed: only a vCPU's own filter allows its
+		 * state ioctls. */
+		r = vm_call_on_thread(vm, &vm->vcpus[cpu], fn, arg);
 	} else {
 		/* The vCPUs stay parked, and a start waits, until the call is
 		 * done (vm_park()); fn runs unlocked, as it may log through
 		 * the host's callback, which may call back into the VM. */
-		vm->calls_here++;
+		vm->calls++;
 		pthread_mutex_unlock(&vm->lock);
 		r = fn(&vm->vcpus[cpu], arg);
 		pthread_mutex_lock(&vm->lock);
-		if (!--vm->calls_here)
+		if (!--vm->calls)
 			pthread_cond_broadcast(&vm->resume_cond);
 	}
 	pthread_mutex_unlock(&vm->lock);
@@ -1780,7 +1764,7 @@ int vm_start(struct splitvm *vm)
 	int r = 0;
 
 	pthread_mutex_lock(&vm->lock);
-	while (vm->calls_here) /* another thread loads a vCPU's state */
+	while (vm->calls) /* another thread loads a vCPU's state */
 		pthread_cond_wait(&vm->resume_cond, &vm->lock);
 	if (vm->started) {
 		pthread_mutex_unlock(&vm->lock);

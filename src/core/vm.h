@@ -99,7 +99,7 @@ struct splitvm {
 	pthread_cond_t resume_cond; /* pause lifted, or the run ended */
 	bool paused;
 	unsigned int parked;	/* vCPU threads parked by a pause */
-	unsigned int calls_here; /* vm_call_here()s under way: stay parked */
+	unsigned int calls;	/* vm_call()s on the caller's thread: stay parked */
 	bool started;
 	bool joined;
 	unsigned int running; /* vCPU threads not yet done */
@@ -204,22 +204,17 @@ int vm_wait_parked(struct splitvm *vm);
 int vm_wakeup(struct splitvm *vm);
 
 /*
- * Runs fn on vCPU cpu's own thread while the VM is paused (or directly
- * before it starts), so that no other thread issues its ioctls.
- * Returns fn's result, or -ESRCH (ended), -EBUSY (running, not paused).
+ * Runs fn for vCPU cpu while the VM is paused (or before it starts), its
+ * vCPU threads parked outside KVM_RUN. On the calling thread, which saves
+ * the two wake-ups of the vCPU's thread (KVM lets any thread of the
+ * process make a vCPU's ioctls outside KVM_RUN, KVM-NOTES 7), unless the
+ * caller is sandboxed: then on the vCPU's own thread. fn must not call
+ * KVM_RUN: from another thread, KVM would take that thread for the
+ * vCPU's. Returns fn's result, or -ESRCH (ended), -EBUSY (running, not
+ * paused).
  */
 int vm_call(struct splitvm *vm, unsigned int cpu,
 	    int (*fn)(struct vcpu *v, void *arg), void *arg);
-
-/*
- * Runs fn for vCPU cpu as vm_call() does, but on the calling thread when
- * that is not one of the VM's: a parked vCPU is out of KVM_RUN, so its
- * state ioctls do not wait for it (KVM-NOTES 7), and the two wake-ups of
- * its thread are saved. fn must not call KVM_RUN: from another thread,
- * KVM would take that thread for the vCPU's. Same results as vm_call().
- */
-int vm_call_here(struct splitvm *vm, unsigned int cpu,
-		 int (*fn)(struct vcpu *v, void *arg), void *arg);
 
 /* A vCPU thread parks here while the VM is paused. Returns false if the
  * run ended meanwhile. */
