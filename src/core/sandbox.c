@@ -17,11 +17,21 @@
 #include "config.h"
 #include "sandbox.h"
 
-static _Thread_local bool sandbox_entered;
+/* The calling thread's sandbox, as sandbox_enter() left it. */
+static _Thread_local struct {
+	enum splitvm_sandbox action; /* SPLITVM_SANDBOX_OFF: none */
+	enum sandbox_role role;
+} confinement;
 
 bool sandbox_confined(void)
 {
-	return sandbox_entered;
+	return confinement.action != SPLITVM_SANDBOX_OFF;
+}
+
+enum splitvm_sandbox sandbox_current(enum sandbox_role *role)
+{
+	*role = confinement.role;
+	return confinement.action;
 }
 
 #if HAVE_SECCOMP
@@ -67,9 +77,14 @@ int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action)
 {
 	struct sock_filter insns[SANDBOX_BPF_MAX];
 	struct sock_fprog prog;
-	int n = sandbox_program(role, action, (uint32_t)getpid(), insns,
-				SANDBOX_BPF_MAX);
+	int n;
 
+	/* A kept thread (worker.c) already in this very sandbox: a second
+	 * copy of the filter would only cost every system call. */
+	if (confinement.action == action && confinement.role == role)
+		return 0;
+	n = sandbox_program(role, action, (uint32_t)getpid(), insns,
+			    SANDBOX_BPF_MAX);
 	if (n < 0)
 		return n;
 	prog = (struct sock_fprog){.len = (unsigned short)n, .filter = insns};
@@ -78,7 +93,9 @@ int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		return -errno;
-	sandbox_entered = true;
+	/* Filters stack: the last one's role names the thread's. */
+	confinement.action = action;
+	confinement.role = role;
 	return 0;
 }
 

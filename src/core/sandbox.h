@@ -49,7 +49,8 @@ enum sandbox_role {
  * role needs; ioctl only with the KVM requests the role issues. What else
  * happens is as action says: refused with EPERM, SIGSYS (trap) or the
  * process killed. Returns 0, -ENOTSUP (built without libseccomp), or the
- * errno of libseccomp.
+ * errno of libseccomp. A thread already in this very sandbox stays as it
+ * is.
  */
 int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action);
 
@@ -58,6 +59,12 @@ int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action);
  * create threads, so no other thread inherits a filter without this.
  */
 bool sandbox_confined(void);
+
+/*
+ * The calling thread's sandbox: the action of the last one it entered
+ * (SPLITVM_SANDBOX_OFF if none), and its role in *role.
+ */
+enum splitvm_sandbox sandbox_current(enum sandbox_role *role);
 
 struct sock_filter;
 

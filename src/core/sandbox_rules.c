@@ -7,6 +7,7 @@
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <linux/kvm.h>
 #include <stddef.h>
 
@@ -127,9 +128,9 @@ static const struct role_rules roles[] = {
 
 /*
  * Calls every role makes, with their arguments narrowed: memory is mapped
- * or re-protected, never made executable (no code can be planted), and
+ * or re-protected, never made executable (no code can be planted),
  * signals go to this process's own threads only (pthread_kill() is
- * tgkill(getpid(), tid, sig)).
+ * tgkill(getpid(), tid, sig)), and prctl() only renames the thread.
  */
 static int sandbox_add_narrowed(scmp_filter_ctx ctx, uint32_t pid)
 {
@@ -143,6 +144,10 @@ static int sandbox_add_narrowed(scmp_filter_ctx ctx, uint32_t pid)
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				     SCMP_A0(SCMP_CMP_EQ, pid, 0));
+	/* A kept thread names itself for the VM it serves next (worker.c). */
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	return r;
 }
 

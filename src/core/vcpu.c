@@ -13,6 +13,7 @@
 #include "sandbox.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "worker.h"
 
 
 #define CR0_PE (1ull << 0)
@@ -273,6 +274,7 @@ int vcpu_init(struct vcpu *v, struct splitvm *vm, unsigned int index,
 	v->vm = vm;
 	v->index = index;
 	atomic_init(&v->requests, 0);
+	pthread_mutex_init(&v->kick_lock, NULL);
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (v->fd < 0) {
 		v->fd = -1;
@@ -313,6 +315,7 @@ void vcpu_destroy(struct vcpu *v)
 		close(v->fd);
 	v->run = NULL;
 	v->fd = -1;
+	pthread_mutex_destroy(&v->kick_lock);
 }
 
 void vcpu_drop_guest_requests(struct vcpu *v)
@@ -337,7 +340,10 @@ void vcpu_kick(struct vcpu *v)
 	 * is blocked on a halted vCPU). Either way KVM_RUN gives EINTR.
 	 */
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	pthread_kill(v->thread, v->vm->kick_signal);
+	pthread_mutex_lock(&v->kick_lock);
+	if (v->kickable)
+		pthread_kill(v->thread, v->vm->kick_signal);
+	pthread_mutex_unlock(&v->kick_lock);
 }
 
 /* Takes back the kick: clears immediate_exit and the pending signal. */
@@ -990,7 +996,21 @@ static void vcpu_inject_extint(struct vcpu *v)
 		irqchip_extint_pending(chip, v->index);
 }
 
-static void *vcpu_thread(void *arg)
+/*
+ * The thread leaves the vCPU: no kick reaches it after this (vcpu_kick()),
+ * and one already sent is taken back, so the next VM the thread serves
+ * never sees this one's signal.
+ */
+static void vcpu_leave_thread(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->kick_lock);
+	v->kickable = false;
+	pthread_mutex_unlock(&v->kick_lock);
+	vcpu_consume_kick(v);
+	vm_thread_enter(NULL);
+}
+
+static void vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vcpu_watch watch = {0};
@@ -1003,8 +1023,9 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), detail);
 	if (v->vm->sandbox && (r = sandbox_enter(SANDBOX_VCPU, v->vm->sandbox))) {
 		vm_fail(v->vm, (int)v->index, r, "the vCPU sandbox failed");
+		vcpu_leave_thread(v);
 		vm_vcpu_done(v->vm);
-		return NULL;
+		return;
 	}
 	while (vcpu_handle_requests(v)) {
 		if (v->run->request_interrupt_window ||
@@ -1035,16 +1056,21 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(v))
 			break;
 	}
+	vcpu_leave_thread(v);
 	vm_vcpu_done(v->vm);
-	return NULL;
 }
 
 int vcpu_start(struct vcpu *v)
 {
-	int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	int r = worker_start(vcpu_thread, v, SANDBOX_VCPU, v->vm->sandbox,
+			     &v->worker);
 
 	if (r)
-		return -r;
+		return r;
+	pthread_mutex_lock(&v->kick_lock);
+	v->thread = worker_thread(v->worker);
+	v->kickable = true;
+	pthread_mutex_unlock(&v->kick_lock);
 	/*
 	 * A request posted before thread_started was visible went without a
 	 * kick; the thread may have missed it on its way into KVM_RUN. Both

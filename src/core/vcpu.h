@@ -77,8 +77,15 @@ struct vcpu {
 	unsigned int index; /* also its APIC ID */
 	int fd;
 	struct kvm_run *run;
+	struct worker *worker; /* the thread running it (worker.c) */
 	pthread_t thread;
 	atomic_bool thread_started;
+	/*
+	 * Kicks reach the thread only while it runs this vCPU: it is the
+	 * pool's once the run ends, and may serve another VM by then.
+	 */
+	pthread_mutex_t kick_lock;
+	bool kickable; /* under kick_lock */
 	atomic_uint requests;
 	atomic_uint sipi_vector; /* for VCPU_REQ_SIPI */
 	struct vcpu_initial *initial;

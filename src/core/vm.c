@@ -19,7 +19,7 @@
 #include "debug_exit.h"
 #include "edu.h"
 #include "fdt_machine.h"
-#include "mptable.h"
+#include "image.h"
 #include "outcome.h"
 #include "file.h"
 #include "acpi_pm.h"
@@ -36,6 +36,7 @@
 #include "testdev.h"
 #include "uart.h"
 #include "vm.h"
+#include "worker.h"
 
 #define KVM_API_VERSION_EXPECTED 12
 #define COM1_BASE 0x3f8
@@ -1006,46 +1007,44 @@ static void vm_describe_machine(struct splitvm *vm,
 }
 
 /*
- * The real-mode environment PC firmware leaves (bios.h): the IVT at 0 and
- * its handlers at F000:FF40. Written before each kernel load, which may
- * write over the IVT (the handlers are reserved).
- */
-static int vm_write_bios(struct splitvm *vm)
-{
-	void *ivt = guest_mem_ptr(&vm->mem, BIOS_IVT_ADDR, BIOS_IVT_SIZE);
-	void *stubs = guest_mem_ptr(&vm->mem, BIOS_STUBS_ADDR, BIOS_STUBS_SIZE);
-
-	if (!ivt || !stubs)
-		return -EFBIG;
-	bios_build_ivt(ivt);
-	bios_build_stubs(stubs);
-	return 0;
-}
-
-/*
- * ACPI at 0xE0000 and the MP table at 0xF0000, in the [639 KiB, 1 MiB)
- * range every memory map reports reserved. Written again on a reset.
+ * The firmware in low memory, at creation and on a reset: ACPI at
+ * 0xE0000 and the MP table at 0xF0000, in the [639 KiB, 1 MiB) range
+ * every memory map reports reserved, and the real-mode environment PC
+ * firmware leaves (bios.h), the IVT at 0 and its handlers at F000:FF40.
+ * Copied from the process's image of this machine's shape (image.c),
+ * built by the first VM of the shape. Written again before each kernel
+ * load, which may write over the IVT (the rest is reserved).
  */
 static int vm_write_firmware_tables(struct splitvm *vm)
 {
-	const struct machine_desc *m = &vm->machine;
-	size_t acpi_len = acpi_size(m), mp_len = mptable_size(m);
-	void *acpi = guest_mem_ptr(&vm->mem, VM_ACPI_ADDR, acpi_len);
-	void *mp = guest_mem_ptr(&vm->mem, VM_MPTABLE_ADDR, mp_len);
-	uint64_t rsdp, mpf;
+	const struct firmware_image *img = vm->firmware;
+	void *acpi, *mp, *ivt, *stubs;
 	int r;
 
-	if (!acpi || !mp)
+	if (!img) {
+		r = firmware_image_get(&vm->machine, VM_ACPI_ADDR,
+				       VM_MPTABLE_ADDR, &vm->firmware);
+		if (r) {
+			log_error(&vm->log,
+				  "building the firmware tables failed: %s",
+				  strerror(-r));
+			return r;
+		}
+		img = vm->firmware;
+	}
+	acpi = guest_mem_ptr(&vm->mem, VM_ACPI_ADDR, img->acpi_len);
+	mp = guest_mem_ptr(&vm->mem, VM_MPTABLE_ADDR, img->mp_len);
+	ivt = guest_mem_ptr(&vm->mem, BIOS_IVT_ADDR, BIOS_IVT_SIZE);
+	stubs = guest_mem_ptr(&vm->mem, BIOS_STUBS_ADDR, BIOS_STUBS_SIZE);
+	if (!acpi || !mp || !ivt || !stubs) {
+		log_error(&vm->log, "no room in RAM for the firmware tables");
 		return -EFBIG;
-	r = acpi_build(m, acpi, acpi_len, VM_ACPI_ADDR, &rsdp);
-	if (!r)
-		r = mptable_build(m, mp, mp_len, VM_MPTABLE_ADDR, &mpf);
-	if (!r)
-		r = vm_write_bios(vm);
-	if (r)
-		log_error(&vm->log, "building the firmware tables failed: %s",
-			  strerror(-r));
-	return r;
+	}
+	memcpy(acpi, img->acpi, img->acpi_len);
+	memcpy(mp, img->mp, img->mp_len);
+	memcpy(ivt, img->ivt, BIOS_IVT_SIZE);
+	memcpy(stubs, img->stubs, BIOS_STUBS_SIZE);
+	return 0;
 }
 
 /*
@@ -1125,11 +1124,11 @@ static int vm_prepare_boot(struct splitvm *vm,
 	 */
 	vm->boot.acpi_rsdp = VM_ACPI_ADDR;
 	vm->boot.nr_reserved = 0;
-	r = boot_reserve(&vm->boot, VM_ACPI_ADDR, acpi_size(&vm->machine),
+	r = boot_reserve(&vm->boot, VM_ACPI_ADDR, vm->firmware->acpi_len,
 			 BOOT_MEM_RESERVED);
 	if (!r)
 		r = boot_reserve(&vm->boot, VM_MPTABLE_ADDR,
-				 mptable_size(&vm->machine), BOOT_MEM_RESERVED);
+				 vm->firmware->mp_len, BOOT_MEM_RESERVED);
 	if (!r)
 		r = boot_reserve(&vm->boot, BIOS_STUBS_ADDR, BIOS_STUBS_SIZE,
 				 BOOT_MEM_RESERVED);
@@ -1500,7 +1499,7 @@ int vm_wakeup(struct splitvm *vm)
  * The I/O thread: serves the host timers (PIT, storm limiter), the
  * wall-clock limit and serial input, until the run ends.
  */
-static void *vm_io_thread(void *arg)
+static void vm_io_thread(void *arg)
 {
 	struct splitvm *vm = arg;
 	/* A limit past what the clock can count (~584 years) is none: the
@@ -1524,7 +1523,8 @@ static void *vm_io_thread(void *arg)
 	pthread_setname_np(pthread_self(), "splitvm-io");
 	if (vm->sandbox && (r = sandbox_enter(SANDBOX_IO, vm->sandbox))) {
 		vm_fail(vm, -1, r, "the I/O thread's sandbox failed");
-		return NULL;
+		vm_thread_enter(NULL);
+		return;
 	}
 	while (!atomic_load(&vm->io_stop)) {
 		uint64_t now, next;
@@ -1589,7 +1589,7 @@ static void *vm_io_thread(void *arg)
 		if (fds[1].revents)
 			io_feed_serial(vm, &in_open);
 	}
-	return NULL;
+	vm_thread_enter(NULL);
 }
 
 bool vm_park(struct splitvm *vm, struct vcpu *v)
@@ -1760,7 +1760,6 @@ int vm_reset(struct splitvm *vm)
 
 int vm_start(struct splitvm *vm)
 {
-	sigset_t kick, old;
 	int r = 0;
 
 	pthread_mutex_lock(&vm->lock);
@@ -1772,10 +1771,6 @@ int vm_start(struct splitvm *vm)
 	}
 	vm->started = true;
 	vm->start_ns = vm_now_ns();
-	/* vCPU threads inherit the kick signal blocked (vcpu.c). */
-	sigemptyset(&kick);
-	sigaddset(&kick, vm->kick_signal);
-	pthread_sigmask(SIG_BLOCK, &kick, &old);
 	/*
 	 * The vCPUs first: the first instruction is then one thread creation
 	 * from here, not two (bench/README.md, #14). A timer a vCPU arms
@@ -1787,11 +1782,13 @@ int vm_start(struct splitvm *vm)
 		if (!r)
 			vm->running++;
 	}
+	if (!r)
+		r = worker_start(vm_io_thread, vm, SANDBOX_IO, vm->sandbox,
+				 &vm->io_worker);
 	if (!r) {
-		r = -pthread_create(&vm->io_thread, NULL, vm_io_thread, vm);
-		atomic_store(&vm->io_started, r == 0);
+		vm->io_thread = worker_thread(vm->io_worker);
+		atomic_store(&vm->io_started, true);
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	vm_signal_end_locked(vm); /* stopped before start, no thread left */
 	pthread_mutex_unlock(&vm->lock);
 	if (r)
@@ -1808,9 +1805,9 @@ static void vm_join_locked(struct splitvm *vm)
 	pthread_mutex_unlock(&vm->lock);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if (atomic_load(&vm->vcpus[i].thread_started))
-			pthread_join(vm->vcpus[i].thread, NULL);
+			worker_join(vm->vcpus[i].worker);
 	if (atomic_load(&vm->io_started))
-		pthread_join(vm->io_thread, NULL);
+		worker_join(vm->io_worker);
 	console_flush(&vm->console);
 	pthread_mutex_lock(&vm->lock);
 }
@@ -1879,6 +1876,7 @@ void vm_destroy(struct splitvm *vm)
 	free(vm->user_devices);
 	irqchip_destroy(vm->irqchip);
 	vm_release_boot(vm);
+	firmware_image_put(vm->firmware);
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	if (vm->mem.host)

@@ -52,6 +52,8 @@ struct console {
 	char buf[256];
 };
 
+struct firmware_image;
+
 struct splitvm {
 	struct logger log;
 	int kvm_fd;
@@ -74,6 +76,7 @@ struct splitvm {
 	struct ratelimit pci_msi_errors;
 	struct console console;
 	struct machine_desc machine; /* what the FDT, ACPI and MP table say */
+	const struct firmware_image *firmware; /* its tables (image.c) */
 	struct boot_plan plan;
 	/* What the kernel was loaded from, kept for a reset to load again. */
 	struct mapped_file kernel_file;
@@ -146,6 +149,7 @@ struct splitvm {
 	atomic_bool snapshot_wanted;
 
 	/* The I/O thread: timers, the wall-clock limit, serial input. */
+	struct worker *io_worker;
 	pthread_t io_thread;
 	atomic_bool io_started; /* io_thread is set: read after this */
 	int io_wake_fd; /* eventfd: wakes the I/O thread to look again */

@@ -36,6 +36,34 @@ void machine_desc_init(struct machine_desc *m, unsigned int cpus,
 	};
 }
 
+/* A field more in struct machine_desc is one more to compare below (26
+ * now): its size is checked, as a reminder. */
+_Static_assert(sizeof(struct machine_desc) == 60,
+	       "machine_desc_equal() compares every field");
+
+bool machine_desc_equal(const struct machine_desc *a,
+			const struct machine_desc *b)
+{
+	return a->cpus == b->cpus && a->lapic_addr == b->lapic_addr &&
+	       a->ioapic_addr == b->ioapic_addr &&
+	       a->ioapic_id == b->ioapic_id &&
+	       a->ioapic_version == b->ioapic_version &&
+	       a->ioapic_pins == b->ioapic_pins && a->pit == b->pit &&
+	       a->pic == b->pic && a->pci_io_base == b->pci_io_base &&
+	       a->pci_io_size == b->pci_io_size &&
+	       a->pci_mem_base == b->pci_mem_base &&
+	       a->pci_mem_size == b->pci_mem_size &&
+	       a->pci_intx_gsi == b->pci_intx_gsi && a->x2apic == b->x2apic &&
+	       a->rtc == b->rtc && a->pm1a_evt_port == b->pm1a_evt_port &&
+	       a->pm1a_cnt_port == b->pm1a_cnt_port &&
+	       a->pm_timer_port == b->pm_timer_port &&
+	       a->sci_irq == b->sci_irq && a->s5_slp_typ == b->s5_slp_typ &&
+	       a->s3 == b->s3 && a->s3_slp_typ == b->s3_slp_typ &&
+	       a->reset_port == b->reset_port &&
+	       a->reset_value == b->reset_value &&
+	       a->com1_port == b->com1_port && a->com1_irq == b->com1_irq;
+}
+
 int machine_desc_check(const struct machine_desc *m)
 {
 	if (!m || m->cpus < 1 || m->cpus > MACHINE_MAX_CPUS)

@@ -102,6 +102,13 @@ void machine_desc_init(struct machine_desc *m, unsigned int cpus,
 		       unsigned int ioapic_pins, uint8_t ioapic_version);
 
 /*
+ * Whether a and b describe the same machine, field for field: the tables
+ * built from one are those of the other (image.c keeps them so).
+ */
+bool machine_desc_equal(const struct machine_desc *a,
+			const struct machine_desc *b);
+
+/*
  * Checks that m can be described: 1..MACHINE_MAX_CPUS CPUs, an IOAPIC ID
  * of 0..15, 1..120 pins, version 0x11 or 0x20, an SCI on an ISA IRQ other
  * than 0 and 2, PM1a ports set, SLP_TYP 0..7 (S3's other than S5's).

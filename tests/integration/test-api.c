@@ -4,7 +4,9 @@
  * in each state of a VM's life, the end descriptor, the MSI event, and
  * the calls a callback may not make. Needs /dev/kvm; skips (77) without.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
@@ -762,6 +764,223 @@ START_TEST(api_reset_drops_events_asked_before_it)
 }
 END_TEST
 
+/* ---- Threads kept for the next VM, tables shared by shape (#14) ---- */
+
+#define MAX_TASKS 64
+
+/* The process's thread IDs, in /proc order; returns how many. */
+static unsigned int tasks(pid_t *tids)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	unsigned int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && n < MAX_TASKS)
+			tids[n++] = (pid_t)atoi(e->d_name);
+	closedir(d);
+	return n;
+}
+
+static bool has_task(const pid_t *tids, unsigned int n, pid_t tid)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
+/* The threads in now that were not in before; returns how many. */
+static unsigned int new_tasks(const pid_t *before, unsigned int nb,
+			      const pid_t *now, unsigned int nn, pid_t *ret)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < nn; i++)
+		if (!has_task(before, nb, now[i]))
+			ret[k++] = now[i];
+	return k;
+}
+
+/* A thread's seccomp mode (/proc's "Seccomp:" line): 0 none, 2 filter. */
+static int seccomp_mode(pid_t tid)
+{
+	char path[64], line[128];
+	int mode = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp: %d", &mode) == 1)
+			break;
+	fclose(f);
+	ck_assert_int_ge(mode, 0);
+	return mode;
+}
+
+/* Runs exitcode.elf to its exit with cpus vCPUs and this sandbox. */
+static void run_exit_guest(unsigned int cpus, enum splitvm_sandbox sandbox)
+{
+	struct splitvm_config *cfg = config_new("exitcode.elf", "exit=0");
+	struct splitvm_result res;
+	struct splitvm *vm;
+
+	ck_assert_int_eq(splitvm_config_set_cpus(cfg, cpus), 0);
+	ck_assert_int_eq(splitvm_config_set_sandbox(cfg, sandbox), 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	ck_assert_int_eq(splitvm_run(vm, &res), 0);
+	ck_assert_int_eq(res.outcome, SPLITVM_OUTCOME_EXIT);
+	ck_assert_uint_eq(res.exit_code, 0);
+	splitvm_destroy(vm);
+	splitvm_config_free(cfg);
+}
+
+/*
+ * A VM's threads wait for the next VM once its run ends: the next runs
+ * on them, a second vCPU adds one thread, a VM kicked with another signal
+ * is still stopped by its kick, and once idle for a second they end.
+ */
+START_TEST(api_threads_serve_the_next_vm)
+{
+	pid_t start[MAX_TASKS], a[MAX_TASKS], b[MAX_TASKS], fresh[MAX_TASKS];
+	unsigned int ns = tasks(start), na, nb;
+	struct splitvm_config *cfg;
+	struct splitvm_result res;
+	struct splitvm *vm;
+	uint64_t t0;
+
+	run_exit_guest(1, SPLITVM_SANDBOX_OFF);
+	na = tasks(a);
+	ck_assert_uint_eq(na, ns + 2); /* its vCPU and I/O threads, kept */
+	for (int i = 0; i < 3; i++) {
+		run_exit_guest(1, SPLITVM_SANDBOX_OFF);
+		nb = tasks(b);
+		ck_assert_uint_eq(new_tasks(a, na, b, nb, fresh), 0);
+		ck_assert_uint_eq(nb, na);
+	}
+	run_exit_guest(2, SPLITVM_SANDBOX_OFF);
+	nb = tasks(b);
+	ck_assert_uint_eq(new_tasks(a, na, b, nb, fresh), 1);
+
+	/* A spinning guest only stops when kicked: with SIGUSR2 this time,
+	 * on threads an SIGUSR1 VM had. */
+	cfg = config_new("spin.elf", NULL);
+	ck_assert_int_eq(splitvm_config_set_kick_signal(cfg, SIGUSR2), 0);
+	ck_assert_int_eq(splitvm_create(cfg, &vm), 0);
+	ck_assert_int_eq(splitvm_start(vm), 0);
+	usleep(50000);
+	ck_assert_int_eq(splitvm_stop(vm), 0);
+	ck_assert_int_eq(splitvm_wait(vm, 10000, &res), 0);
+	ck_assert_int_eq(res.outcome, SPLITVM_OUTCOME_STOPPED);
+	splitvm_destroy(vm);
+	splitvm_config_free(cfg);
+	na = tasks(a);
+	ck_assert_uint_eq(new_tasks(b, nb, a, na, fresh), 0);
+
+	/* Idle for WORKER_IDLE_NS (1 s), they end. */
+	t0 = now_ms();
+	while (tasks(b) > ns && now_ms() - t0 < 10000)
+		usleep(20000);
+	ck_assert_uint_eq(tasks(b), ns);
+}
+END_TEST
+
+/*
+ * A thread keeps the sandbox it entered: it serves a VM with that sandbox
+ * (or, unconfined, one that confines it), never one with another or none.
+ */
+START_TEST(api_threads_keep_their_sandbox)
+{
+	pid_t t0[MAX_TASKS], t1[MAX_TASKS], t2[MAX_TASKS], fresh[MAX_TASKS];
+	pid_t confined[2], open[2];
+	unsigned int n0 = tasks(t0), n1, n2;
+
+	run_exit_guest(1, SPLITVM_SANDBOX_ERRNO);
+	n1 = tasks(t1);
+	ck_assert_uint_eq(new_tasks(t0, n0, t1, n1, confined), 2);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(seccomp_mode(confined[i]), 2);
+
+	/* None: new threads, unconfined; the confined ones stay idle. */
+	run_exit_guest(1, SPLITVM_SANDBOX_OFF);
+	n2 = tasks(t2);
+	ck_assert_uint_eq(new_tasks(t1, n1, t2, n2, open), 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(seccomp_mode(open[i]), 0);
+		ck_assert(has_task(t2, n2, confined[i]));
+	}
+
+	/* The same sandbox: the confined threads, no new one. */
+	run_exit_guest(1, SPLITVM_SANDBOX_ERRNO);
+	n1 = tasks(t1);
+	ck_assert_uint_eq(new_tasks(t2, n2, t1, n1, fresh), 0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(seccomp_mode(open[i]), 0);
+
+	/* Another action: the unconfined threads, which it confines. */
+	run_exit_guest(1, SPLITVM_SANDBOX_TRAP);
+	n1 = tasks(t1);
+	ck_assert_uint_eq(new_tasks(t2, n2, t1, n1, fresh), 0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(seccomp_mode(open[i]), 2);
+
+	/* None again: every idle thread is confined, so new ones. */
+	run_exit_guest(1, SPLITVM_SANDBOX_OFF);
+	n2 = tasks(t2);
+	ck_assert_uint_eq(new_tasks(t1, n1, t2, n2, fresh), 2);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(seccomp_mode(fresh[i]), 0);
+}
+END_TEST
+
+/*
+ * VMs of one shape share the process's firmware image, but each has its
+ * own copy in RAM: tables a guest (here the host, through the same RAM)
+ * writes over are not another VM's, and a reset writes them again.
+ */
+START_TEST(api_tables_are_each_vms_own)
+{
+	struct splitvm_config *cfg = config_new("spin.elf", NULL);
+	static const uint64_t where[] = {0xe0000, 0xf0000, 0x0, 0xfff40};
+	static const size_t len[] = {512, 64, 1024, 0x14};
+	uint8_t orig[4][1024], got[1024], junk[1024];
+	struct splitvm *a, *b;
+	struct splitvm_result res;
+
+	memset(junk, 0xa5, sizeof(junk));
+	ck_assert_int_eq(splitvm_create(cfg, &a), 0);
+	ck_assert_int_eq(splitvm_start(a), 0);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(splitvm_mem_read(a, where[i], orig[i], len[i]),
+				 0);
+		ck_assert_int_eq(splitvm_mem_write(a, where[i], junk, len[i]),
+				 0);
+	}
+	ck_assert_mem_eq(orig[0], "RSD PTR ", 8);
+	ck_assert_mem_eq(orig[1], "_MP_", 4);
+
+	ck_assert_int_eq(splitvm_create(cfg, &b), 0);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(splitvm_mem_read(b, where[i], got, len[i]), 0);
+		ck_assert_mem_eq(got, orig[i], len[i]);
+	}
+	splitvm_destroy(b);
+
+	ck_assert_int_eq(splitvm_reset(a), 0);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(splitvm_mem_read(a, where[i], got, len[i]), 0);
+		ck_assert_mem_eq(got, orig[i], len[i]);
+	}
+	ck_assert_int_eq(splitvm_stop(a), 0);
+	ck_assert_int_eq(splitvm_wait(a, 10000, &res), 0);
+	splitvm_destroy(a);
+	splitvm_config_free(cfg);
+}
+END_TEST
+
 UNIT_KVM_SUITE("api",
 	       api_calls_after_the_end,
 	       api_fd_readable_when_the_run_ends,
@@ -771,4 +990,7 @@ UNIT_KVM_SUITE("api",
 	       api_sandbox_default_and_errno_callbacks,
 	       api_sandbox_narrows_memory_and_signals,
 	       api_mem_access_while_the_guest_flushes,
-	       api_reset_drops_events_asked_before_it)
+	       api_reset_drops_events_asked_before_it,
+	       api_threads_serve_the_next_vm,
+	       api_threads_keep_their_sandbox,
+	       api_tables_are_each_vms_own)
