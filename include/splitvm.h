@@ -16,7 +16,10 @@
  *  - Threads: a struct splitvm_config belongs to one thread at a time. A
  *    struct splitvm may be used from any thread once created; only
  *    splitvm_destroy() must not race with other calls on the same VM.
- *    Distinct VMs share nothing and may be used concurrently.
+ *    Distinct VMs may be used concurrently. They share only what no guest
+ *    can change: the firmware tables of each machine shape, built once
+ *    per process and copied into each VM's own RAM, and idle threads
+ *    (below).
  *  - Callbacks (console, event, device, log handlers) run on the VM's
  *    own threads (its vCPU threads and its I/O thread). A call that would
  *    wait for those threads returns -EDEADLK at once when made there:
@@ -29,9 +32,17 @@
  *    register and interrupt calls. What the run left stays readable until
  *    splitvm_destroy(): the result, guest memory, statistics and chip
  *    snapshots. Arguments are checked first (-EINVAL).
- *  - Each running VM blocks its kick signal (SIGUSR1 by default, see
- *    splitvm_config_set_kick_signal()) in its own vCPU threads and sends
- *    it only to them; the host program's handlers are never touched.
+ *  - A VM's threads block every asynchronous signal; a running VM sends
+ *    its kick signal (SIGUSR1 by default, see
+ *    splitvm_config_set_kick_signal()) only to its own vCPU threads, and
+ *    the host program's handlers are never touched.
+ *  - Once a run's end is collected (splitvm_wait(), splitvm_run() or
+ *    splitvm_destroy()), its threads wait up to a second for the
+ *    process's next VM, then end. A thread that entered a sandbox serves
+ *    only a VM with the same sandbox (splitvm_config_set_sandbox()); an
+ *    unconfined one serves any. So a callback may run on a thread that
+ *    served another VM before, and a thread-local value it keeps outlives
+ *    the VM. A child of fork() starts with no idle thread.
  */
 #ifndef SPLITVM_H
 #define SPLITVM_H

@@ -28,12 +28,6 @@ bool sandbox_confined(void)
 	return confinement.action != SPLITVM_SANDBOX_OFF;
 }
 
-enum splitvm_sandbox sandbox_current(enum sandbox_role *role)
-{
-	*role = confinement.role;
-	return confinement.action;
-}
-
 #if HAVE_SECCOMP
 #include "sandbox_bpf.h"
 

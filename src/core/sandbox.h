@@ -60,11 +60,6 @@ int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action);
  */
 bool sandbox_confined(void);
 
-/*
- * The calling thread's sandbox: the action of the last one it entered
- * (SPLITVM_SANDBOX_OFF if none), and its role in *role.
- */
-enum splitvm_sandbox sandbox_current(enum sandbox_role *role);
 
 struct sock_filter;
 

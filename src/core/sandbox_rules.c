@@ -128,9 +128,9 @@ static const struct role_rules roles[] = {
 
 /*
  * Calls every role makes, with their arguments narrowed: memory is mapped
- * or re-protected, never made executable (no code can be planted),
+ * or re-protected, never made executable (no code can be planted), and
  * signals go to this process's own threads only (pthread_kill() is
- * tgkill(getpid(), tid, sig)), and prctl() only renames the thread.
+ * tgkill(getpid(), tid, sig)).
  */
 static int sandbox_add_narrowed(scmp_filter_ctx ctx, uint32_t pid)
 {
@@ -144,10 +144,6 @@ static int sandbox_add_narrowed(scmp_filter_ctx ctx, uint32_t pid)
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				     SCMP_A0(SCMP_CMP_EQ, pid, 0));
-	/* A kept thread names itself for the VM it serves next (worker.c). */
-	if (!r)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				     SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	return r;
 }
 
@@ -173,6 +169,11 @@ int sandbox_rules_add(scmp_filter_ctx ctx, enum sandbox_role role,
 		r = sandbox_add_narrowed(ctx, pid);
 	if (!r)
 		r = sandbox_add(ctx, rules->syscalls, rules->nr_syscalls);
+	/* A kept VM thread names itself for the next VM (worker.c): prctl
+	 * only to rename the thread. */
+	if (!r && role != SANDBOX_CONTROL)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	if (!r && sanitizer)
 		r = sandbox_add(ctx, sanitizer_syscalls,
 				ARRAY_SIZE(sanitizer_syscalls));

@@ -148,9 +148,12 @@ static int vcpu_set_virtual_wire(struct vcpu *v, struct vcpu_initial *i)
 }
 
 /*
- * The signal mask in force during KVM_RUN: the thread's own, with the kick
- * signal let through. Outside KVM_RUN the thread keeps it blocked, so a
- * kick never runs a handler; it only makes KVM_RUN return EINTR.
+ * The signal mask in force during KVM_RUN: every signal blocked but the
+ * kick. Outside KVM_RUN the thread blocks the kick too (worker.c blocks
+ * every asynchronous signal), so a kick never runs a handler; it only
+ * makes KVM_RUN return EINTR. Any other signal sent to the thread stays
+ * pending, blocked on both sides: one let through here would make every
+ * KVM_RUN return at once without ever being delivered.
  */
 static int vcpu_set_signal_mask(struct vcpu *v)
 {
@@ -161,8 +164,7 @@ static int vcpu_set_signal_mask(struct vcpu *v)
 	} m;
 	sigset_t set;
 
-	if (pthread_sigmask(SIG_BLOCK, NULL, &set))
-		return -EINVAL;
+	sigfillset(&set);
 	sigdelset(&set, v->vm->kick_signal);
 	m.head.len = 8;
 	memcpy(m.bytes + sizeof(m.head), &set, 8);
@@ -315,7 +317,8 @@ void vcpu_destroy(struct vcpu *v)
 		close(v->fd);
 	v->run = NULL;
 	v->fd = -1;
-	pthread_mutex_destroy(&v->kick_lock);
+	if (v->vm) /* vcpu_init() made the lock */
+		pthread_mutex_destroy(&v->kick_lock);
 }
 
 void vcpu_drop_guest_requests(struct vcpu *v)
@@ -326,10 +329,8 @@ void vcpu_drop_guest_requests(struct vcpu *v)
 void vcpu_request(struct vcpu *v, unsigned int requests)
 {
 	atomic_fetch_or(&v->requests, requests);
-	if (!atomic_load(&v->thread_started) ||
-	    pthread_equal(pthread_self(), v->thread))
-		return;
-	vcpu_kick(v);
+	if (atomic_load(&v->thread_started))
+		vcpu_kick(v);
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -338,11 +339,13 @@ void vcpu_kick(struct vcpu *v)
 	 * immediate_exit makes a KVM_RUN that has not yet entered the guest
 	 * return at once; the signal takes out one that has (or one that
 	 * is blocked on a halted vCPU). Either way KVM_RUN gives EINTR.
+	 * Not the thread itself: it looks at its requests before KVM_RUN.
 	 */
-	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&v->kick_lock);
-	if (v->kickable)
+	if (v->kickable && !pthread_equal(pthread_self(), v->thread)) {
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 		pthread_kill(v->thread, v->vm->kick_signal);
+	}
 	pthread_mutex_unlock(&v->kick_lock);
 }
 
@@ -1018,6 +1021,13 @@ static void vcpu_thread(void *arg)
 	int r;
 
 	vm_thread_enter(v->vm); /* callbacks here may not wait for it */
+	/* Kicks from here on: a request posted before was seen by
+	 * whoever posted it as not kickable, and is in v->requests, which
+	 * the loop reads first. */
+	pthread_mutex_lock(&v->kick_lock);
+	v->thread = pthread_self();
+	v->kickable = true;
+	pthread_mutex_unlock(&v->kick_lock);
 	/* Named so that the monitor's own CPU time can be told apart. */
 	snprintf(detail, 16, "splitvm-vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), detail);
@@ -1067,10 +1077,6 @@ int vcpu_start(struct vcpu *v)
 
 	if (r)
 		return r;
-	pthread_mutex_lock(&v->kick_lock);
-	v->thread = worker_thread(v->worker);
-	v->kickable = true;
-	pthread_mutex_unlock(&v->kick_lock);
 	/*
 	 * A request posted before thread_started was visible went without a
 	 * kick; the thread may have missed it on its way into KVM_RUN. Both

@@ -152,6 +152,7 @@ struct splitvm {
 	struct worker *io_worker;
 	pthread_t io_thread;
 	atomic_bool io_started; /* io_thread is set: read after this */
+	bool io_running;	/* until vm_io_done(); under lock */
 	int io_wake_fd; /* eventfd: wakes the I/O thread to look again */
 	atomic_bool io_stop;
 	struct vm_timer timers[VM_NR_TIMERS];

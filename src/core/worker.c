@@ -2,44 +2,64 @@
 /*
  * The pool of VM threads (worker.h). Making a thread and ending it costs
  * a clone, its stack's first faults and an exit, about 0.1 ms of CPU a
- * thread here (bench/README.md, #14); a VM of one vCPU takes two. A thread
- * whose run ended instead waits here for the next VM of the process, up
- * to WORKER_IDLE_NS. It keeps the name its last work gave it
- * (splitvm-vcpu0, splitvm-io), as its CPU time is that work's.
+ * thread here (bench/README.md, #14). An I/O thread whose run ended
+ * instead waits here for the next VM of the process, up to
+ * WORKER_IDLE_NS; a vCPU thread ends with its run (worker_kept() says
+ * why). A kept thread keeps the name its last work gave it.
  *
  * What a thread carries from one VM to the next is what the VM's code
  * leaves in it: its sandbox, which decides which VMs it may serve, and its
  * stack's old contents, which no guest can read. Each VM's thread-local
- * state is set when its function starts (vm_thread_enter()) and its kicks
- * stop before the thread is handed back (vcpu.c), so no signal of one VM
- * reaches another.
+ * state is set when its function starts (vm_thread_enter()), and every
+ * thread blocks every asynchronous signal, whichever VM's kick it is.
+ *
+ * A kept thread is given what a new one would take from the thread that
+ * starts the VM: its CPU affinity, scheduling policy and nice value (an
+ * embedder may pin a VM by pinning the thread that starts it).
  *
  * The pool is the process's: the library's VMs share it, as they share
  * the supported CPUID (vm.c). A child of fork() has none of the parent's
- * threads, so it starts with an empty pool.
+ * threads, so it starts with an empty pool. libsplitvm.so is never
+ * unloaded (-z nodelete): an idle thread waits in its code.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "worker.h"
 
+/*
+ * A thread and its work. The work passes through a semaphore, not a lock
+ * and a condition: a thread woken under the pool's lock would first wait
+ * for that lock, a wake-up more per hand-off. Its end is not waited for
+ * here at all: the work says it is done in its own way (vm.c), and the
+ * thread, back in the pool, takes its next work once it has returned.
+ */
 struct worker {
 	pthread_t thread;
-	/* The thread waits here for work, its joiner for the work's end. */
-	pthread_cond_t cond;
-	void (*fn)(void *); /* the work asked of it; NULL when done */
+	pid_t tid;
+	sem_t go; /* posted with fn set (work) or retire set (end) */
+	void (*fn)(void *);
 	void *arg;
-	bool done;	 /* fn returned, not yet joined */
-	bool idle;	 /* in the pool, waiting for a start */
-	bool retire;	 /* to end as soon as fn returns, or now */
-	/* The thread's sandbox, as it was when fn last returned. */
+	bool retire;
+	bool fresh; /* a new thread, which runs fn without a go */
+	bool keep;  /* worker_kept() */
+	/*
+	 * The sandbox the thread has since its last work, which entered
+	 * it, or tried to (a failed try leaves no_new_privs): it serves
+	 * only work that asks for the same, unless it is none.
+	 */
 	enum sandbox_role role;
 	enum splitvm_sandbox action;
+	bool idle;	     /* in pool.idle; under pool.lock */
 	struct worker *next; /* in pool.idle, the latest first */
 };
 
@@ -47,11 +67,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct worker *idle;
 	unsigned int nr_idle;
-	unsigned int nr_threads; /* alive: running a VM's work or idle */
-	bool closing;		 /* the library is being unloaded */
-	pthread_cond_t gone;	 /* nr_threads went down */
-} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, false,
-	  PTHREAD_COND_INITIALIZER};
+} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
@@ -72,7 +88,6 @@ static void pool_forget_after_fork(void)
 {
 	pool.idle = NULL;
 	pool.nr_idle = 0;
-	pool.nr_threads = 0;
 	pthread_mutex_unlock(&pool.lock);
 }
 
@@ -103,35 +118,29 @@ static void deadline_after(struct timespec *ts, uint64_t ns)
 }
 
 /*
- * Waits for work. Returns false when the thread is to end: retired by its
- * joiner, idle for WORKER_IDLE_NS, or the pool closing. A thread whose
- * joiner has yet to come waits for it whatever happens: until then w is
- * the joiner's.
+ * Waits for the next work. Returns false when the thread is to end:
+ * retired, or idle in the pool for WORKER_IDLE_NS. A thread not in the
+ * pool when its wait runs out is either still its joiner's or already
+ * taken by a start, whose post is coming: it waits on.
  */
-static bool worker_wait_locked(struct worker *w)
+static bool worker_wait(struct worker *w)
 {
 	struct timespec until;
-	bool counting = false;
 
+	deadline_after(&until, WORKER_IDLE_NS);
 	for (;;) {
-		if (w->fn)
-			return true;
-		if (w->retire)
+		if (sem_clockwait(&w->go, CLOCK_MONOTONIC, &until) == 0)
+			return !w->retire;
+		if (errno != ETIMEDOUT)
+			continue; /* EINTR */
+		pthread_mutex_lock(&pool.lock);
+		if (w->idle) {
+			pool_unlink_locked(w);
+			pthread_mutex_unlock(&pool.lock);
 			return false;
-		if (w->done) {
-			pthread_cond_wait(&w->cond, &pool.lock);
-			continue;
 		}
-		if (pool.closing)
-			return false;
-		if (!counting) {
-			deadline_after(&until, WORKER_IDLE_NS);
-			counting = true;
-		}
-		if (pthread_cond_clockwait(&w->cond, &pool.lock,
-					   CLOCK_MONOTONIC, &until) == ETIMEDOUT &&
-		    !w->fn)
-			return false;
+		pthread_mutex_unlock(&pool.lock);
+		deadline_after(&until, WORKER_IDLE_NS);
 	}
 }
 
@@ -139,26 +148,28 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
-	pthread_mutex_lock(&pool.lock);
-	while (worker_wait_locked(w)) {
-		void (*fn)(void *) = w->fn;
-
-		pthread_mutex_unlock(&pool.lock);
-		fn(w->arg);
-		w->action = sandbox_current(&w->role);
-		pthread_mutex_lock(&pool.lock);
-		w->fn = NULL;
-		w->done = true;
-		pthread_cond_broadcast(&w->cond);
-	}
-	if (w->idle)
-		pool_unlink_locked(w);
-	pool.nr_threads--;
-	pthread_cond_broadcast(&pool.gone);
-	pthread_mutex_unlock(&pool.lock);
-	pthread_cond_destroy(&w->cond);
+	w->tid = gettid();
+	do
+		w->fn(w->arg);
+	while (worker_wait(w));
+	sem_destroy(&w->go);
 	free(w);
 	return NULL;
+}
+
+/*
+ * Which threads are kept: the I/O threads, not the vCPU threads. A kept
+ * vCPU thread, woken for the next VM, took the CPU from the vCPU running
+ * there (the scheduler places a woken thread by the time it slept, a new
+ * one behind the others), and a vCPU thread switched out pays a
+ * vcpu_put() and a vcpu_load() (~20 us on the PVM hosts): with two
+ * threads starting VMs, 0.75-0.8x the VMs per second of new threads. An
+ * I/O thread mostly sleeps, and keeping it saves its clone and exit
+ * (bench/README.md, #14).
+ */
+static bool worker_kept(enum sandbox_role role)
+{
+	return role != SANDBOX_VCPU;
 }
 
 /* Whether an idle thread of this sandbox may run work that asks for
@@ -173,24 +184,49 @@ static bool worker_fits(const struct worker *w, enum sandbox_role role,
 
 /* The idle thread to take: the latest idled of the right sandbox (its
  * stack still in the cache), else the latest unconfined. */
-static struct worker *pool_take_locked(enum sandbox_role role,
-				       enum splitvm_sandbox action)
+static struct worker *pool_take(enum sandbox_role role,
+				enum splitvm_sandbox action)
 {
-	struct worker *open = NULL;
+	struct worker *open = NULL, *w;
 
-	for (struct worker *w = pool.idle; w; w = w->next) {
+	pthread_mutex_lock(&pool.lock);
+	for (w = pool.idle; w; w = w->next) {
 		if (!worker_fits(w, role, action))
 			continue;
-		if (w->action == action) {
-			pool_unlink_locked(w);
-			return w;
-		}
+		if (w->action == action)
+			break;
 		if (!open)
 			open = w;
 	}
-	if (open)
-		pool_unlink_locked(open);
-	return open;
+	if (!w)
+		w = open;
+	if (w)
+		pool_unlink_locked(w);
+	pthread_mutex_unlock(&pool.lock);
+	return w;
+}
+
+/*
+ * Gives the kept thread tid what a new thread would inherit from this
+ * one: CPU affinity, scheduling policy and priority, nice value. A few
+ * system calls, against a clone. What this thread may not give (a
+ * real-time policy without the privilege) stays as it was.
+ */
+static void worker_inherit(pid_t tid)
+{
+	struct sched_param param;
+	cpu_set_t cpus;
+	int policy, nice;
+
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		sched_setaffinity(tid, sizeof(cpus), &cpus);
+	policy = sched_getscheduler(0);
+	if (policy >= 0 && sched_getparam(0, &param) == 0)
+		sched_setscheduler(tid, policy, &param);
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0)
+		setpriority(PRIO_PROCESS, (id_t)tid, nice);
 }
 
 /* A new thread for w, with every asynchronous signal blocked: a signal
@@ -227,32 +263,26 @@ int worker_start(void (*fn)(void *), void *arg, enum sandbox_role role,
 	int r;
 
 	pthread_once(&pool_once, pool_init);
-	pthread_mutex_lock(&pool.lock);
-	w = pool_take_locked(role, action);
+	w = worker_kept(role) ? pool_take(role, action) : NULL;
 	if (w) {
-		w->fn = fn;
-		w->arg = arg;
-		pthread_cond_broadcast(&w->cond);
-		pthread_mutex_unlock(&pool.lock);
-		*ret = w;
-		return 0;
+		worker_inherit(w->tid);
+		w->fresh = false;
+	} else {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		sem_init(&w->go, 0, 0);
+		w->fresh = true;
 	}
-	pthread_mutex_unlock(&pool.lock);
-
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	pthread_cond_init(&w->cond, NULL);
 	w->fn = fn;
 	w->arg = arg;
-	w->action = SPLITVM_SANDBOX_OFF;
-	pthread_mutex_lock(&pool.lock);
-	r = worker_spawn(w);
-	if (!r)
-		pool.nr_threads++;
-	pthread_mutex_unlock(&pool.lock);
-	if (r) {
-		pthread_cond_destroy(&w->cond);
+	w->keep = worker_kept(role);
+	if (action != SPLITVM_SANDBOX_OFF) {
+		w->role = role;
+		w->action = action;
+	}
+	if (w->fresh && (r = worker_spawn(w))) {
+		sem_destroy(&w->go);
 		free(w);
 		return r;
 	}
@@ -260,47 +290,29 @@ int worker_start(void (*fn)(void *), void *arg, enum sandbox_role role,
 	return 0;
 }
 
+void worker_go(struct worker *w)
+{
+	if (!w->fresh)
+		sem_post(&w->go);
+}
+
 pthread_t worker_thread(const struct worker *w)
 {
 	return w->thread;
 }
 
-void worker_join(struct worker *w)
+void worker_release(struct worker *w)
 {
 	pthread_mutex_lock(&pool.lock);
-	while (!w->done)
-		pthread_cond_wait(&w->cond, &pool.lock);
-	w->done = false;
-	if (pool.nr_idle < WORKER_MAX_IDLE && !pool.closing) {
+	if (w->keep && pool.nr_idle < WORKER_MAX_IDLE) {
 		w->idle = true;
 		w->next = pool.idle;
 		pool.idle = w;
 		pool.nr_idle++;
-	} else {
-		w->retire = true;
+		pthread_mutex_unlock(&pool.lock);
+		return;
 	}
-	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&pool.lock);
-}
-
-/*
- * When the library is unloaded (dlclose) its code must not be running on
- * an idle thread: they are told to end, and waited for a bounded while
- * (threads still running a VM's work are the embedder's to end first).
- * At process exit this costs the idle threads' wake-ups, if there are any.
- */
-__attribute__((destructor)) static void pool_close(void)
-{
-	struct timespec until;
-
-	pthread_mutex_lock(&pool.lock);
-	pool.closing = true;
-	for (struct worker *w = pool.idle; w; w = w->next)
-		pthread_cond_broadcast(&w->cond);
-	deadline_after(&until, 100000000ull);
-	while (pool.nr_idle > 0 &&
-	       pthread_cond_clockwait(&pool.gone, &pool.lock, CLOCK_MONOTONIC,
-				      &until) != ETIMEDOUT)
-		;
-	pthread_mutex_unlock(&pool.lock);
+	w->retire = true;
+	sem_post(&w->go);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The threads that run the process's VMs (vCPU and I/O threads), kept for
- * the next VM once a run ends instead of made and ended for every one
- * (#14). A kept thread serves only a VM whose sandbox it already has (or
- * one it can still enter): seccomp filters cannot be taken off a thread.
+ * The threads that run the process's VMs (vCPU and I/O threads). The I/O
+ * threads are kept for the next VM once a run ends, instead of made and
+ * ended for every one (#14). A kept thread serves only a VM whose sandbox
+ * it already has (or one it can still enter): seccomp filters cannot be
+ * taken off a thread.
  */
 #ifndef SPLITVM_WORKER_H
 #define SPLITVM_WORKER_H
@@ -20,22 +21,30 @@
 struct worker;
 
 /*
- * Runs fn(arg) on a thread of the process's pool: an idle one confined as
- * (role, action) asks, else an unconfined one (fn confines it), else a new
- * one. SPLITVM_SANDBOX_OFF takes only an unconfined thread. fn runs with
- * every asynchronous signal blocked; whatever sandbox it enters stays with
- * the thread. Returns 0 or a negative errno.
+ * Hands fn(arg) to a thread: for a role whose threads are kept, an idle
+ * one whose sandbox is (role, action), else an unconfined one (fn
+ * confines it), else a new one. SPLITVM_SANDBOX_OFF takes only an unconfined thread. A
+ * new thread runs fn at once; a kept one once worker_go() wakes it, which
+ * the caller does when it holds nothing fn may want (the woken thread may
+ * take the caller's CPU at once). fn runs with every asynchronous signal
+ * blocked and the caller's CPU affinity, scheduling policy and nice
+ * value. Returns 0 or a negative errno.
  */
 int worker_start(void (*fn)(void *), void *arg, enum sandbox_role role,
 		 enum splitvm_sandbox action, struct worker **ret);
 
-/* The thread running w's fn, for pthread_kill(); until worker_join(). */
+/* Lets a kept thread run the work worker_start() gave it. Once. */
+void worker_go(struct worker *w);
+
+/* The thread running w's fn, for pthread_kill(); until worker_release(). */
 pthread_t worker_thread(const struct worker *w);
 
 /*
- * Waits for w's fn to return; the thread then waits in the pool for the
- * next worker_start() and w is no longer the caller's. Once per start.
+ * Gives w's thread back, once fn has done its last with what it was
+ * given, as fn itself tells the caller (the thread may still be on its
+ * way out of fn): to the pool, where it takes the next work once out, or
+ * to its end. w is no longer the caller's.
  */
-void worker_join(struct worker *w);
+void worker_release(struct worker *w);
 
 #endif /* SPLITVM_WORKER_H */

@@ -11,57 +11,41 @@
 void machine_desc_init(struct machine_desc *m, unsigned int cpus,
 		       unsigned int ioapic_pins, uint8_t ioapic_version)
 {
-	*m = (struct machine_desc){
-	    .cpus = cpus,
-	    .lapic_addr = MACHINE_LAPIC_ADDR,
-	    .ioapic_addr = MACHINE_IOAPIC_ADDR,
-	    .ioapic_id = MACHINE_IOAPIC_ID,
-	    .ioapic_version = ioapic_version,
-	    .ioapic_pins = ioapic_pins,
-	    .pit = true,
-	    .pic = true,
-	    .x2apic = true,
-	    .rtc = false,
-	    .pm1a_evt_port = MACHINE_PM1A_EVT_PORT,
-	    .pm1a_cnt_port = MACHINE_PM1A_CNT_PORT,
-	    .pm_timer_port = MACHINE_PM_TIMER_PORT,
-	    .sci_irq = MACHINE_SCI_IRQ,
-	    .s5_slp_typ = MACHINE_S5_SLP_TYP,
-	    .s3 = true,
-	    .s3_slp_typ = MACHINE_S3_SLP_TYP,
-	    .reset_port = MACHINE_RESET_PORT,
-	    .reset_value = MACHINE_RESET_VALUE,
-	    .com1_port = MACHINE_COM1_PORT,
-	    .com1_irq = MACHINE_COM1_IRQ,
-	};
+	/* Field by field on zeroed bytes: a compound literal may leave
+	 * its padding anything, and machine_desc_equal() compares it. */
+	memset(m, 0, sizeof(*m));
+	m->cpus = cpus;
+	m->lapic_addr = MACHINE_LAPIC_ADDR;
+	m->ioapic_addr = MACHINE_IOAPIC_ADDR;
+	m->ioapic_id = MACHINE_IOAPIC_ID;
+	m->ioapic_version = ioapic_version;
+	m->ioapic_pins = ioapic_pins;
+	m->pit = true;
+	m->pic = true;
+	m->x2apic = true;
+	m->pm1a_evt_port = MACHINE_PM1A_EVT_PORT;
+	m->pm1a_cnt_port = MACHINE_PM1A_CNT_PORT;
+	m->pm_timer_port = MACHINE_PM_TIMER_PORT;
+	m->sci_irq = MACHINE_SCI_IRQ;
+	m->s5_slp_typ = MACHINE_S5_SLP_TYP;
+	m->s3 = true;
+	m->s3_slp_typ = MACHINE_S3_SLP_TYP;
+	m->reset_port = MACHINE_RESET_PORT;
+	m->reset_value = MACHINE_RESET_VALUE;
+	m->com1_port = MACHINE_COM1_PORT;
+	m->com1_irq = MACHINE_COM1_IRQ;
 }
 
-/* A field more in struct machine_desc is one more to compare below (26
- * now): its size is checked, as a reminder. */
-_Static_assert(sizeof(struct machine_desc) == 60,
-	       "machine_desc_equal() compares every field");
-
+/*
+ * Byte for byte: equal bytes are equal fields, whatever fields come. The
+ * padding counts too, so an equal machine whose padding differs would
+ * only be another shape (its own tables, the same bytes), never a wrong
+ * one; machine_desc_init() zeroes it, and field stores leave it alone.
+ */
 bool machine_desc_equal(const struct machine_desc *a,
 			const struct machine_desc *b)
 {
-	return a->cpus == b->cpus && a->lapic_addr == b->lapic_addr &&
-	       a->ioapic_addr == b->ioapic_addr &&
-	       a->ioapic_id == b->ioapic_id &&
-	       a->ioapic_version == b->ioapic_version &&
-	       a->ioapic_pins == b->ioapic_pins && a->pit == b->pit &&
-	       a->pic == b->pic && a->pci_io_base == b->pci_io_base &&
-	       a->pci_io_size == b->pci_io_size &&
-	       a->pci_mem_base == b->pci_mem_base &&
-	       a->pci_mem_size == b->pci_mem_size &&
-	       a->pci_intx_gsi == b->pci_intx_gsi && a->x2apic == b->x2apic &&
-	       a->rtc == b->rtc && a->pm1a_evt_port == b->pm1a_evt_port &&
-	       a->pm1a_cnt_port == b->pm1a_cnt_port &&
-	       a->pm_timer_port == b->pm_timer_port &&
-	       a->sci_irq == b->sci_irq && a->s5_slp_typ == b->s5_slp_typ &&
-	       a->s3 == b->s3 && a->s3_slp_typ == b->s3_slp_typ &&
-	       a->reset_port == b->reset_port &&
-	       a->reset_value == b->reset_value &&
-	       a->com1_port == b->com1_port && a->com1_irq == b->com1_irq;
+	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
 int machine_desc_check(const struct machine_desc *m)

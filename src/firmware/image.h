@@ -35,8 +35,8 @@ struct firmware_image {
  * The image for machine m with its ACPI tables at acpi_addr and its MP
  * table at mp_addr: the process's, built on first use (any thread), or a
  * new one once FIRMWARE_SHAPES shapes are kept. Read-only either way;
- * give it back with firmware_image_put(). Returns 0 or the error of
- * acpi_build() or mptable_build().
+ * give it back with firmware_image_put(). Returns 0, -ENOMEM, or the
+ * error of acpi_build() or mptable_build().
  */
 int firmware_image_get(const struct machine_desc *m, uint64_t acpi_addr,
 		       uint64_t mp_addr, const struct firmware_image **ret);
