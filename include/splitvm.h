@@ -37,12 +37,13 @@
  *    splitvm_config_set_kick_signal()) only to its own vCPU threads, and
  *    the host program's handlers are never touched.
  *  - Once a run's end is collected (splitvm_wait(), splitvm_run() or
- *    splitvm_destroy()), its threads wait up to a second for the
- *    process's next VM, then end. A thread that entered a sandbox serves
- *    only a VM with the same sandbox (splitvm_config_set_sandbox()); an
- *    unconfined one serves any. So a callback may run on a thread that
- *    served another VM before, and a thread-local value it keeps outlives
- *    the VM. A child of fork() starts with no idle thread.
+ *    splitvm_destroy()), its vCPU threads end, and its I/O thread waits
+ *    up to a second for the process's next VM, then ends. A thread that
+ *    entered a sandbox serves only a VM with the same sandbox
+ *    (splitvm_config_set_sandbox()); an unconfined one serves any. So a
+ *    callback may run on a thread that served another VM before, and a
+ *    thread-local value it keeps outlives the VM. A child of fork()
+ *    starts with no idle thread.
  */
 #ifndef SPLITVM_H
 #define SPLITVM_H

@@ -169,9 +169,9 @@ int sandbox_rules_add(scmp_filter_ctx ctx, enum sandbox_role role,
 		r = sandbox_add_narrowed(ctx, pid);
 	if (!r)
 		r = sandbox_add(ctx, rules->syscalls, rules->nr_syscalls);
-	/* A kept VM thread names itself for the next VM (worker.c): prctl
-	 * only to rename the thread. */
-	if (!r && role != SANDBOX_CONTROL)
+	/* A kept I/O thread names itself for the next VM (worker.c):
+	 * prctl only to rename the thread. */
+	if (!r && role == SANDBOX_IO)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 				     SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	if (!r && sanitizer)

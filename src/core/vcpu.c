@@ -1075,8 +1075,10 @@ int vcpu_start(struct vcpu *v)
 	int r = worker_start(vcpu_thread, v, SANDBOX_VCPU, v->vm->sandbox,
 			     &v->worker);
 
-	if (r)
+	if (r < 0)
 		return r;
+	if (r == 1) /* never, as worker.c keeps no vCPU thread */
+		worker_go(v->worker);
 	/*
 	 * A request posted before thread_started was visible went without a
 	 * kick; the thread may have missed it on its way into KVM_RUN. Both

@@ -1770,6 +1770,7 @@ int vm_reset(struct splitvm *vm)
 
 int vm_start(struct splitvm *vm)
 {
+	bool io_go = false;
 	int r = 0;
 
 	pthread_mutex_lock(&vm->lock);
@@ -1795,7 +1796,9 @@ int vm_start(struct splitvm *vm)
 	if (!r)
 		r = worker_start(vm_io_thread, vm, SANDBOX_IO, vm->sandbox,
 				 &vm->io_worker);
-	if (!r) {
+	if (r >= 0) {
+		io_go = r == 1;
+		r = 0;
 		vm->io_thread = worker_thread(vm->io_worker);
 		vm->io_running = true;
 		atomic_store(&vm->io_started, true);
@@ -1803,16 +1806,13 @@ int vm_start(struct splitvm *vm)
 	vm_signal_end_locked(vm); /* stopped before start, no thread left */
 	pthread_mutex_unlock(&vm->lock);
 	/*
-	 * Kept threads (worker.c) start now, unlocked, the vCPUs last: a
-	 * woken thread may take this CPU at once, and this thread held up
-	 * with the lock, or with a thread still to wake, cost a fifth of
-	 * the VMs per second with two threads starting VMs.
+	 * A kept I/O thread (worker.c) is woken unlocked: it may take this
+	 * CPU at once, and this thread held up with the lock cost VMs per
+	 * second with two threads starting VMs. It cannot be given back
+	 * before it runs: vm_join_locked() waits for its vm_io_done().
 	 */
-	if (atomic_load(&vm->io_started))
+	if (io_go)
 		worker_go(vm->io_worker);
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		if (atomic_load(&vm->vcpus[i].thread_started))
-			worker_go(vm->vcpus[i].worker);
 	if (r)
 		vm_fail(vm, -1, r, "starting the VM's threads failed");
 	return r;

@@ -119,7 +119,8 @@ static void deadline_after(struct timespec *ts, uint64_t ns)
 
 /*
  * Waits for the next work. Returns false when the thread is to end:
- * retired, or idle in the pool for WORKER_IDLE_NS. A thread not in the
+ * retired, or idle in the pool when WORKER_IDLE_NS have passed since its
+ * work ended (a run collected late leaves it less). A thread not in the
  * pool when its wait runs out is either still its joiner's or already
  * taken by a start, whose post is coming: it waits on.
  */
@@ -209,8 +210,9 @@ static struct worker *pool_take(enum sandbox_role role,
 /*
  * Gives the kept thread tid what a new thread would inherit from this
  * one: CPU affinity, scheduling policy and priority, nice value. A few
- * system calls, against a clone. What this thread may not give (a
- * real-time policy without the privilege) stays as it was.
+ * system calls, against a clone. What this thread may not give without
+ * CAP_SYS_NICE (a real-time policy, a nice value lower than the kept
+ * thread's) stays as it was.
  */
 static void worker_inherit(pid_t tid)
 {
@@ -220,9 +222,10 @@ static void worker_inherit(pid_t tid)
 
 	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
 		sched_setaffinity(tid, sizeof(cpus), &cpus);
+	/* Without SCHED_RESET_ON_FORK, which would stay with the thread. */
 	policy = sched_getscheduler(0);
 	if (policy >= 0 && sched_getparam(0, &param) == 0)
-		sched_setscheduler(tid, policy, &param);
+		sched_setscheduler(tid, policy & ~SCHED_RESET_ON_FORK, &param);
 	errno = 0;
 	nice = getpriority(PRIO_PROCESS, 0);
 	if (errno == 0)
@@ -287,13 +290,12 @@ int worker_start(void (*fn)(void *), void *arg, enum sandbox_role role,
 		return r;
 	}
 	*ret = w;
-	return 0;
+	return w->fresh ? 0 : 1;
 }
 
 void worker_go(struct worker *w)
 {
-	if (!w->fresh)
-		sem_post(&w->go);
+	sem_post(&w->go);
 }
 
 pthread_t worker_thread(const struct worker *w)
