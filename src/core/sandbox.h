@@ -60,7 +60,6 @@ int sandbox_enter(enum sandbox_role role, enum splitvm_sandbox action);
  */
 bool sandbox_confined(void);
 
-
 struct sock_filter;
 
 /*

@@ -1001,8 +1001,8 @@ static void vcpu_inject_extint(struct vcpu *v)
 
 /*
  * The thread leaves the vCPU: no kick reaches it after this (vcpu_kick()),
- * and one already sent is taken back, so the next VM the thread serves
- * never sees this one's signal.
+ * which could otherwise signal a thread that has ended (vCPU threads are
+ * detached, worker.c), and one already sent is taken back.
  */
 static void vcpu_leave_thread(struct vcpu *v)
 {
@@ -1077,7 +1077,7 @@ int vcpu_start(struct vcpu *v)
 
 	if (r < 0)
 		return r;
-	if (r == 1) /* never, as worker.c keeps no vCPU thread */
+	if (r == 1) /* a kept thread: worker.c keeps none for vCPUs */
 		worker_go(v->worker);
 	/*
 	 * A request posted before thread_started was visible went without a

@@ -1006,32 +1006,31 @@ static void vm_describe_machine(struct splitvm *vm,
 		vm->machine.pci_intx_gsi = PCI_INTX_GSI_BASE;
 }
 
+/* The process's image of this machine's shape (image.c), once per VM. */
+static int vm_get_firmware(struct splitvm *vm)
+{
+	int r = firmware_image_get(&vm->machine, VM_ACPI_ADDR, VM_MPTABLE_ADDR,
+				   &vm->firmware);
+
+	if (r)
+		log_error(&vm->log, "building the firmware tables failed: %s",
+			  strerror(-r));
+	return r;
+}
+
 /*
  * The firmware in low memory, at creation and on a reset: ACPI at
  * 0xE0000 and the MP table at 0xF0000, in the [639 KiB, 1 MiB) range
  * every memory map reports reserved, and the real-mode environment PC
  * firmware leaves (bios.h), the IVT at 0 and its handlers at F000:FF40.
- * Copied from the process's image of this machine's shape (image.c),
- * built by the first VM of the shape. Written again before each kernel
- * load, which may write over the IVT (the rest is reserved).
+ * Copied from the VM's image (vm_get_firmware()). Written again before
+ * each kernel load, which may write over the IVT (the rest is reserved).
  */
 static int vm_write_firmware_tables(struct splitvm *vm)
 {
 	const struct firmware_image *img = vm->firmware;
 	void *acpi, *mp, *ivt, *stubs;
-	int r;
 
-	if (!img) {
-		r = firmware_image_get(&vm->machine, VM_ACPI_ADDR,
-				       VM_MPTABLE_ADDR, &vm->firmware);
-		if (r) {
-			log_error(&vm->log,
-				  "building the firmware tables failed: %s",
-				  strerror(-r));
-			return r;
-		}
-		img = vm->firmware;
-	}
 	acpi = guest_mem_ptr(&vm->mem, VM_ACPI_ADDR, img->acpi_len);
 	mp = guest_mem_ptr(&vm->mem, VM_MPTABLE_ADDR, img->mp_len);
 	ivt = guest_mem_ptr(&vm->mem, BIOS_IVT_ADDR, BIOS_IVT_SIZE);
@@ -1245,7 +1244,7 @@ int vm_create(const struct splitvm_config *cfg, struct splitvm **ret)
 		r = -ENOMEM;
 		goto err;
 	}
-	if ((r = vm_write_firmware_tables(vm)) ||
+	if ((r = vm_get_firmware(vm)) || (r = vm_write_firmware_tables(vm)) ||
 	    (r = vm_prepare_boot(vm, cfg)))
 		goto err;
 	if ((r = vm_load_kernel(vm)))

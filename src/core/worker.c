@@ -50,8 +50,7 @@ struct worker {
 	void (*fn)(void *);
 	void *arg;
 	bool retire;
-	bool fresh; /* a new thread, which runs fn without a go */
-	bool keep;  /* worker_kept() */
+	bool keep; /* worker_kept() */
 	/*
 	 * The sandbox the thread has since its last work, which entered
 	 * it, or tried to (a failed try leaves no_new_privs): it serves
@@ -263,19 +262,19 @@ int worker_start(void (*fn)(void *), void *arg, enum sandbox_role role,
 		 enum splitvm_sandbox action, struct worker **ret)
 {
 	struct worker *w;
+	bool kept;
 	int r;
 
 	pthread_once(&pool_once, pool_init);
 	w = worker_kept(role) ? pool_take(role, action) : NULL;
-	if (w) {
+	kept = w != NULL;
+	if (kept) {
 		worker_inherit(w->tid);
-		w->fresh = false;
 	} else {
 		w = calloc(1, sizeof(*w));
 		if (!w)
 			return -ENOMEM;
 		sem_init(&w->go, 0, 0);
-		w->fresh = true;
 	}
 	w->fn = fn;
 	w->arg = arg;
@@ -284,13 +283,13 @@ int worker_start(void (*fn)(void *), void *arg, enum sandbox_role role,
 		w->role = role;
 		w->action = action;
 	}
-	if (w->fresh && (r = worker_spawn(w))) {
+	if (!kept && (r = worker_spawn(w))) {
 		sem_destroy(&w->go);
 		free(w);
 		return r;
 	}
 	*ret = w;
-	return w->fresh ? 0 : 1;
+	return kept ? 1 : 0;
 }
 
 void worker_go(struct worker *w)

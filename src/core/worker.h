@@ -23,17 +23,19 @@ struct worker;
 /*
  * Hands fn(arg) to a thread: for a role whose threads are kept, an idle
  * one whose sandbox is (role, action), else an unconfined one (fn
- * confines it), else a new one. SPLITVM_SANDBOX_OFF takes only an unconfined thread. A
- * new thread runs fn at once; a kept one once worker_go() wakes it, which
- * the caller does when it holds nothing fn may want (the woken thread may
- * take the caller's CPU at once). fn runs with every asynchronous signal
- * blocked and the caller's CPU affinity, scheduling policy and nice
- * value. Returns 0 or a negative errno.
+ * confines it); else a new one. SPLITVM_SANDBOX_OFF takes only an
+ * unconfined thread. A new thread runs fn at once: 0 is returned. A kept
+ * one runs it once worker_go() wakes it: 1 is returned, and the caller
+ * wakes it when it holds nothing fn may want (the woken thread may take
+ * the caller's CPU at once). fn runs with every asynchronous signal
+ * blocked and the caller's CPU affinity, scheduling policy and nice value
+ * (worker.c says how far). Returns 0, 1 or a negative errno.
  */
 int worker_start(void (*fn)(void *), void *arg, enum sandbox_role role,
 		 enum splitvm_sandbox action, struct worker **ret);
 
-/* Lets a kept thread run the work worker_start() gave it. Once. */
+/* Lets a kept thread run the work worker_start() gave it (it returned 1).
+ * Once, and before the work can be given back (worker_release()). */
 void worker_go(struct worker *w);
 
 /* The thread running w's fn, for pthread_kill(); until worker_release(). */
